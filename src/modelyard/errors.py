@@ -1,0 +1,213 @@
+"""The modelyard exception tree.
+
+Every error modelyard raises on purpose derives from :class:`ModelyardError`, and each one also
+derives from the builtin exception a caller would already catch for that kind of problem::
+
+    ModelyardError (Exception)
+    ├── InputError (ValueError) ................ bad input; raised before anything is written
+    │   ├── InvalidKeyError ..................... a storage key that is not a clean relative path
+    │   ├── InvalidNameError .................... a model or artifact name that cannot be used
+    │   ├── InvalidReferenceError ............... "name@alias", "name/3", "sha256:..." that does not parse
+    │   ├── UnsupportedURLError ................. no store is registered for a URL's scheme
+    │   ├── UnsupportedObjectError (TypeError) .. no codec can store this object
+    │   ├── LifecycleDefinitionError ............ a lifecycle that is not a valid state machine
+    │   └── DriftInputError ..................... data that drift statistics cannot be computed on
+    │       ├── ColumnMismatchError ............. a column present on one side only
+    │       ├── EmptyDataError .................. no rows to compare
+    │       └── ColumnTypeError (TypeError) ..... a column of the wrong kind for a statistic
+    ├── NotFoundError (LookupError) ............. a key, artifact, model, version or alias is missing
+    ├── KeyExistsError (FileExistsError) ........ an exclusive create lost: the key already exists
+    ├── IntegrityError .......................... stored bytes do not match their digest
+    ├── ConcurrentModificationError ............. another writer won; retries ran out or a
+    │                                              compare-and-set found a different value
+    ├── CapabilityError ......................... a store cannot give a guarantee the caller needs
+    ├── UntrustedLoadError (PermissionError) .... loading would run pickled code; pass trusted=True
+    ├── CodecError .............................. a codec failed to encode or decode
+    ├── TransitionRejected ...................... a lifecycle transition was refused; carries every
+    │                                              guard's result
+    └── PluginError (ImportError) ............... a plugin named by an entry point failed to load
+
+Errors carry the context they are about as attributes (``key``, ``name``, ``available``, ...), and
+their messages say what was wrong and what to do about it.
+
+Example:
+    >>> from modelyard.errors import NotFoundError, ModelyardError
+    >>> try:
+    ...     raise NotFoundError("no model 'churn'", name="churn", available=["fraud"])
+    ... except LookupError as exc:
+    ...     (isinstance(exc, ModelyardError), exc.name, exc.available)
+    (True, 'churn', ['fraud'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "CapabilityError",
+    "CodecError",
+    "ColumnMismatchError",
+    "ColumnTypeError",
+    "ConcurrentModificationError",
+    "DriftInputError",
+    "EmptyDataError",
+    "InputError",
+    "IntegrityError",
+    "InvalidKeyError",
+    "InvalidNameError",
+    "InvalidReferenceError",
+    "KeyExistsError",
+    "LifecycleDefinitionError",
+    "ModelyardError",
+    "NotFoundError",
+    "PluginError",
+    "TransitionRejected",
+    "UnsupportedObjectError",
+    "UnsupportedURLError",
+    "UntrustedLoadError",
+]
+
+
+class ModelyardError(Exception):
+    """Root of every error modelyard raises on purpose.
+
+    Keyword arguments become attributes, so handlers can inspect the context without parsing the
+    message: ``NotFoundError("...", key="a/b").key == "a/b"``.
+    """
+
+    def __init__(self, message: str, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context: dict[str, Any] = dict(context)
+        for attribute, value in context.items():
+            setattr(self, attribute, value)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (multiprocessing workers report them back), so they
+        # must pickle with their context intact.
+        return (_rebuild_error, (type(self), self.message, self.context))
+
+
+def _rebuild_error(cls: type[ModelyardError], message: str, context: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    ModelyardError.__init__(error, message, **context)
+    return error
+
+
+class InputError(ModelyardError, ValueError):
+    """Input that modelyard refuses before doing any work or writing anything."""
+
+
+class InvalidKeyError(InputError):
+    """A storage key that is not a clean, relative, ``/``-separated path.
+
+    Attributes: ``key`` (the rejected key), ``reason``.
+    """
+
+
+class InvalidNameError(InputError):
+    """A model, artifact, alias, tag or state name that cannot be used.
+
+    Attributes: ``name``, ``reason``.
+    """
+
+
+class InvalidReferenceError(InputError):
+    """A reference string (``name@alias``, ``name/3``, ``sha256:...``) that does not parse."""
+
+
+class UnsupportedURLError(InputError):
+    """No store is registered for a URL's scheme. Attributes: ``url``, ``scheme``, ``available``."""
+
+
+class UnsupportedObjectError(InputError, TypeError):
+    """No codec can store an object. Attributes: ``type_name``, ``available`` (codec names)."""
+
+
+class LifecycleDefinitionError(InputError):
+    """A lifecycle definition that is not a valid state machine (unknown or unreachable states,
+    no initial state, duplicate transitions, ...)."""
+
+
+class DriftInputError(InputError):
+    """Data that drift statistics cannot be computed on."""
+
+
+class ColumnMismatchError(DriftInputError):
+    """A column present in one dataset but not the other. Attributes: ``missing``, ``unexpected``."""
+
+
+class EmptyDataError(DriftInputError):
+    """A dataset with no rows (or no usable values) where some are needed."""
+
+
+class ColumnTypeError(DriftInputError, TypeError):
+    """A column whose type does not fit the statistic asked of it (e.g. strings forced into KS)."""
+
+
+class NotFoundError(ModelyardError, LookupError):
+    """Something that was asked for does not exist.
+
+    Where it helps, the error lists what does exist in ``available``.
+    """
+
+    def __init__(
+        self, message: str, *, available: Sequence[Any] | None = None, **context: Any
+    ) -> None:
+        if available is not None:
+            context["available"] = list(available)
+            if available and "exist" not in message:
+                shown = ", ".join(repr(item) for item in list(available)[:20])
+                more = "" if len(available) <= 20 else f" and {len(available) - 20} more"
+                message = f"{message}; available: {shown}{more}"
+        super().__init__(message, **context)
+
+
+class KeyExistsError(ModelyardError, FileExistsError):
+    """An exclusive create found the key already present; the stored bytes were left as they were.
+
+    Attributes: ``key``.
+    """
+
+
+class IntegrityError(ModelyardError):
+    """Stored bytes no longer match the digest they were stored under. Nothing wrong is returned."""
+
+
+class ConcurrentModificationError(ModelyardError):
+    """Another writer changed the same thing first.
+
+    Raised when optimistic retries run out, or when a compare-and-set finds a value other than the
+    expected one. Re-read the current state and decide again.
+    """
+
+
+class CapabilityError(ModelyardError):
+    """A store cannot give a guarantee the operation needs (for example an atomic ``create``)."""
+
+
+class UntrustedLoadError(ModelyardError, PermissionError):
+    """Loading this object would unpickle it, which can execute arbitrary code.
+
+    Pass ``trusted=True`` only for artifacts from a source you trust.
+    """
+
+
+class CodecError(ModelyardError):
+    """A codec failed to encode or decode an object."""
+
+
+class TransitionRejected(ModelyardError):
+    """A lifecycle transition was refused.
+
+    Attributes: ``version``, ``source``, ``target``, and ``results``: the result of every guard that
+    was evaluated (not only the first that failed), so the caller sees everything that must change.
+    """
+
+
+class PluginError(ModelyardError, ImportError):
+    """A plugin advertised through an entry point could not be loaded."""
