@@ -19,7 +19,7 @@ DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
 def format_digest(hexdigest: str) -> str:
     """Return the ``sha256:<hex>`` spelling of a hex digest.
 
-    >>> format_digest("ab" * 32)[:12]
+    >>> format_digest("ab" * 32)[:11]
     'sha256:abab'
     """
     return f"sha256:{hexdigest}"

@@ -1,0 +1,52 @@
+"""Storage: the :class:`Store` protocol (the SPI a backend implements) and the built-in stores.
+
+>>> from modelyard.storage import open_store
+>>> store = open_store("memory://storage-doctest")
+>>> store.create("greeting", b"hello")
+>>> store.read("greeting"), store.exists("missing")
+(b'hello', False)
+
+See ``docs/storage.md`` for writing your own store and checking it with
+:class:`modelyard.testing.StoreConformance`.
+"""
+
+from modelyard.storage._fsspec import FsspecStore
+from modelyard.storage._keys import validate_key, validate_prefix
+from modelyard.storage._local import LocalStore
+from modelyard.storage._memory import MemoryStore
+from modelyard.storage._open import (
+    ENTRY_POINT_GROUP,
+    StoreFactory,
+    StorePluginWarning,
+    open_store,
+    register_store,
+    registered_stores,
+)
+from modelyard.storage._protocol import (
+    Data,
+    StagedWrite,
+    Store,
+    StoreCapabilities,
+    SupportsStaging,
+    iter_chunks,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Data",
+    "FsspecStore",
+    "LocalStore",
+    "MemoryStore",
+    "StagedWrite",
+    "Store",
+    "StoreCapabilities",
+    "StoreFactory",
+    "StorePluginWarning",
+    "SupportsStaging",
+    "iter_chunks",
+    "open_store",
+    "register_store",
+    "registered_stores",
+    "validate_key",
+    "validate_prefix",
+]

@@ -1,0 +1,145 @@
+"""OS-level atomic file operations shared by the local stores.
+
+Why temp file + link/replace: a reader must never see a half-written value and an exclusive create
+must have exactly one winner. Writing the bytes to a private temp file first and then publishing them
+with one atomic directory operation gives both: ``os.link`` fails with ``EEXIST`` if the target
+exists (an atomic exclusive create, unlike ``exists()`` followed by ``open()``), and ``os.replace``
+swaps the directory entry in one step. A writer killed midway leaves only its temp file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from pathlib import Path
+
+from modelyard.errors import InvalidKeyError, KeyExistsError
+from modelyard.storage._protocol import Data, iter_chunks
+
+__all__ = ["StagedFile", "ensure_dir", "fsync_dir"]
+
+# O_CLOEXEC keeps temp-file descriptors out of child processes started while a write is in flight.
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a directory entry to disk, so a rename or link inside it survives a crash."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_dir(path: Path, *, durable: bool, key: str) -> None:
+    """Create ``path`` and missing parents; fsync each parent that gained an entry."""
+    if path.is_dir():
+        return
+    missing = []
+    probe = path
+    while not probe.is_dir():
+        if probe.exists():
+            raise InvalidKeyError(
+                f"invalid storage key {key!r}: {probe.name!r} is a value, not a folder; a key "
+                "cannot be both a value and the folder of another key",
+                key=key,
+                reason="prefix is a value",
+            )
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            pass  # created concurrently; fine
+        except NotADirectoryError as exc:
+            raise InvalidKeyError(
+                f"invalid storage key {key!r}: part of it is a value, not a folder",
+                key=key,
+                reason="prefix is a value",
+            ) from exc
+        if durable:
+            fsync_dir(folder.parent)
+
+
+class StagedFile:
+    """Bytes written to a private temp file, then published under a key atomically."""
+
+    def __init__(self, staging_dir: Path, *, durable: bool) -> None:
+        staging_dir.mkdir(parents=True, exist_ok=True)
+        self._durable = durable
+        self.path = staging_dir / f"{uuid.uuid4().hex}.tmp"
+        self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o644)
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        assert self._fd is not None, "staged file already closed"
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self.size += len(data)
+        return len(data)
+
+    def write_all(self, data: Data) -> None:
+        for chunk in iter_chunks(data):
+            self.write(chunk)
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                if self._durable:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def link_to(self, target: Path, *, key: str) -> None:
+        """Publish under ``target`` only if it does not exist; else :class:`KeyExistsError`."""
+        self._close()
+        ensure_dir(target.parent, durable=self._durable, key=key)
+        try:
+            os.link(self.path, target)
+        except FileExistsError:
+            if target.is_dir():
+                raise _folder_conflict(key) from None
+            raise KeyExistsError(
+                f"key {key!r} already exists; create() never overwrites (use write() to replace)",
+                key=key,
+            ) from None
+        finally:
+            self.abort()
+        if self._durable:
+            fsync_dir(target.parent)
+
+    def replace(self, target: Path, *, key: str) -> None:
+        """Publish under ``target``, replacing any previous value in one atomic step."""
+        self._close()
+        ensure_dir(target.parent, durable=self._durable, key=key)
+        try:
+            os.replace(self.path, target)
+        except (IsADirectoryError, PermissionError) as exc:
+            if target.is_dir():
+                raise _folder_conflict(key) from exc
+            raise
+        finally:
+            self.abort()
+        if self._durable:
+            fsync_dir(target.parent)
+
+    def abort(self) -> None:
+        try:
+            self._close()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+
+
+def _folder_conflict(key: str) -> InvalidKeyError:
+    return InvalidKeyError(
+        f"invalid storage key {key!r}: it is the folder of other keys; a key cannot be both a "
+        "value and the folder of another key",
+        key=key,
+        reason="key is a folder",
+    )

@@ -1,0 +1,129 @@
+"""The storage SPI: the one protocol a backend author implements."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Protocol, runtime_checkable
+
+__all__ = ["Data", "StagedWrite", "Store", "StoreCapabilities", "SupportsStaging", "iter_chunks"]
+
+#: What ``write`` and ``create`` accept: bytes-like data, or a binary stream read to its end.
+Data = bytes | bytearray | memoryview | BinaryIO
+
+_CHUNK = 4 * 1024 * 1024
+
+
+def iter_chunks(data: Data, chunk_size: int = _CHUNK) -> Iterator[bytes | memoryview]:
+    """Yield ``data`` in chunks without copying bytes-like input."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        view = memoryview(data).cast("B")
+        if len(view) == 0:
+            return
+        for start in range(0, len(view), chunk_size):
+            yield view[start : start + chunk_size]
+        return
+    while chunk := data.read(chunk_size):
+        yield chunk
+
+
+@dataclass(frozen=True)
+class StoreCapabilities:
+    """The guarantees a store gives. Consumers check them instead of assuming.
+
+    Attributes:
+        atomic_create: ``create`` is an atomic exclusive create: of any number of racing writers
+            (threads, and processes when ``shared_across_processes``), exactly one succeeds.
+            The registry refuses to write through a store without it unless told otherwise.
+        atomic_write: a reader of a key being written sees the old bytes or the new bytes, never
+            a mix or a prefix, even if the writer dies midway.
+        shared_across_processes: other processes (and machines, for remote stores) that open the
+            same location see the same keys.
+        durable: once ``write`` or ``create`` returns, the data survives a crash of the machine.
+    """
+
+    atomic_create: bool
+    atomic_write: bool
+    shared_across_processes: bool
+    durable: bool
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Byte-level key-value storage: everything else in modelyard is derived from these primitives.
+
+    Keys are ``/``-separated relative paths (see :func:`modelyard.storage.validate_key`). Every
+    method validates its key first and raises :class:`~modelyard.errors.InvalidKeyError` without
+    side effects. A key cannot be both a value and the folder of another key (``"a/b"`` and
+    ``"a/b/c"``), because local filesystems cannot represent that.
+
+    Implement this protocol (about 100 lines, see ``docs/storage.md``) and check your store with
+    :class:`modelyard.testing.StoreConformance`.
+    """
+
+    @property
+    def capabilities(self) -> StoreCapabilities:
+        """What this store guarantees."""
+        ...
+
+    def read(self, key: str) -> bytes:
+        """Return the bytes under ``key``; :class:`~modelyard.errors.NotFoundError` if absent."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """Open ``key`` for streaming reads (the caller closes it); ``NotFoundError`` if absent."""
+        ...
+
+    def write(self, key: str, data: Data) -> None:
+        """Store ``data`` under ``key``, replacing any value. Readers see old or new, never a mix."""
+        ...
+
+    def create(self, key: str, data: Data) -> None:
+        """Store ``data`` under ``key`` only if the key is absent, atomically.
+
+        Raises :class:`~modelyard.errors.KeyExistsError` (leaving the stored bytes untouched) if
+        the key exists. This is the only concurrency primitive the registry needs.
+        """
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds a value."""
+        ...
+
+    def list(self, prefix: str = "") -> builtins.list[str]:
+        """Every key that starts with ``prefix`` (a plain string prefix, as on S3), sorted."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; :class:`~modelyard.errors.NotFoundError` if absent."""
+        ...
+
+
+@runtime_checkable
+class StagedWrite(Protocol):
+    """A write in progress whose key is chosen after the bytes are written.
+
+    Content-addressed storage learns a blob's key (its digest) only after hashing all of it; staging
+    lets it write and hash in one pass and then publish the bytes under their digest.
+    """
+
+    def write(self, data: bytes | memoryview) -> int: ...
+
+    def commit(self, key: str) -> bool:
+        """Publish the staged bytes under ``key`` with an exclusive create.
+
+        Returns False (and discards the staged bytes) if the key already exists.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Discard the staged bytes. Safe to call after ``commit`` (it then does nothing)."""
+        ...
+
+
+@runtime_checkable
+class SupportsStaging(Protocol):
+    """Optional extension of :class:`Store`: write first, choose the key afterwards."""
+
+    def stage(self) -> StagedWrite: ...
