@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from modelyard.errors import InputError
@@ -117,6 +117,42 @@ class GuardContext:
     def at(self) -> datetime:
         """When the transition is requested (the time guards judge expiry against)."""
         return self.request.at
+
+    @classmethod
+    def for_test(
+        cls,
+        *,
+        version: int = 1,
+        state: str = "staging",
+        target: str = "production",
+        metrics: Mapping[str, float] | None = None,
+        tags: Mapping[str, str] | None = None,
+        approvals: Sequence[Approval] = (),
+        actor: str = "tester",
+        at: datetime | None = None,
+        request_context: Mapping[str, Any] | None = None,
+        model: str = "model",
+    ) -> GuardContext:
+        """A context with defaults for everything not given, for trying and testing guards.
+
+        ``at`` defaults to 2025-01-01T00:00Z so results do not depend on the clock.
+
+        >>> ctx = GuardContext.for_test(metrics={"auc": 0.9})
+        >>> ctx.source, ctx.target, ctx.version.metrics["auc"]
+        ('staging', 'production', 0.9)
+        """
+        from modelyard.lifecycle._definition import Transition
+        from modelyard.lifecycle._status import ModelStatus, TransitionRequest, VersionStatus
+
+        when = at if at is not None else datetime(2025, 1, 1, tzinfo=timezone.utc)
+        current = VersionStatus(version, state, metrics or {}, tags or {})
+        return cls(
+            model=model,
+            status=ModelStatus(model, {version: current}, approvals),
+            request=TransitionRequest(version, target, actor, when, context=request_context or {}),
+            version=current,
+            transition=Transition(state, target),
+        )
 
     @property
     def approvals(self) -> tuple[Approval, ...]:

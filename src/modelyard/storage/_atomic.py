@@ -38,29 +38,29 @@ def ensure_dir(path: Path, *, durable: bool, key: str) -> None:
         return
     missing = []
     probe = path
-    while not probe.is_dir():
-        if probe.exists():
-            raise InvalidKeyError(
-                f"invalid storage key {key!r}: {probe.name!r} is a value, not a folder; a key "
-                "cannot be both a value and the folder of another key",
-                key=key,
-                reason="prefix is a value",
-            )
+    while not probe.is_dir() and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
     for folder in reversed(missing):
         try:
             folder.mkdir()
         except FileExistsError:
-            pass  # created concurrently; fine
-        except NotADirectoryError as exc:
-            raise InvalidKeyError(
-                f"invalid storage key {key!r}: part of it is a value, not a folder",
-                key=key,
-                reason="prefix is a value",
-            ) from exc
-        if durable:
-            fsync_dir(folder.parent)
+            if not folder.is_dir():  # else another writer created it first: fine
+                raise _value_conflict(key) from None
+        except NotADirectoryError:
+            raise _value_conflict(key) from None
+        else:
+            if durable:
+                fsync_dir(folder.parent)
+
+
+def _value_conflict(key: str) -> InvalidKeyError:
+    return InvalidKeyError(
+        f"invalid storage key {key!r}: part of it is a value, not a folder; a key cannot be both "
+        "a value and the folder of another key",
+        key=key,
+        reason="prefix is a value",
+    )
 
 
 class StagedFile:

@@ -1,0 +1,145 @@
+"""The approval guard: N distinct actors signed off on this version for this target state."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
+
+from modelyard.errors import InputError
+from modelyard.lifecycle._guard import GuardContext, GuardResult
+
+__all__ = ["ApprovalGuard", "require_approvals"]
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+@dataclass(frozen=True)
+class ApprovalGuard:
+    """See :func:`require_approvals`."""
+
+    required: int
+    roles: frozenset[str] | None = None
+    max_age: timedelta | None = None
+    exclude_requester: bool = False
+
+    @property
+    def name(self) -> str:
+        parts = [_plural(self.required, "approval")]
+        if self.roles is not None:
+            parts.append(f"by {'/'.join(sorted(self.roles))}")
+        if self.max_age is not None:
+            parts.append(f"within {_age(self.max_age)}")
+        return " ".join(parts)
+
+    def __call__(self, ctx: GuardContext) -> GuardResult:
+        approvers: set[str] = set()
+        expired: set[str] = set()
+        wrong_role: set[str] = set()
+        future: set[str] = set()
+        own: set[str] = set()
+        for approval in ctx.approvals:
+            if approval.at > ctx.at:
+                # An approval recorded after the request cannot have supported it; ignoring it keeps
+                # a decision replayable from the history.
+                future.add(approval.actor)
+            elif self.max_age is not None and ctx.at - approval.at > self.max_age:
+                expired.add(approval.actor)
+            elif self.roles is not None and approval.role not in self.roles:
+                wrong_role.add(approval.actor)
+            elif self.exclude_requester and approval.actor == ctx.request.actor:
+                own.add(approval.actor)
+            else:
+                approvers.add(approval.actor)
+        count = len(approvers)
+        ok = count >= self.required
+        target = f"version {ctx.version.version} -> {ctx.target}"
+        who = f" (by {', '.join(sorted(approvers))})" if approvers else ""
+        reason = f"{count} of {self.required} required approvals for {target}{who}"
+        if not ok:
+            notes = []
+            if expired:
+                notes.append(f"expired (older than {_age(self.max_age)}): {_names(expired)}")
+            if wrong_role:
+                notes.append(
+                    f"not in role {'/'.join(sorted(self.roles or ()))}: {_names(wrong_role)}"
+                )
+            if own:
+                notes.append(f"the requester's own approval does not count: {_names(own)}")
+            if future:
+                notes.append(f"given after the request: {_names(future)}")
+            needed = self.required - count
+            reason += f"; needs {_plural(needed, 'more distinct approver')}"
+            if notes:
+                reason += "; not counted: " + "; ".join(notes)
+        details: dict[str, object] = {
+            "required": self.required,
+            "approved_by": sorted(approvers),
+            "roles": sorted(self.roles) if self.roles is not None else None,
+            "max_age_seconds": self.max_age.total_seconds() if self.max_age is not None else None,
+            "expired": sorted(expired),
+            "wrong_role": sorted(wrong_role),
+            "requester": sorted(own),
+            "after_request": sorted(future),
+        }
+        return GuardResult(ok, reason, details, guard=self.name)
+
+
+def _names(actors: set[str]) -> str:
+    return ", ".join(sorted(actors))
+
+
+def _age(age: timedelta | None) -> str:
+    if age is None:
+        return "forever"
+    seconds = age.total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return _plural(int(seconds // size), unit)
+    return f"{seconds:g}s"
+
+
+def require_approvals(
+    n: int,
+    *,
+    roles: Collection[str] | None = None,
+    max_age: timedelta | None = None,
+    exclude_requester: bool = False,
+) -> ApprovalGuard:
+    """A guard that needs approvals by ``n`` distinct actors for this exact version and target.
+
+    Only approvals recorded for the requested version *and* the requested target state count; an
+    actor who approved twice counts once. With ``roles``, only approvals whose role is one of them
+    count (without ``roles``, an approval's role is ignored). With ``max_age``, approvals older than
+    that at the request's time have expired. Approvals dated after the request never count. With
+    ``exclude_requester=True`` (four-eyes rule), the requesting actor's own approval does not count.
+
+    >>> from datetime import datetime, timedelta, timezone
+    >>> from modelyard.lifecycle import (Approval, GuardContext, ModelStatus, Transition,
+    ...     TransitionRequest, VersionStatus)
+    >>> t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    >>> v = VersionStatus(3, "staging")
+    >>> status = ModelStatus("churn", {3: v}, approvals=[
+    ...     Approval(3, "production", "ana", t0, role="qa"),
+    ...     Approval(3, "production", "lee", t0 - timedelta(days=9), role="qa")])
+    >>> request = TransitionRequest(3, "production", "ana", t0)
+    >>> guard = require_approvals(2, roles={"qa"}, max_age=timedelta(days=7))
+    >>> ctx = GuardContext("churn", status, request, v, Transition("staging", "production"))
+    >>> print(guard(ctx).reason)
+    1 of 2 required approvals for version 3 -> production (by ana); needs 1 more distinct
+    approver; not counted: expired (older than 7 days): lee
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InputError(f"require_approvals needs n >= 1, got {n!r}")
+    role_set: frozenset[str] | None = None
+    if roles is not None:
+        if isinstance(roles, str):
+            raise InputError(f"roles must be a collection of role names, not the string {roles!r}")
+        role_set = frozenset(roles)
+        if not role_set:
+            raise InputError("roles must name at least one role (or be None for any role)")
+    if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
+        raise InputError(f"max_age must be a positive timedelta, got {max_age!r}")
+    return ApprovalGuard(n, role_set, max_age, exclude_requester)

@@ -1,0 +1,281 @@
+"""Lifecycle definitions: states, an initial state, guarded transitions and exclusive states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from modelyard._internal.names import validate_name
+from modelyard.errors import InputError, InvalidNameError, LifecycleDefinitionError
+from modelyard.lifecycle._guard import Guard, guard_name
+from modelyard.lifecycle._values import FrozenMap
+
+__all__ = ["Lifecycle", "Transition"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An allowed move from ``source`` to ``target``, with the guards that must all pass.
+
+    ``approvals=N`` is shorthand for ``require_approvals(N)``: N distinct actors must have approved
+    this version for this target. For roles or expiry, put :func:`~modelyard.lifecycle.
+    require_approvals` in ``guards`` instead.
+
+    >>> from modelyard.lifecycle import metric_at_least
+    >>> t = Transition("staging", "production", [metric_at_least("auc", 0.8)], approvals=2)
+    >>> [g.name for g in t.all_guards]
+    ['auc >= 0.8', '2 approvals']
+    """
+
+    source: str
+    target: str
+    guards: Sequence[Guard] = ()
+    approvals: int = 0
+
+    def __post_init__(self) -> None:
+        for state in (self.source, self.target):
+            try:
+                validate_name(state, kind="state")
+            except InvalidNameError as exc:
+                raise LifecycleDefinitionError(
+                    f"transition {self.source!r} -> {self.target!r}: {exc}", problem="bad name"
+                ) from None
+        if self.source == self.target:
+            raise LifecycleDefinitionError(
+                f"transition {self.source!r} -> {self.target!r} does not change the state; "
+                "remove it (a request for the current state is always refused)",
+                problem="self transition",
+                state=self.source,
+            )
+        if isinstance(self.guards, (str, bytes)) or not isinstance(self.guards, Iterable):
+            raise LifecycleDefinitionError(
+                f"guards of {self.source!r} -> {self.target!r} must be a sequence of guards, "
+                f"got {self.guards!r}",
+                problem="bad guard",
+            )
+        guards = tuple(self.guards)
+        for guard in guards:
+            if not callable(guard):
+                raise LifecycleDefinitionError(
+                    f"guard {guard!r} of {self.source!r} -> {self.target!r} is not callable",
+                    problem="bad guard",
+                )
+        object.__setattr__(self, "guards", guards)
+        if isinstance(self.approvals, bool) or not isinstance(self.approvals, int):
+            raise LifecycleDefinitionError(
+                f"approvals of {self.source!r} -> {self.target!r} must be an int, "
+                f"got {self.approvals!r}",
+                problem="bad approvals",
+            )
+        if self.approvals < 0:
+            raise LifecycleDefinitionError(
+                f"approvals of {self.source!r} -> {self.target!r} must be >= 0, "
+                f"got {self.approvals}",
+                problem="bad approvals",
+            )
+
+    @property
+    def edge(self) -> tuple[str, str]:
+        """``(source, target)``."""
+        return (self.source, self.target)
+
+    @property
+    def all_guards(self) -> tuple[Guard, ...]:
+        """The guards a request must pass: ``guards``, then the approval guard for ``approvals``."""
+        if not self.approvals:
+            return tuple(self.guards)
+        from modelyard.lifecycle._approvals import require_approvals
+
+        return (*self.guards, require_approvals(self.approvals))
+
+    def label(self) -> str:
+        """The guards' names joined by ``", "`` (empty without guards), as drawn in diagrams."""
+        return ", ".join(guard_name(g) for g in self.all_guards)
+
+
+class Lifecycle:
+    """A validated lifecycle: states, an initial state, transitions and exclusive states.
+
+    ``exclusive`` maps each state that at most one version of a model may hold at a time to the
+    state its current holder is moved to when another version enters it. The definition is checked
+    when it is built; every problem raises :class:`~modelyard.errors.LifecycleDefinitionError`
+    naming it (its ``problem`` attribute is a short code such as ``"unreachable state"``).
+
+    A lifecycle is immutable and safe to share between threads.
+
+    >>> lc = Lifecycle(["draft", "live"], "draft", [Transition("draft", "live")],
+    ...                exclusive={"live": "draft"})
+    >>> lc.allowed_targets("draft"), dict(lc.exclusive)
+    (('live',), {'live': 'draft'})
+    >>> Lifecycle(["draft", "live", "old"], "draft", [Transition("draft", "live")])
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.LifecycleDefinitionError: unreachable state 'old': no chain of transitions ...
+    """
+
+    __slots__ = ("_by_edge", "_exclusive", "_initial", "_states", "_transitions")
+
+    def __init__(
+        self,
+        states: Iterable[str],
+        initial: str,
+        transitions: Iterable[Transition],
+        exclusive: Mapping[str, str] | None = None,
+    ) -> None:
+        from modelyard.lifecycle._validation import validate_definition
+
+        checked = validate_definition(states, initial, transitions, exclusive or {})
+        self._states: tuple[str, ...] = checked.states
+        self._initial: str = checked.initial
+        self._transitions: tuple[Transition, ...] = checked.transitions
+        self._exclusive: FrozenMap[str, str] = FrozenMap(checked.exclusive)
+        self._by_edge: FrozenMap[tuple[str, str], Transition] = FrozenMap(
+            {t.edge: t for t in checked.transitions}
+        )
+
+    @classmethod
+    def default(cls) -> Lifecycle:
+        """development -> staging -> production -> archived, with demotion back.
+
+        ``production`` is exclusive: a version promoted to production moves the previous holder to
+        ``archived``. There are no guards; add them with :meth:`with_guards`.
+
+        >>> lc = Lifecycle.default()
+        >>> lc.states, lc.initial, dict(lc.exclusive)
+        (('development', 'staging', 'production', 'archived'), 'development', {'production': 'archived'})
+        >>> lc.allowed_targets("production")
+        ('staging', 'archived')
+        """
+        return cls(
+            states=("development", "staging", "production", "archived"),
+            initial="development",
+            transitions=(
+                Transition("development", "staging"),
+                Transition("development", "archived"),
+                Transition("staging", "production"),
+                Transition("staging", "development"),
+                Transition("staging", "archived"),
+                Transition("production", "staging"),
+                Transition("production", "archived"),
+                Transition("archived", "development"),
+            ),
+            exclusive={"production": "archived"},
+        )
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """The states, in definition order."""
+        return self._states
+
+    @property
+    def initial(self) -> str:
+        """The state every new version starts in."""
+        return self._initial
+
+    @property
+    def transitions(self) -> tuple[Transition, ...]:
+        """The allowed transitions, in definition order."""
+        return self._transitions
+
+    @property
+    def exclusive(self) -> Mapping[str, str]:
+        """Exclusive state -> the state its displaced holder moves to (read-only)."""
+        return self._exclusive
+
+    def transition(self, source: str, target: str) -> Transition | None:
+        """The transition from ``source`` to ``target``, or ``None`` if the definition has none."""
+        return self._by_edge.get((source, target))
+
+    def allowed_targets(self, source: str) -> tuple[str, ...]:
+        """The states a version in ``source`` may be moved to, in definition order.
+
+        An unknown state raises :class:`~modelyard.errors.InvalidNameError` listing the states.
+        """
+        self.require_state(source)
+        return tuple(t.target for t in self._transitions if t.source == source)
+
+    def require_state(self, state: object) -> str:
+        """Return ``state`` if this lifecycle defines it; else raise ``InvalidNameError``."""
+        if isinstance(state, str) and state in self._states:
+            return state
+        raise InvalidNameError(
+            f"unknown state {state!r}; this lifecycle's states are {', '.join(self._states)}",
+            name=state,
+            reason="unknown state",
+            available=list(self._states),
+        )
+
+    def displacement(self, state: str) -> str | None:
+        """Where the holder of exclusive ``state`` goes when displaced (``None``: not exclusive)."""
+        return self._exclusive.get(state)
+
+    def with_guards(
+        self, source: str, target: str, *guards: Guard, approvals: int | None = None
+    ) -> Lifecycle:
+        """A copy with ``guards`` added to the ``source -> target`` transition.
+
+        ``approvals``, if given, replaces the transition's approval count.
+
+        >>> from modelyard.lifecycle import metric_at_least
+        >>> lc = Lifecycle.default().with_guards(
+        ...     "staging", "production", metric_at_least("auc", 0.8), approvals=2)
+        >>> lc.transition("staging", "production").label()
+        'auc >= 0.8, 2 approvals'
+        """
+        existing = self.transition(source, target)
+        if existing is None:
+            raise LifecycleDefinitionError(
+                f"there is no transition {source!r} -> {target!r} to guard; transitions from "
+                f"{source!r}: {', '.join(self.allowed_targets(source)) or 'none'}",
+                problem="unknown transition",
+            )
+        updated = replace(
+            existing,
+            guards=(*existing.guards, *guards),
+            approvals=existing.approvals if approvals is None else approvals,
+        )
+        return Lifecycle(
+            self._states,
+            self._initial,
+            [updated if t is existing else t for t in self._transitions],
+            self._exclusive,
+        )
+
+    def to_mermaid(self) -> str:
+        """The state graph as a Mermaid ``stateDiagram-v2`` (without the code fence).
+
+        Transitions are labelled with their guards; exclusive states get a note naming where their
+        displaced holder goes.
+
+        >>> print(Lifecycle(["a", "b"], "a", [Transition("a", "b", approvals=1)]).to_mermaid())
+        stateDiagram-v2
+            direction LR
+            [*] --> a
+            a --> b : 1 approval
+        """
+        from modelyard.lifecycle._mermaid import render_mermaid
+
+        return render_mermaid(self)
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self._states, self._initial, self._transitions, self._exclusive)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lifecycle):
+            return self._key() == other._key()
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        edges = ", ".join(f"{t.source}->{t.target}" for t in self._transitions)
+        exclusive = f", exclusive={dict(self._exclusive)!r}" if self._exclusive else ""
+        return (
+            f"Lifecycle(states={list(self._states)!r}, initial={self._initial!r}, "
+            f"transitions=[{edges}]{exclusive})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Lifecycle, (self._states, self._initial, self._transitions, dict(self._exclusive)))

@@ -1,0 +1,31 @@
+"""Public test support for people who extend or embed modelyard.
+
+* :class:`StoreConformance`: the pytest suite a storage backend must pass (needs pytest).
+* :class:`FakeClock`: a controllable clock for registry and lifecycle tests.
+
+>>> from modelyard.testing import FakeClock
+>>> clock = FakeClock()
+>>> first = clock.now(); clock.advance(seconds=5)
+>>> (clock.now() - first).total_seconds()
+5.0
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from modelyard.testing._clock import FakeClock
+
+if TYPE_CHECKING:
+    from modelyard.testing._store_conformance import StoreConformance
+
+__all__ = ["FakeClock", "StoreConformance"]
+
+
+def __getattr__(name: str) -> Any:
+    # The conformance suite imports pytest; load it only when asked for.
+    if name == "StoreConformance":
+        from modelyard.testing._store_conformance import StoreConformance
+
+        return StoreConformance
+    raise AttributeError(f"module 'modelyard.testing' has no attribute {name!r}")

@@ -1,0 +1,376 @@
+"""The conformance suite every :class:`~modelyard.storage.Store` must pass."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+
+from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError
+from modelyard.storage import Store, StoreCapabilities
+
+__all__ = ["StoreConformance"]
+
+_MIB = 1024 * 1024
+
+BAD_KEYS = [
+    "",
+    "/abs",
+    "a//b",
+    "a/",
+    "../up",
+    "a/../b",
+    "a/./b",
+    ".",
+    "a\x00b",
+    "a\nb",
+    "tab\tkey",
+    "a\\b",
+    "x" * 300,
+]
+
+
+class StoreConformance:
+    """Checks every promise of the :class:`~modelyard.storage.Store` protocol.
+
+    Subclass it in a test module (the subclass name must start with ``Test``) and supply a
+    ``store`` fixture that returns a new, empty store::
+
+        class TestMyStore(StoreConformance):
+            @pytest.fixture
+            def store(self, tmp_path):
+                return MyStore(tmp_path)
+
+    Multi-process checks run when ``store.capabilities.shared_across_processes`` is true (the
+    store must then be picklable, so child processes can reopen it). Race checks require
+    ``atomic_create``, torn-write checks require ``atomic_write``; a store that does not claim a
+    guarantee is not tested for it. Class attributes tune the heavy checks.
+    """
+
+    #: Processes racing ``create`` on one key; exactly one must win.
+    race_processes: ClassVar[int] = 8
+    #: Keys raced in turn by those processes (more rounds, more chances to catch a race).
+    race_rounds: ClassVar[int] = 5
+    #: Size of the value a writer is killed in the middle of.
+    kill_value_size: ClassVar[int] = 64 * _MIB
+
+    # -- basics ----------------------------------------------------------------------------------
+
+    def test_capabilities(self, store: Store) -> None:
+        assert isinstance(store, Store)
+        assert isinstance(store.capabilities, StoreCapabilities)
+
+    @pytest.mark.parametrize("size", [0, 1, 1000, 5 * _MIB + 3])
+    def test_write_then_read(self, store: Store, size: int) -> None:
+        data = os.urandom(size)
+        store.write("blob/value.bin", data)
+        assert store.read("blob/value.bin") == data
+        assert store.exists("blob/value.bin")
+        with store.open("blob/value.bin") as handle:
+            assert _read_in_chunks(handle) == data
+
+    def test_write_accepts_bytes_like_and_streams(self, store: Store) -> None:
+        import io
+
+        store.write("k/bytearray", bytearray(b"abc"))
+        store.write("k/memoryview", memoryview(b"defgh")[1:4])
+        store.write("k/stream", io.BytesIO(b"x" * (3 * _MIB)))
+        store.create("k/created-from-stream", io.BytesIO(b"yz"))
+        assert store.read("k/bytearray") == b"abc"
+        assert store.read("k/memoryview") == b"efg"
+        assert store.read("k/stream") == b"x" * (3 * _MIB)
+        assert store.read("k/created-from-stream") == b"yz"
+
+    def test_write_replaces(self, store: Store) -> None:
+        store.write("k", b"old")
+        store.write("k", b"new value")
+        assert store.read("k") == b"new value"
+        assert store.list() == ["k"]
+
+    def test_create_is_exclusive(self, store: Store) -> None:
+        store.create("log/1.json", b"first")
+        with pytest.raises(KeyExistsError) as info:
+            store.create("log/1.json", b"second")
+        assert isinstance(info.value, FileExistsError)
+        assert store.read("log/1.json") == b"first"
+        store.create("log/2.json", b"")
+        assert store.read("log/2.json") == b""
+
+    def test_missing_keys_raise_not_found(self, store: Store) -> None:
+        assert not store.exists("nope")
+        for call in (store.read, store.open, store.delete):
+            with pytest.raises(NotFoundError) as info:
+                call("nope/missing.bin")
+            assert isinstance(info.value, LookupError)
+            assert "nope/missing.bin" in str(info.value)
+
+    def test_delete(self, store: Store) -> None:
+        store.write("a/b", b"1")
+        store.write("a/c", b"2")
+        store.delete("a/b")
+        assert not store.exists("a/b")
+        assert store.list("a/") == ["a/c"]
+        with pytest.raises(NotFoundError):
+            store.read("a/b")
+        store.create("a/b", b"again")  # a deleted key can be created anew
+        assert store.read("a/b") == b"again"
+
+    def test_list_by_prefix_is_complete_and_exact(self, store: Store) -> None:
+        keys = [
+            "a/b/c",
+            "a/bc",
+            "a/bd/e",
+            "ab",
+            "b/1",
+            "b/2",
+            "b/10",
+            "models/churn/log/00000001.json",
+            "models/churn/log/00000002.json",
+            "models/churn-v2/log/00000001.json",
+            "unicodé/ключ",
+        ]
+        for key in keys:
+            store.write(key, key.encode())
+        prefixes = ["", "a", "a/", "a/b", "a/b/", "a/bc", "ab", "b/1", "b/", "c", "models/churn",
+                    "models/churn/", "models/churn/log/0", "unicodé/", "zzz/"]  # fmt: skip
+        for prefix in prefixes:
+            expected = sorted(key for key in keys if key.startswith(prefix))
+            assert store.list(prefix) == expected, prefix
+        assert all(isinstance(key, str) for key in store.list())
+
+    def test_invalid_keys_raise_and_write_nothing(self, store: Store) -> None:
+        store.write("keep", b"1")
+        for key in BAD_KEYS:
+            for call, args in (
+                (store.write, (b"x",)),
+                (store.create, (b"x",)),
+                (store.read, ()),
+                (store.open, ()),
+                (store.exists, ()),
+                (store.delete, ()),
+            ):
+                with pytest.raises(InvalidKeyError) as info:
+                    call(key, *args)  # type: ignore[operator]
+                assert isinstance(info.value, ValueError)
+        with pytest.raises(InvalidKeyError):
+            store.list("/abs")
+        assert store.list() == ["keep"]
+
+    # -- threads ---------------------------------------------------------------------------------
+
+    def test_threads_racing_create_have_one_winner(self, store: Store) -> None:
+        if not store.capabilities.atomic_create:
+            pytest.skip("the store does not claim an atomic create")
+        for round_ in range(5):
+            key = f"race/thread-{round_}"
+            outcomes = _race_threads(store, key, 16)
+            winners = [index for index, outcome in outcomes.items() if outcome == "won"]
+            assert len(winners) == 1, outcomes
+            assert all(o in ("won", "exists") for o in outcomes.values()), outcomes
+            assert store.read(key) == _payload(winners[0])
+
+    def test_readers_never_see_a_torn_write(self, store: Store) -> None:
+        if not store.capabilities.atomic_write:
+            pytest.skip("the store does not claim atomic writes")
+        values = [bytes([i]) * (2 * _MIB) for i in (1, 2)]
+        store.write("torn", values[0])
+        stop = threading.Event()
+        seen: list[bytes] = []
+
+        def writer() -> None:
+            for i in range(12):
+                store.write("torn", values[i % 2])
+            stop.set()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        while not stop.is_set():
+            value = store.read("torn")
+            if value not in values:
+                seen.append(value[:16])
+        thread.join()
+        assert not seen, "a reader saw bytes that were neither the old nor the new value"
+
+    # -- processes -------------------------------------------------------------------------------
+
+    def test_store_pickles_for_other_processes(self, store: Store) -> None:
+        if not store.capabilities.shared_across_processes:
+            pytest.skip("the store is not shared across processes")
+        store.write("shared", b"seen by a copy")
+        clone = pickle.loads(pickle.dumps(store))
+        assert clone.read("shared") == b"seen by a copy"
+
+    def test_processes_racing_create_have_one_winner(self, store: Store) -> None:
+        caps = store.capabilities
+        if not (caps.shared_across_processes and caps.atomic_create):
+            pytest.skip("needs a store shared across processes with an atomic create")
+        ctx = multiprocessing.get_context("spawn")
+        n = self.race_processes
+        barrier = ctx.Barrier(n)
+        queue = ctx.Queue()
+        keys = [f"race/process-{round_}" for round_ in range(self.race_rounds)]
+        procs = [
+            ctx.Process(target=_race_worker, args=(store, keys, i, barrier, queue))
+            for i in range(n)
+        ]
+        for proc in procs:
+            proc.start()
+        try:
+            outcomes = [queue.get(timeout=120) for _ in range(n * len(keys))]
+        finally:
+            for proc in procs:
+                proc.join(timeout=60)
+        for key in keys:
+            results = {index: outcome for k, index, outcome in outcomes if k == key}
+            assert len(results) == n
+            winners = [index for index, outcome in results.items() if outcome == "won"]
+            assert len(winners) == 1, (key, results)
+            losers = [outcome for outcome in results.values() if outcome != "won"]
+            assert all(outcome == "exists" for outcome in losers), (key, results)
+            assert store.read(key) == _payload(winners[0])
+        assert all(proc.exitcode == 0 for proc in procs)
+
+    def test_writer_killed_mid_write_leaves_old_value_or_nothing(self, store: Store) -> None:
+        caps = store.capabilities
+        if not (caps.shared_across_processes and caps.atomic_write):
+            pytest.skip("needs a store shared across processes with atomic writes")
+        if not hasattr(signal, "SIGKILL"):
+            pytest.skip("needs SIGKILL")
+        old = b"old value"
+        store.write("victim/existing", old)
+        before = store.list()
+        ctx = multiprocessing.get_context("spawn")
+        for key in ("victim/existing", "victim/fresh"):
+            progress = ctx.Value("q", 0)
+            proc = ctx.Process(
+                target=_slow_writer, args=(store, key, self.kill_value_size, progress)
+            )
+            proc.start()
+            deadline = time.monotonic() + 120
+            # Kill once more than half of the value has been handed to the store.
+            while progress.value < self.kill_value_size // 2 and time.monotonic() < deadline:
+                assert proc.is_alive(), "the writer finished or died before it could be killed"
+                time.sleep(0.005)
+            assert proc.pid is not None
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(timeout=30)
+            assert proc.exitcode == -signal.SIGKILL
+        assert store.read("victim/existing") == old
+        assert not store.exists("victim/fresh")
+        assert store.list() == before
+
+    def test_writer_killed_at_any_moment_leaves_old_or_new(self, store: Store) -> None:
+        caps = store.capabilities
+        if not (caps.shared_across_processes and caps.atomic_write):
+            pytest.skip("needs a store shared across processes with atomic writes")
+        old = b"old value"
+        store.write("victim/any", old)
+        ctx = multiprocessing.get_context("spawn")
+        new_digest = hashlib.sha256(_big_value(self.kill_value_size)).hexdigest()
+        for delay in (0.0, 0.05, 0.2, 0.5):
+            started = ctx.Event()
+            proc = ctx.Process(
+                target=_fast_writer, args=(store, "victim/any", self.kill_value_size, started)
+            )
+            proc.start()
+            assert started.wait(timeout=120)
+            time.sleep(delay)
+            assert proc.pid is not None
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join(timeout=30)
+            value = store.read("victim/any")
+            assert value == old or hashlib.sha256(value).hexdigest() == new_digest, (
+                f"torn value of {len(value)} bytes after a kill at {delay}s"
+            )
+            store.write("victim/any", old)
+        assert store.list("victim/") == ["victim/any"]
+
+
+# -- helpers run in child processes (module level, so spawn can import them) ----------------------
+
+
+def _payload(index: int) -> bytes:
+    return f"writer-{index}|".encode() * 512
+
+
+def _big_value(size: int) -> bytes:
+    block = hashlib.sha256(b"modelyard").digest() * (_MIB // 32)
+    return (block * (size // len(block) + 1))[:size]
+
+
+def _race_threads(store: Store, key: str, n: int) -> dict[int, str]:
+    barrier = threading.Barrier(n)
+    outcomes: dict[int, str] = {}
+
+    def attempt(index: int) -> None:
+        barrier.wait()
+        try:
+            store.create(key, _payload(index))
+            outcomes[index] = "won"
+        except KeyExistsError:
+            outcomes[index] = "exists"
+        except Exception as exc:
+            outcomes[index] = repr(exc)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def _race_worker(store: Store, keys: list[str], index: int, barrier: Any, queue: Any) -> None:
+    for key in keys:
+        barrier.wait(timeout=120)
+        try:
+            store.create(key, _payload(index))
+            queue.put((key, index, "won"))
+        except KeyExistsError:
+            queue.put((key, index, "exists"))
+        except Exception as exc:
+            queue.put((key, index, repr(exc)))
+
+
+class _SlowStream:
+    """A stream that reports progress and slows down after half, so a kill lands mid-write."""
+
+    def __init__(self, size: int, progress: Any) -> None:
+        self._data = _big_value(size)
+        self._offset = 0
+        self._progress = progress
+
+    def read(self, n: int = -1) -> bytes:
+        if self._offset >= len(self._data):
+            return b""
+        n = min(n if n > 0 else _MIB, _MIB)
+        chunk = self._data[self._offset : self._offset + n]
+        self._offset += len(chunk)
+        self._progress.value = self._offset
+        if self._offset > len(self._data) // 2:
+            time.sleep(0.05)
+        return chunk
+
+
+def _slow_writer(store: Store, key: str, size: int, progress: Any) -> None:
+    store.write(key, _SlowStream(size, progress))  # type: ignore[arg-type]
+
+
+def _fast_writer(store: Store, key: str, size: int, started: Any) -> None:
+    value = _big_value(size)
+    started.set()
+    while True:
+        store.write(key, value)
+
+
+def _read_in_chunks(handle: Any) -> bytes:
+    parts: Iterator[bytes] = iter(lambda: handle.read(65536), b"")
+    return b"".join(parts)
