@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from modelyard.errors import InputError
-from modelyard.lifecycle._guard import GuardContext, GuardResult
+from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
 
 __all__ = ["ApprovalGuard", "require_approvals"]
 
@@ -107,7 +107,7 @@ def require_approvals(
     roles: Collection[str] | None = None,
     max_age: timedelta | None = None,
     exclude_requester: bool = False,
-) -> ApprovalGuard:
+) -> Guard:
     """A guard that needs approvals by ``n`` distinct actors for this exact version and target.
 
     Only approvals recorded for the requested version *and* the requested target state count; an

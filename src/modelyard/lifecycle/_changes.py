@@ -170,10 +170,13 @@ def notify(
     >>> notify([boom, seen.append], event), len(seen)
     ((RuntimeError('hook down'),), 1)
     """
-    errors: list[Exception] = []
-    for listener in listeners:
-        try:
-            listener(event)
-        except Exception as exc:  # a hook's failure must not hide the others' notifications
-            errors.append(exc)
-    return tuple(errors)
+    errors = (_call(listener, event) for listener in listeners)
+    return tuple(error for error in errors if error is not None)
+
+
+def _call(listener: TransitionListener, event: CommittedTransition) -> Exception | None:
+    try:
+        listener(event)
+    except Exception as exc:  # a hook's failure must not hide the others' notifications
+        return exc
+    return None

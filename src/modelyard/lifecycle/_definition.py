@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from modelyard._internal.names import validate_name
-from modelyard.errors import InputError, InvalidNameError, LifecycleDefinitionError
+from modelyard.errors import InvalidNameError, LifecycleDefinitionError
 from modelyard.lifecycle._guard import Guard, guard_name
 from modelyard.lifecycle._values import FrozenMap
 
@@ -34,13 +34,13 @@ class Transition:
     approvals: int = 0
 
     def __post_init__(self) -> None:
-        for state in (self.source, self.target):
-            try:
-                validate_name(state, kind="state")
-            except InvalidNameError as exc:
-                raise LifecycleDefinitionError(
-                    f"transition {self.source!r} -> {self.target!r}: {exc}", problem="bad name"
-                ) from None
+        try:
+            validate_name(self.source, kind="state")
+            validate_name(self.target, kind="state")
+        except InvalidNameError as exc:
+            raise LifecycleDefinitionError(
+                f"transition {self.source!r} -> {self.target!r}: {exc}", problem="bad name"
+            ) from None
         if self.source == self.target:
             raise LifecycleDefinitionError(
                 f"transition {self.source!r} -> {self.target!r} does not change the state; "
@@ -142,8 +142,10 @@ class Lifecycle:
         ``archived``. There are no guards; add them with :meth:`with_guards`.
 
         >>> lc = Lifecycle.default()
-        >>> lc.states, lc.initial, dict(lc.exclusive)
-        (('development', 'staging', 'production', 'archived'), 'development', {'production': 'archived'})
+        >>> lc.states
+        ('development', 'staging', 'production', 'archived')
+        >>> lc.initial, dict(lc.exclusive)
+        ('development', {'production': 'archived'})
         >>> lc.allowed_targets("production")
         ('staging', 'archived')
         """

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from modelyard.errors import InputError
-from modelyard.lifecycle._guard import GuardContext, GuardResult
+from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
 from modelyard.lifecycle._values import FrozenMap, require_text
 
 __all__ = [
@@ -74,7 +74,7 @@ class MetricGuard:
 
 def _metric_guard(
     metric: str, threshold: float, direction: Literal["at_least", "at_most"]
-) -> MetricGuard:
+) -> Guard:
     require_text(metric, what="metric name")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise InputError(f"threshold must be a number, got {threshold!r}")
@@ -83,7 +83,7 @@ def _metric_guard(
     return MetricGuard(metric, float(threshold), direction)
 
 
-def metric_at_least(metric: str, threshold: float) -> MetricGuard:
+def metric_at_least(metric: str, threshold: float) -> Guard:
     """A guard that needs the version's ``metric`` to be recorded and ``>= threshold``.
 
     A missing or NaN metric fails the guard.
@@ -95,7 +95,7 @@ def metric_at_least(metric: str, threshold: float) -> MetricGuard:
     return _metric_guard(metric, threshold, "at_least")
 
 
-def metric_at_most(metric: str, threshold: float) -> MetricGuard:
+def metric_at_most(metric: str, threshold: float) -> Guard:
     """A guard that needs the version's ``metric`` to be recorded and ``<= threshold``.
 
     >>> from modelyard.lifecycle import GuardContext
@@ -147,7 +147,7 @@ class TagGuard:
         )
 
 
-def require_tags(*keys: str, **values: str) -> TagGuard:
+def require_tags(*keys: str, **values: str) -> Guard:
     """A guard that needs the version to have tags ``keys`` and tags equal to ``values``.
 
     >>> from modelyard.lifecycle import GuardContext
@@ -208,7 +208,7 @@ class DriftGuard:
         )
 
 
-def drift_clean(key: str = "drift_report") -> DriftGuard:
+def drift_clean(key: str = "drift_report") -> Guard:
     """A guard that needs a drift report with no drifted columns in ``request.context[key]``.
 
     Any object with a ``drifted`` attribute (a sequence of column names) is accepted, so the
@@ -216,7 +216,8 @@ def drift_clean(key: str = "drift_report") -> DriftGuard:
 
     >>> from types import SimpleNamespace
     >>> from modelyard.lifecycle import GuardContext
-    >>> drift_clean()(GuardContext.for_test(request_context={"drift_report": SimpleNamespace(drifted=["age"])}))
+    >>> report = SimpleNamespace(drifted=["age"])
+    >>> drift_clean()(GuardContext.for_test(request_context={"drift_report": report}))
     GuardResult(ok=False, reason='drift detected in 1 column: age', ...)
     """
     require_text(key, what="context key")

@@ -41,17 +41,21 @@ class VersionStatus:
         validate_name(self.state, kind="state")
         metrics = freeze_mapping(self.metrics, what="metrics")
         for key, value in metrics.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if (
+                not isinstance(key, str)
+                or isinstance(value, bool)
+                or not isinstance(value, (int, float))
+            ):
                 raise InputError(
                     f"metric {key!r} of version {self.version} must be a number, got {value!r}",
                     what="metrics",
                 )
         object.__setattr__(self, "metrics", FrozenMap({k: float(v) for k, v in metrics.items()}))
         tags = freeze_mapping(self.tags, what="tags")
-        for key, value in tags.items():
-            if not isinstance(key, str) or not isinstance(value, str):
+        for tag, text in tags.items():
+            if not isinstance(tag, str) or not isinstance(text, str):
                 raise InputError(
-                    f"tags of version {self.version} must map str to str, got {key!r}: {value!r}",
+                    f"tags of version {self.version} must map str to str, got {tag!r}: {text!r}",
                     what="tags",
                 )
         object.__setattr__(self, "tags", tags)
@@ -145,7 +149,8 @@ class ModelStatus:
 
     The registry builds this from its log; tests and notebooks build it by hand.
 
-    >>> s = ModelStatus("churn", {1: VersionStatus(1, "production"), 2: VersionStatus(2, "staging")})
+    >>> s = ModelStatus("churn", {1: VersionStatus(1, "production"),
+    ...                           2: VersionStatus(2, "staging")})
     >>> s.holders("production"), s.in_state("staging")
     ((1,), (2,))
     """

@@ -168,6 +168,4 @@ def validate_definition(
             "unreachable state",
             states=unreachable,
         )
-    return CheckedDefinition(
-        checked_states, initial, checked_transitions, checked_exclusive
-    )
+    return CheckedDefinition(checked_states, initial, checked_transitions, checked_exclusive)

@@ -30,9 +30,9 @@ V = TypeVar("V")
 class FrozenMap(Mapping[K, V]):
     """A read-only mapping that is hashable when its values are.
 
-    Unlike :class:`types.MappingProxyType` it owns a private copy of its items, compares equal to any
-    mapping with the same items, and hashes like a ``frozenset`` of its items, so value objects that
-    hold one stay hashable.
+    Unlike :class:`types.MappingProxyType` it owns a private copy of its items, compares equal to
+    any mapping with the same items, and hashes like a ``frozenset`` of its items, so value objects
+    that hold one stay hashable.
 
     >>> m = FrozenMap({"auc": 0.9})
     >>> m, m == {"auc": 0.9}, hash(m) == hash(FrozenMap({"auc": 0.9}))
@@ -133,7 +133,7 @@ def thaw_json(value: Any) -> Any:
 
 
 def require_aware(value: object, *, what: str) -> datetime:
-    """Return ``value`` if it is a timezone-aware datetime; naive times are ambiguous, so refused."""
+    """Return ``value`` if it is a timezone-aware datetime (naive times are ambiguous)."""
     if not isinstance(value, datetime):
         raise InputError(f"{what} must be a datetime, got {type(value).__name__}", what=what)
     if value.tzinfo is None or value.utcoffset() is None:
