@@ -224,7 +224,7 @@ class StoreConformance:
         for proc in procs:
             proc.start()
         try:
-            outcomes = [queue.get(timeout=120) for _ in range(n * len(keys))]
+            outcomes = _collect(queue, procs, n * len(keys))
         finally:
             for proc in procs:
                 proc.join(timeout=60)
@@ -369,6 +369,27 @@ def _fast_writer(store: Store, key: str, size: int, started: Any) -> None:
     started.set()
     while True:
         store.write(key, value)
+
+
+def _collect(queue: Any, procs: list[Any], expected: int, timeout: float = 180.0) -> list[Any]:
+    """Gather ``expected`` results, failing fast (with exit codes) if the workers died."""
+    import queue as queue_module
+
+    results: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while len(results) < expected:
+        try:
+            results.append(queue.get(timeout=0.5))
+        except queue_module.Empty:
+            if all(not proc.is_alive() for proc in procs) and queue.empty():
+                codes = [proc.exitcode for proc in procs]
+                raise AssertionError(
+                    f"workers exited (codes {codes}) after {len(results)} of {expected} results; "
+                    "is the store picklable and its module importable in a child process?"
+                ) from None
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out with {len(results)} of {expected} results")
+    return results
 
 
 def _read_in_chunks(handle: Any) -> bytes:

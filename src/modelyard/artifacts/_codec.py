@@ -1,0 +1,103 @@
+"""The codec protocol: how objects become bytes and come back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO, ClassVar, Protocol, runtime_checkable
+
+from typing_extensions import Self
+
+from modelyard.artifacts._manifest import Manifest
+
+__all__ = ["Codec", "Content", "Encoded", "Payload", "SelfDescribing"]
+
+#: What an encoder hands back: the bytes themselves, a file or directory to stream from, or a
+#: function that writes the bytes into a binary file object (so large values stream).
+Content = bytes | os.PathLike[str] | Callable[[IO[bytes]], None]
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The result of :meth:`Codec.encode`.
+
+    Attributes:
+        media_type: the content's media type, recorded in the manifest.
+        content: bytes; a path to a file (streamed) or a directory (one blob per file); or a
+            callable that writes the bytes into the binary file object it is given.
+        params: JSON values the codec needs at decode time, stored in ``Manifest.codec_params``.
+        packages: distribution names whose installed versions are recorded in
+            ``Manifest.environment`` (e.g. ``("pandas", "pyarrow")``).
+    """
+
+    media_type: str
+    content: Content
+    params: Mapping[str, Any] = field(default_factory=dict)
+    packages: tuple[str, ...] = ()
+
+
+class Payload(Protocol):
+    """What :meth:`Codec.decode` reads from. Every byte it yields has been verified."""
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest of the artifact being decoded."""
+        ...
+
+    def read(self) -> bytes:
+        """All the content, verified against its digest before it is returned."""
+        ...
+
+    def open(self) -> BinaryIO:
+        """The content as a stream; raises ``IntegrityError`` at its end if the bytes are wrong."""
+        ...
+
+    def materialize(self, dest: Path | None = None) -> Path:
+        """Write a file or directory artifact under ``dest`` (default: a new temp folder) and
+        return its path. The path appears only once every byte has been verified."""
+        ...
+
+
+@runtime_checkable
+class Codec(Protocol):
+    """Turns objects of some types into bytes and back.
+
+    ``name`` is recorded in each manifest and picks the codec again at ``get``. ``can_encode``
+    decides automatic selection (codecs registered later are asked first); a codec that should
+    be used only when named (``put(obj, codec="pickle")``) returns False there. Register one with
+    :func:`modelyard.artifacts.register_codec` or the entry point group ``modelyard.codecs``.
+    """
+
+    name: str
+
+    def can_encode(self, obj: Any) -> bool:
+        """Whether this codec should be chosen automatically for ``obj``."""
+        ...
+
+    def encode(self, obj: Any) -> Encoded:
+        """Describe how to store ``obj``."""
+        ...
+
+    def decode(self, payload: Payload, *, trusted: bool) -> Any:
+        """Rebuild the object. Codecs that would unpickle must refuse unless ``trusted``."""
+        ...
+
+
+@runtime_checkable
+class SelfDescribing(Protocol):
+    """An object that turns itself into bytes plus a media type, and back.
+
+    Such objects (drift profiles, for example) are stored by the ``self-describing`` codec: the
+    manifest records the class's import path (``"module:QualName"``), and ``get`` imports it and
+    calls ``from_bytes``, after checking that the class really has ``from_bytes``, ``to_bytes``
+    and ``media_type``. Nothing is unpickled.
+    """
+
+    media_type: ClassVar[str]
+
+    def to_bytes(self) -> bytes: ...
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Self: ...

@@ -1,0 +1,106 @@
+"""The manifest: what an artifact is, and the source of its id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from modelyard._internal.canonical import canonical_json
+from modelyard._internal.hashing import DIGEST_PATTERN, digest_bytes
+
+__all__ = ["SCHEMA_VERSION", "Environment", "Manifest", "TreeEntry"]
+
+#: Bumped on any change to the manifest's fields or their meaning.
+SCHEMA_VERSION = 1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TreeEntry(_Frozen):
+    """One file of a directory artifact: its path inside the directory and its content blob."""
+
+    path: str
+    digest: str
+    size: int = Field(ge=0)
+    executable: bool = False
+
+
+class Environment(_Frozen):
+    """Where an artifact was produced: the Python version and the packages its codec used."""
+
+    python: str
+    packages: dict[str, str] = Field(default_factory=dict)
+
+
+class Manifest(_Frozen):
+    """Everything known about one artifact. Frozen; the artifact's id is :meth:`compute_id`.
+
+    Attributes:
+        schema_version: the manifest format version (currently 1).
+        digest: ``sha256:<hex>`` of the content blob (for a directory: of its tree listing).
+        size: content size in bytes (for a directory: the sum of its files' sizes).
+        media_type: the content's media type.
+        codec: the name of the codec that wrote it (and reads it back).
+        codec_params: what that codec needs to read it back (e.g. the class of a self-describing
+            object, the original file name).
+        name: the artifact's name, or None.
+        metadata: user metadata (JSON values).
+        parents: ids of the artifacts this one was made from (lineage).
+        created_at: when it was stored (aware UTC).
+        environment: Python version and versions of the packages the codec used.
+        tree: for a directory artifact, one entry per file (sorted by path); else None.
+
+    >>> from datetime import datetime, timezone
+    >>> m = Manifest(digest="sha256:" + "0" * 64, size=2, media_type="application/json",
+    ...              codec="json", created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    ...              environment=Environment(python="3.11.7"))
+    >>> m.compute_id() == Manifest.model_validate_json(m.canonical_bytes()).compute_id()
+    True
+    """
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    digest: str
+    size: int = Field(ge=0)
+    media_type: str
+    codec: str
+    codec_params: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    parents: tuple[str, ...] = ()
+    created_at: datetime
+    environment: Environment
+    tree: tuple[TreeEntry, ...] | None = None
+
+    @field_validator("digest", "parents")
+    @classmethod
+    def _check_digests(cls, value: Any) -> Any:
+        for item in (value,) if isinstance(value, str) else value:
+            if not DIGEST_PATTERN.match(item):
+                raise ValueError(f"{item!r} is not a 'sha256:<64 hex>' digest")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _check_aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("created_at must be timezone-aware (UTC)")
+        return value
+
+    def canonical_bytes(self) -> bytes:
+        """The manifest as canonical JSON: the exact bytes that are stored and hashed."""
+        return canonical_json(self.model_dump(mode="json"))
+
+    def compute_id(self) -> str:
+        """The artifact id: ``sha256:`` of :meth:`canonical_bytes`."""
+        return digest_bytes(self.canonical_bytes())
+
+    def blob_digests(self) -> list[str]:
+        """Every content blob this artifact needs (the tree listing and each file for a directory)."""
+        digests = [self.digest]
+        if self.tree is not None:
+            digests.extend(entry.digest for entry in self.tree)
+        return digests
