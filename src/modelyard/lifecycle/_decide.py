@@ -126,6 +126,6 @@ def decide(lifecycle: Lifecycle, status: ModelStatus, request: TransitionRequest
         changes.extend(
             StateChange(holder, request.target, displaced_to, "displaced")
             for holder in status.holders(request.target)
-            if holder != version.version and False
+            if holder != version.version
         )
     return Decision(tuple(changes), results)
