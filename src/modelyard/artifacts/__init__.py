@@ -1,1 +1,54 @@
-"""placeholder"""
+"""Versioned, content-addressed artifacts with lineage.
+
+An :class:`ArtifactStore` keeps objects (data frames, arrays, models, files, directories, JSON
+values, anything with a codec) in any :class:`~modelyard.storage.Store`. Content is stored once
+under its sha256 digest, hashed while it is written and verified on every read; a frozen
+:class:`Manifest` records what it is and what it was made from, and the artifact's id is the sha256
+of that manifest.
+
+>>> from modelyard.artifacts import ArtifactStore
+>>> from modelyard.storage import MemoryStore
+>>> artifacts = ArtifactStore(MemoryStore())
+>>> data = artifacts.put({"rows": [1, 2, 3]}, name="toy-data")
+>>> model = artifacts.put(b"weights", name="toy-model", parents=[data])
+>>> artifacts.get("toy-data@latest")
+{'rows': [1, 2, 3]}
+>>> [ref.name for ref in artifacts.lineage(model).ancestors]
+['toy-data']
+
+See ``docs/artifacts.md`` for codecs, integrity, lineage, ``verify`` and ``gc``.
+"""
+
+from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
+from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
+from modelyard.artifacts._refs import ArtifactRef
+from modelyard.artifacts._registry import (
+    ENTRY_POINT_GROUP,
+    CodecPluginWarning,
+    register_codec,
+    registered_codecs,
+)
+from modelyard.artifacts._reports import GcReport, Lineage, Problem, VerifyReport
+from modelyard.artifacts._store import ArtifactStore
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "SCHEMA_VERSION",
+    "ArtifactRef",
+    "ArtifactStore",
+    "Codec",
+    "CodecPluginWarning",
+    "Content",
+    "Encoded",
+    "Environment",
+    "GcReport",
+    "Lineage",
+    "Manifest",
+    "Payload",
+    "Problem",
+    "SelfDescribing",
+    "TreeEntry",
+    "VerifyReport",
+    "register_codec",
+    "registered_codecs",
+]

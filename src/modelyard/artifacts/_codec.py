@@ -6,11 +6,13 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO, ClassVar, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
-from typing_extensions import Self
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 from modelyard.artifacts._manifest import Manifest
+from modelyard.artifacts._refs import ArtifactRef
 
 __all__ = ["Codec", "Content", "Encoded", "Payload", "SelfDescribing"]
 
@@ -42,6 +44,11 @@ class Payload(Protocol):
     """What :meth:`Codec.decode` reads from. Every byte it yields has been verified."""
 
     @property
+    def ref(self) -> ArtifactRef:
+        """The artifact being decoded (name it in error messages)."""
+        ...
+
+    @property
     def manifest(self) -> Manifest:
         """The manifest of the artifact being decoded."""
         ...
@@ -54,9 +61,10 @@ class Payload(Protocol):
         """The content as a stream; raises ``IntegrityError`` at its end if the bytes are wrong."""
         ...
 
-    def materialize(self, dest: Path | None = None) -> Path:
-        """Write a file or directory artifact under ``dest`` (default: a new temp folder) and
-        return its path. The path appears only once every byte has been verified."""
+    def materialize(self) -> Path:
+        """Write a file or directory artifact into the folder the caller of ``get`` chose (``dest``;
+        by default a new temp folder) and return its path. The path appears only once every byte
+        has been verified."""
         ...
 
 

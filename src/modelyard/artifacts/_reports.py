@@ -1,0 +1,153 @@
+"""Results of ``lineage``, ``verify`` and ``gc``: frozen values, safe to share between threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from modelyard.artifacts._refs import ArtifactRef
+
+__all__ = ["GcReport", "Lineage", "Problem", "VerifyReport"]
+
+Direction = Literal["ancestors", "descendants", "both"]
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The lineage graph around one artifact.
+
+    Attributes:
+        root: the artifact the walk started from.
+        direction: ``"ancestors"`` (what it was made from), ``"descendants"`` (what was made from
+            it) or ``"both"``.
+        nodes: every artifact reached, the root first, then by distance from the root.
+        edges: ``(parent id, child id)`` pairs between reached artifacts.
+        distance: hops from the root for each reached id (ancestors and descendants both count
+            upwards from 0 at the root).
+    """
+
+    root: ArtifactRef
+    direction: Direction
+    nodes: tuple[ArtifactRef, ...]
+    edges: tuple[tuple[str, str], ...]
+    distance: dict[str, int] = field(default_factory=dict)
+
+    def parents(self, ref: ArtifactRef | str) -> tuple[ArtifactRef, ...]:
+        """The reached parents of ``ref``."""
+        return self._linked(str(ref), child_side=True)
+
+    def children(self, ref: ArtifactRef | str) -> tuple[ArtifactRef, ...]:
+        """The reached children of ``ref``."""
+        return self._linked(str(ref), child_side=False)
+
+    @property
+    def ancestors(self) -> tuple[ArtifactRef, ...]:
+        """Reached artifacts the root was (transitively) made from."""
+        return self._walk(up=True)
+
+    @property
+    def descendants(self) -> tuple[ArtifactRef, ...]:
+        """Reached artifacts (transitively) made from the root."""
+        return self._walk(up=False)
+
+    def _linked(self, key: str, *, child_side: bool) -> tuple[ArtifactRef, ...]:
+        by_id = {node.id: node for node in self.nodes}
+        ids = [p for p, c in self.edges if c == key] if child_side else [
+            c for p, c in self.edges if p == key
+        ]
+        return tuple(by_id[i] for i in ids if i in by_id)
+
+    def _walk(self, *, up: bool) -> tuple[ArtifactRef, ...]:
+        by_id = {node.id: node for node in self.nodes}
+        seen: dict[str, None] = {}
+        frontier = [self.root.id]
+        while frontier:
+            following = []
+            for current in frontier:
+                for parent, child in self.edges:
+                    nxt = parent if up and child == current else child if not up and parent == current else None
+                    if nxt is not None and nxt not in seen and nxt != self.root.id:
+                        seen[nxt] = None
+                        following.append(nxt)
+            frontier = following
+        return tuple(by_id[i] for i in seen if i in by_id)
+
+    def to_mermaid(self) -> str:
+        """A Mermaid ``graph`` of the lineage (paste into Markdown that renders Mermaid)."""
+        lines = ["graph LR"]
+        for node in self.nodes:
+            lines.append(f'    {node.hex[:12]}["{node.spec}"]')
+        for parent, child in self.edges:
+            lines.append(f"    {parent.split(':', 1)[1][:12]} --> {child.split(':', 1)[1][:12]}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing ``verify`` found wrong.
+
+    Attributes:
+        kind: ``"blob"`` (content whose bytes do not match its digest), ``"missing-blob"`` (a
+            manifest needs a blob that is gone), ``"manifest"`` (manifest bytes that do not match
+            the artifact id or do not parse), or ``"name"`` (a name entry whose artifact is gone).
+        key: the storage key concerned.
+        detail: what was wrong, in words.
+        artifacts: ids of the artifacts affected.
+    """
+
+    kind: Literal["blob", "missing-blob", "manifest", "name"]
+    key: str
+    detail: str
+    artifacts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """What ``verify`` checked and what it found.
+
+    Attributes:
+        artifacts: how many manifests were checked.
+        blobs: how many blobs were re-hashed.
+        bytes: how many content bytes were re-hashed.
+        problems: everything found wrong; empty when all is well.
+        orphans: blobs no manifest refers to (harmless; ``gc`` removes them).
+    """
+
+    artifacts: int
+    blobs: int
+    bytes: int
+    problems: tuple[Problem, ...] = ()
+    orphans: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is corrupt or missing."""
+        return not self.problems
+
+    @property
+    def corrupt(self) -> tuple[str, ...]:
+        """Ids of every artifact affected by a problem."""
+        return tuple(dict.fromkeys(a for p in self.problems for a in p.artifacts))
+
+
+@dataclass(frozen=True)
+class GcReport:
+    """What ``gc`` kept and removed (or, with ``dry_run=True``, would remove).
+
+    Attributes:
+        dry_run: True if nothing was deleted.
+        kept: how many artifacts were kept (reachable from a root).
+        artifacts: ids of the artifacts removed.
+        blobs: digests of the blobs removed.
+        bytes: content bytes freed.
+        deferred: True if the sweep was skipped because puts were in flight; run it again later.
+        in_flight: how many puts were in flight when the sweep was decided.
+    """
+
+    dry_run: bool
+    kept: int
+    artifacts: tuple[str, ...] = ()
+    blobs: tuple[str, ...] = ()
+    bytes: int = 0
+    deferred: bool = False
+    in_flight: int = 0
