@@ -1,1 +1,32 @@
-"""placeholder"""
+"""The model registry: named models, versions, aliases, tags, lifecycle stages and history.
+
+Event-sourced on any :class:`~modelyard.storage.Store` with an atomic ``create``: no server, no
+lock. See ``docs/registry.md``.
+
+>>> import modelyard as my
+>>> yard = my.open_yard("memory://registry-doctest")
+>>> mv = yard.registry.register("fraud", b"model bytes", metrics={"auc": 0.88}, actor="ana")
+>>> yard.registry.resolve("fraud@latest").version
+1
+"""
+
+from modelyard.registry._records import (
+    HistoryEntry,
+    ModelSnapshot,
+    ModelVersion,
+    RegisteredModel,
+    RegistryEvent,
+)
+from modelyard.registry._registry import Registry, RegistryListener
+from modelyard.registry._search import OrderBy
+
+__all__ = [
+    "HistoryEntry",
+    "ModelSnapshot",
+    "ModelVersion",
+    "OrderBy",
+    "RegisteredModel",
+    "Registry",
+    "RegistryEvent",
+    "RegistryListener",
+]

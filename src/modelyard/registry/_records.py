@@ -1,0 +1,158 @@
+"""The records the registry returns: immutable, thread-safe values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from modelyard.lifecycle import GuardResult, StateChange
+
+__all__ = ["HistoryEntry", "ModelSnapshot", "ModelVersion", "RegisteredModel", "RegistryEvent"]
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """One registered version of a model, as of the moment it was read.
+
+    ``aliases`` lists the aliases that point at it (``latest`` included), ``state`` is its
+    lifecycle state, ``lineage`` the ids of the artifacts its artifact was made from.
+    """
+
+    name: str
+    version: int
+    artifact: str
+    state: str
+    aliases: tuple[str, ...] = ()
+    metrics: Mapping[str, float] = field(default_factory=lambda: _EMPTY)
+    params: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    description: str = ""
+    lineage: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    created_by: str = ""
+    deleted: bool = False
+
+    @property
+    def ref(self) -> str:
+        """The reference string that loads this version: ``"name/3"``."""
+        return f"{self.name}/{self.version}"
+
+    def __repr__(self) -> str:
+        extra = f", aliases={list(self.aliases)}" if self.aliases else ""
+        extra += ", deleted=True" if self.deleted else ""
+        return (
+            f"ModelVersion({self.ref!r}, state={self.state!r}{extra}, "
+            f"artifact={self.artifact[:19]!r}, metrics={dict(self.metrics)})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "artifact": self.artifact,
+            "state": self.state,
+            "aliases": list(self.aliases),
+            "metrics": dict(self.metrics),
+            "params": dict(self.params),
+            "tags": dict(self.tags),
+            "description": self.description,
+            "lineage": list(self.lineage),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "created_by": self.created_by,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A named model: its description, tags, aliases and version count."""
+
+    name: str
+    description: str
+    tags: Mapping[str, str]
+    aliases: Mapping[str, int]
+    latest_version: int | None
+    version_count: int
+    created_at: datetime
+    updated_at: datetime
+    head: int  # sequence number of the last event in the model's log
+
+
+@dataclass(frozen=True)
+class ModelSnapshot:
+    """A model as it stood at a past moment (see :meth:`Registry.state_at`)."""
+
+    name: str
+    at: datetime
+    versions: tuple[ModelVersion, ...]
+    aliases: Mapping[str, int]
+
+    def holders(self, state: str) -> tuple[int, ...]:
+        """The versions that were in ``state`` at that moment."""
+        return tuple(v.version for v in self.versions if v.state == state and not v.deleted)
+
+    def state_of(self, version: int) -> str | None:
+        """The state ``version`` was in, or None if it did not exist yet."""
+        for record in self.versions:
+            if record.version == version:
+                return record.state
+        return None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One committed event of a model's log, as an audit record.
+
+    ``kind`` is the event type (``"version.registered"``, ``"alias.set"``, ``"transition"``,
+    ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes`` holds every state
+    change (displacements included, as ``source -> target``) and ``results`` every guard's result.
+    """
+
+    seq: int
+    at: datetime
+    kind: str
+    actor: str
+    reason: str
+    version: int | None
+    changes: tuple[StateChange, ...] = ()
+    results: tuple[GuardResult, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+
+    @property
+    def source(self) -> str | None:
+        """The state the version left (transitions only)."""
+        return self.changes[0].source if self.changes else None
+
+    @property
+    def target(self) -> str | None:
+        """The state the version entered (transitions only)."""
+        return self.changes[0].target if self.changes else None
+
+    def __str__(self) -> str:
+        when = self.at.strftime("%Y-%m-%d %H:%M:%S")
+        what = self.kind
+        if self.changes:
+            what = "; ".join(f"v{c.version} {c.source} -> {c.target}" for c in self.changes)
+        elif self.version is not None:
+            what = f"{self.kind} v{self.version}"
+        detail = f" ({self.reason})" if self.reason else ""
+        return f"#{self.seq} {when} {self.actor}: {what}{detail}"
+
+
+@dataclass(frozen=True)
+class RegistryEvent:
+    """What a registry listener receives after an event is committed."""
+
+    model: str
+    seq: int
+    kind: str
+    at: datetime
+    actor: str
+    reason: str
+    data: Mapping[str, Any]

@@ -1,0 +1,804 @@
+"""The event-sourced model registry."""
+
+from __future__ import annotations
+
+import fnmatch
+import getpass
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from modelyard._internal.clock import Clock, SystemClock
+from modelyard._internal.names import validate_name
+from modelyard._internal.retry import RetryPolicy
+from modelyard.artifacts import ArtifactRef, ArtifactStore
+from modelyard.errors import (
+    CapabilityError,
+    ConcurrentModificationError,
+    InputError,
+    KeyExistsError,
+    NotFoundError,
+)
+from modelyard.lifecycle import (
+    Approval,
+    CommittedTransition,
+    GuardResult,
+    Lifecycle,
+    ModelStatus,
+    StateChange,
+    TransitionListener,
+    TransitionRequest,
+    VersionStatus,
+    decide,
+    decide_rollback,
+    notify,
+)
+from modelyard.registry._log import EventLog
+from modelyard.registry._records import (
+    HistoryEntry,
+    ModelSnapshot,
+    ModelVersion,
+    RegisteredModel,
+    RegistryEvent,
+)
+from modelyard.registry._search import search_versions
+from modelyard.registry._state import ModelState, apply
+from modelyard.registry._validate import (
+    RESERVED_ALIASES,
+    check_metrics,
+    check_params,
+    check_tag_key,
+    check_tags,
+    check_text,
+    parse_ref,
+)
+from modelyard.storage import Store
+
+if TYPE_CHECKING:
+    from modelyard.registry._search import OrderBy
+
+__all__ = ["Registry", "RegistryListener"]
+
+logger = logging.getLogger("modelyard.registry")
+
+#: A plain callable told about every event after it is committed.
+RegistryListener = Callable[[RegistryEvent], None]
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def _default_actor() -> str:
+    actor = os.environ.get("MODELYARD_ACTOR")
+    if actor:
+        return actor
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database in some containers
+        return "unknown"
+
+
+class Registry:
+    """Named models, versions, aliases, tags, lifecycle stages and their full history.
+
+    Each model is an append-only log of events on the store, written with the store's atomic
+    ``create``; the current state is the fold of the log. Writers that race re-read, re-check and
+    retry with jittered backoff, so versions are unique and gap-free, an alias points at one
+    version, and an exclusive state has at most one holder, with no lock and no server. Reads are
+    cached per registry object and re-validated with one store lookup, so they stay cheap however
+    long the history grows. Safe to share between threads.
+
+    >>> from modelyard.storage import MemoryStore
+    >>> from modelyard.artifacts import ArtifactStore
+    >>> store = MemoryStore()
+    >>> registry = Registry(store, ArtifactStore(store), actor="ana")
+    >>> mv = registry.register("churn", {"weights": [0.1, 0.2]}, metrics={"auc": 0.91})
+    >>> registry.set_alias("churn", "champion", mv.version).aliases
+    ('champion', 'latest')
+    >>> registry.load("churn@champion")
+    {'weights': [0.1, 0.2]}
+    >>> registry.transition("churn", 1, "staging", reason="offline eval passed").state
+    'staging'
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        artifacts: ArtifactStore | None = None,
+        *,
+        lifecycle: Lifecycle | Callable[[str], Lifecycle] | None = None,
+        clock: Clock | None = None,
+        actor: str | None = None,
+        retry: RetryPolicy | None = None,
+        allow_non_atomic_create: bool = False,
+        snapshot_every: int = 32,
+    ) -> None:
+        self.store = store
+        self.artifacts = artifacts if artifacts is not None else ArtifactStore(store)
+        self._lifecycle = lifecycle if lifecycle is not None else Lifecycle.default()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.actor = check_text(actor, what="actor") if actor is not None else _default_actor()
+        self.retry = retry if retry is not None else RetryPolicy(attempts=100, cap=0.05)
+        self.allow_non_atomic_create = allow_non_atomic_create
+        self._log = EventLog(store, snapshot_every=snapshot_every)
+        self._listeners: list[RegistryListener] = []
+        self._transition_listeners: list[TransitionListener] = []
+        self._listener_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Registry({self.store!r})"
+
+    def lifecycle(self, name: str) -> Lifecycle:
+        """The lifecycle that governs model ``name``."""
+        if isinstance(self._lifecycle, Lifecycle):
+            return self._lifecycle
+        return self._lifecycle(name)
+
+    # -- models and versions ---------------------------------------------------------------------
+
+    def register(
+        self,
+        name: str,
+        artifact_or_object: Any,
+        *,
+        metrics: Mapping[str, float] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        description: str = "",
+        actor: str | None = None,
+        codec: str | None = None,
+    ) -> ModelVersion:
+        """Register a new version of model ``name`` and return it.
+
+        ``artifact_or_object`` is an :class:`~modelyard.artifacts.ArtifactRef` (or its id, or an
+        artifact reference such as ``"churn-model@latest"``) or any object, which is first stored
+        as an artifact named after the model. The version's lineage is its artifact's parents.
+        Versions are numbered 1, 2, 3, ... without gaps, whatever the number of racing writers.
+        """
+        validate_name(name, kind="model name")
+        metrics_ = check_metrics(metrics)
+        params_ = check_params(params)
+        tags_ = check_tags(tags)
+        description = check_text(description, what="description")
+        who = self._actor(actor)
+        self._require_writable()
+        if isinstance(artifact_or_object, (ArtifactRef, str)):
+            ref = self.artifacts.resolve(artifact_or_object)
+        else:
+            ref = self.artifacts.put(artifact_or_object, name=name, codec=codec)
+        lineage = list(self.artifacts.manifest(ref).parents)
+        initial = self.lifecycle(name).initial
+
+        def build(state: ModelState) -> dict[str, Any]:
+            data = {
+                "version": state.max_version + 1,
+                "artifact": ref.id,
+                "state": initial,
+                "metrics": metrics_,
+                "params": params_,
+                "tags": tags_,
+                "description": description,
+                "lineage": lineage,
+            }
+            return self._event(state, "version.registered", who, "", data)
+
+        state, event = self._commit(name, build)
+        return self._version(state, event["data"]["version"])
+
+    def get(self, name: str, version: int) -> ModelVersion:
+        """Version ``version`` of model ``name`` (deleted versions included, marked ``deleted``)."""
+        state = self._existing(name)
+        return state.record(self._lookup(state, version, allow_deleted=True))
+
+    def versions(self, name: str, *, include_deleted: bool = False) -> list[ModelVersion]:
+        """The versions of ``name``, oldest first."""
+        state = self._existing(name)
+        return [
+            state.record(v)
+            for _, v in sorted(state.versions.items())
+            if include_deleted or not v.deleted
+        ]
+
+    def model(self, name: str) -> RegisteredModel:
+        """The model ``name``: description, tags, aliases, version count."""
+        return self._model_record(self._existing(name))
+
+    def models(self) -> list[RegisteredModel]:
+        """Every model in the registry, by name."""
+        states = (self._log.state(name) for name in self._log.names())
+        return [self._model_record(state) for state in states if state.head > 0]
+
+    def delete_version(
+        self, name: str, version: int, *, actor: str | None = None, reason: str = ""
+    ) -> ModelVersion:
+        """Soft-delete a version: it stays in the history and can still be read with :meth:`get`,
+        but is left out of listings, searches and ``latest``. A version that an alias points at or
+        that holds an exclusive state must be moved off first."""
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+
+        def build(state: ModelState) -> dict[str, Any]:
+            record = self._lookup(state, version)
+            aliases = sorted(a for a, v in state.aliases.items() if v == version)
+            if aliases:
+                raise InputError(
+                    f"version {version} of {name!r} is pointed at by {aliases}; move or delete "
+                    "those aliases first",
+                    name=name,
+                    version=version,
+                )
+            if record.state in self.lifecycle(name).exclusive:
+                raise InputError(
+                    f"version {version} of {name!r} holds the exclusive state {record.state!r}; "
+                    "transition it out first",
+                    name=name,
+                    version=version,
+                )
+            return self._event(state, "version.deleted", who, reason, {"version": version})
+
+        state, _ = self._commit(name, build, must_exist=True)
+        return self._version(state, version, allow_deleted=True)
+
+    def set_description(
+        self,
+        name: str,
+        description: str,
+        *,
+        version: int | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Describe the model, or one of its versions."""
+        description = check_text(description, what="description")
+        who = self._actor(actor)
+
+        def build(state: ModelState) -> dict[str, Any]:
+            if version is None:
+                return self._event(
+                    state, "model.described", who, "", {"description": description}
+                )
+            self._lookup(state, version)
+            data = {"version": version, "description": description}
+            return self._event(state, "version.described", who, "", data)
+
+        self._commit(name, build, must_exist=True)
+
+    # -- aliases ---------------------------------------------------------------------------------
+
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        expected: int | None = UNSET,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> ModelVersion:
+        """Point ``alias`` at ``version`` (creating or moving it); return that version.
+
+        ``expected`` makes the move a compare-and-set: the alias must currently point at that
+        version (``None``: must not exist yet), else :class:`ConcurrentModificationError` is
+        raised and nothing is written. ``latest`` is maintained automatically and cannot be set.
+        """
+        validate_name(alias, kind="alias")
+        if alias in RESERVED_ALIASES:
+            raise InputError(f"the alias {alias!r} is maintained automatically; pick another name")
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+
+        def build(state: ModelState) -> dict[str, Any]:
+            self._lookup(state, version)
+            current = state.aliases.get(alias)
+            self._check_expected(name, alias, current, expected)
+            data = {"alias": alias, "version": version, "previous": current}
+            return self._event(state, "alias.set", who, reason, data)
+
+        state, _ = self._commit(name, build, must_exist=True)
+        return self._version(state, version)
+
+    def delete_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        expected: int | None = UNSET,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> None:
+        """Remove ``alias``; ``expected`` makes it a compare-and-set as in :meth:`set_alias`."""
+        validate_name(alias, kind="alias")
+        if alias in RESERVED_ALIASES:
+            raise InputError(f"the alias {alias!r} is maintained automatically")
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+
+        def build(state: ModelState) -> dict[str, Any]:
+            current = state.aliases.get(alias)
+            if current is None:
+                raise NotFoundError(
+                    f"model {name!r} has no alias {alias!r}",
+                    available=sorted(state.all_aliases()),
+                    name=name,
+                    alias=alias,
+                )
+            self._check_expected(name, alias, current, expected)
+            data = {"alias": alias, "previous": current}
+            return self._event(state, "alias.deleted", who, reason, data)
+
+        self._commit(name, build, must_exist=True)
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """Every alias of ``name`` (``latest`` included) and the version it points at."""
+        return self._existing(name).all_aliases()
+
+    def resolve(self, ref: str) -> ModelVersion:
+        """The version a reference names: ``"churn@champion"``, ``"churn@latest"``, ``"churn/3"``."""
+        name, alias, number = parse_ref(ref)
+        state = self._existing(name)
+        if alias is not None:
+            aliases = state.all_aliases()
+            if alias not in aliases:
+                raise NotFoundError(
+                    f"model {name!r} has no alias {alias!r}",
+                    available=sorted(aliases),
+                    name=name,
+                    alias=alias,
+                )
+            number = aliases[alias]
+        assert number is not None
+        return state.record(self._lookup(state, number, allow_deleted=alias is None))
+
+    def load(self, ref: str, *, trusted: bool = False) -> Any:
+        """Load the object a reference names (see :meth:`resolve`) from the artifact store.
+
+        ``trusted=True`` is needed only for artifacts stored with a pickle-based codec.
+        """
+        version = self.resolve(ref)
+        return self.artifacts.get(version.artifact, trusted=trusted)
+
+    # -- tags ------------------------------------------------------------------------------------
+
+    def set_tag(
+        self,
+        name: str,
+        key: str,
+        value: str,
+        *,
+        version: int | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Tag the model (``version=None``) or one version."""
+        check_tag_key(key)
+        value = check_text(value, what=f"tag {key!r}")
+        who = self._actor(actor)
+
+        def build(state: ModelState) -> dict[str, Any]:
+            if version is not None:
+                self._lookup(state, version)
+            data = {"version": version, "key": key, "value": value}
+            return self._event(state, "tag.set", who, "", data)
+
+        self._commit(name, build, must_exist=True)
+
+    def delete_tag(
+        self, name: str, key: str, *, version: int | None = None, actor: str | None = None
+    ) -> None:
+        """Remove a tag from the model or one version; :class:`NotFoundError` if it is absent."""
+        check_tag_key(key)
+        who = self._actor(actor)
+
+        def build(state: ModelState) -> dict[str, Any]:
+            tags = state.tags if version is None else self._lookup(state, version).tags
+            if key not in tags:
+                raise NotFoundError(
+                    f"no tag {key!r} on {name!r}" + (f" version {version}" if version else ""),
+                    available=sorted(tags),
+                )
+            return self._event(state, "tag.deleted", who, "", {"version": version, "key": key})
+
+        self._commit(name, build, must_exist=True)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def transition(
+        self,
+        name: str,
+        version: int,
+        target: str,
+        *,
+        actor: str | None = None,
+        reason: str = "",
+        context: Mapping[str, Any] | None = None,
+    ) -> ModelVersion:
+        """Move ``version`` to lifecycle state ``target`` and return it.
+
+        The model's lifecycle decides: a transition it does not allow, or a guard that fails,
+        raises :class:`~modelyard.errors.TransitionRejected` with every guard's result, and
+        nothing is written. Entering an exclusive state displaces its holder in the same event.
+        ``context`` carries guard inputs such as ``{"drift_report": report}``.
+        """
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+        lifecycle = self.lifecycle(name)
+        lifecycle.require_state(target)
+
+        def build(state: ModelState) -> dict[str, Any]:
+            self._lookup(state, version)
+            at = self._now(state)
+            request = TransitionRequest(version, target, who, at, reason, context or {})
+            decision = decide(lifecycle, self._status(state), request)
+            data = {
+                "version": version,
+                "changes": [change.to_dict() for change in decision.changes],
+                "results": [result.to_dict() for result in decision.results],
+            }
+            return self._event(state, "transition", who, reason, data, at=at)
+
+        state, _ = self._commit(name, build, must_exist=True)
+        return self._version(state, version)
+
+    def approve(
+        self,
+        name: str,
+        version: int,
+        target: str,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+        comment: str = "",
+    ) -> Approval:
+        """Record ``actor``'s sign-off for moving exactly ``version`` to exactly ``target``.
+
+        Approval guards (``Transition(..., approvals=2)``, ``require_approvals``) count these.
+        """
+        who = self._actor(actor)
+        comment = check_text(comment, what="comment")
+        self.lifecycle(name).require_state(target)
+
+        def build(state: ModelState) -> dict[str, Any]:
+            self._lookup(state, version)
+            at = self._now(state)
+            approval = Approval(version, target, who, at, role=role, comment=comment)
+            data = {"version": version, "approval": approval.to_dict()}
+            return self._event(state, "approval.recorded", who, comment, data, at=at)
+
+        state, _ = self._commit(name, build, must_exist=True)
+        return state.approvals[-1]
+
+    def rollback(
+        self,
+        name: str,
+        state: str = "production",
+        *,
+        actor: str | None = None,
+        reason: str = "",
+        version: int | None = None,
+    ) -> ModelVersion:
+        """Give exclusive ``state`` back to its previous holder; return the restored version.
+
+        The current holder moves to the state's displacement state. Guards do not apply to a
+        rollback (it is the lever pulled during an incident); the event records who and why.
+        """
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+        lifecycle = self.lifecycle(name)
+
+        def build(current: ModelState) -> dict[str, Any]:
+            at = self._now(current)
+            decision = decide_rollback(
+                lifecycle,
+                self._status(current),
+                state,
+                current.changes,
+                actor=who,
+                at=at,
+                reason=reason,
+                version=version,
+            )
+            data = {
+                "version": decision.changes[0].version,
+                "changes": [change.to_dict() for change in decision.changes],
+                "results": [],
+            }
+            return self._event(current, "rollback", who, reason, data, at=at)
+
+        new_state, event = self._commit(name, build, must_exist=True)
+        return self._version(new_state, event["data"]["version"])
+
+    def history(self, name: str, *, kinds: Iterable[str] | None = None) -> list[HistoryEntry]:
+        """Every committed change of ``name``, oldest first: who, when, what, why, guard results.
+
+        ``kinds`` filters by event kind, e.g. ``{"transition", "rollback"}``.
+        """
+        self._existing(name)
+        wanted = set(kinds) if kinds is not None else None
+        entries = []
+        for event in self._log.events(name):
+            if wanted is None or event["kind"] in wanted:
+                entries.append(_history_entry(event))
+        return entries
+
+    def state_at(self, name: str, when: datetime) -> ModelSnapshot:
+        """The model as it stood at ``when``: each version's state and every alias.
+
+        Answers "what was in production at time T" from the log itself.
+        """
+        if when.tzinfo is None:
+            raise InputError("state_at needs an aware datetime (e.g. tzinfo=timezone.utc)")
+        self._existing(name)
+        state = ModelState(name)
+        for event in self._log.events(name):
+            if datetime.fromisoformat(event["at"]) > when:
+                break
+            state = apply(state, event)
+        versions = tuple(state.record(v) for _, v in sorted(state.versions.items()))
+        return ModelSnapshot(name=name, at=when, versions=versions, aliases=state.all_aliases())
+
+    # -- search ----------------------------------------------------------------------------------
+
+    def search(
+        self,
+        name: str | None = None,
+        *,
+        tags: Mapping[str, str] | None = None,
+        model_tags: Mapping[str, str] | None = None,
+        min_metrics: Mapping[str, float] | None = None,
+        max_metrics: Mapping[str, float] | None = None,
+        state: str | None = None,
+        alias: str | None = None,
+        include_deleted: bool = False,
+        order_by: OrderBy = "created_at",
+        descending: bool = True,
+        limit: int | None = None,
+    ) -> list[ModelVersion]:
+        """Versions across models that match every filter given, ordered.
+
+        ``name`` is a glob over model names (``"churn*"``); ``tags``/``model_tags`` must all match
+        exactly; ``min_metrics``/``max_metrics`` are inclusive thresholds (a version without the
+        metric does not match); ``state`` and ``alias`` select versions in that state or behind that
+        alias. ``order_by`` is ``"created_at"``, ``"version"``, ``"name"`` or ``"metrics.<name>"``
+        (versions without that metric come last).
+        """
+        names = self._log.names()
+        if name is not None:
+            names = [n for n in names if fnmatch.fnmatchcase(n, name)]
+        states = [self._log.state(n) for n in names]
+        return search_versions(
+            [s for s in states if s.head > 0],
+            tags=check_tags(tags),
+            model_tags=check_tags(model_tags),
+            min_metrics=check_metrics(min_metrics),
+            max_metrics=check_metrics(max_metrics),
+            state=state,
+            alias=alias,
+            include_deleted=include_deleted,
+            order_by=order_by,
+            descending=descending,
+            limit=limit,
+        )
+
+    # -- listeners -------------------------------------------------------------------------------
+
+    def subscribe(self, listener: RegistryListener) -> Callable[[], None]:
+        """Call ``listener`` with every event committed through this registry object.
+
+        Listeners run after the event is durably committed, never before, in the committing
+        thread; an exception in one is logged and does not affect the others or the caller.
+        Returns a function that unsubscribes.
+        """
+        return self._add_listener(self._listeners, listener)
+
+    def on_transition(self, listener: TransitionListener) -> Callable[[], None]:
+        """Call ``listener`` with a :class:`~modelyard.lifecycle.CommittedTransition` after each
+        committed transition or rollback. Returns a function that unsubscribes."""
+        return self._add_listener(self._transition_listeners, listener)
+
+    def _add_listener(self, listeners: list[Any], listener: Any) -> Callable[[], None]:
+        if not callable(listener):
+            raise InputError(f"a listener must be callable, got {listener!r}")
+        with self._listener_lock:
+            listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listener_lock:
+                if listener in listeners:
+                    listeners.remove(listener)
+
+        return unsubscribe
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _actor(self, actor: str | None) -> str:
+        if actor is None:
+            return self.actor
+        return check_text(actor, what="actor", max_length=256) or self.actor
+
+    def _require_writable(self) -> None:
+        if not (self.store.capabilities.atomic_create or self.allow_non_atomic_create):
+            raise CapabilityError(
+                f"{self.store!r} cannot create keys atomically, so concurrent writers could lose "
+                "registry events; use a store with atomic create, or pass "
+                "allow_non_atomic_create=True if only one writer ever writes",
+                store=repr(self.store),
+            )
+
+    def _now(self, state: ModelState) -> datetime:
+        # Event times never go backwards within a model, even across machines whose clocks
+        # disagree, so "state at time T" has one answer.
+        now = self.clock.now()
+        if state.updated_at is not None and now < state.updated_at:
+            return state.updated_at
+        return now
+
+    def _event(
+        self,
+        state: ModelState,
+        kind: str,
+        actor: str,
+        reason: str,
+        data: dict[str, Any],
+        *,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        when = at if at is not None else self._now(state)
+        return {
+            "schema_version": 1,
+            "kind": kind,
+            "at": when.isoformat(),
+            "actor": actor,
+            "reason": reason,
+            "data": data,
+        }
+
+    def _commit(
+        self,
+        name: str,
+        build: Callable[[ModelState], dict[str, Any]],
+        *,
+        must_exist: bool = False,
+    ) -> tuple[ModelState, dict[str, Any]]:
+        """Fold, check, create the next event; on a lost race re-fold, re-check and retry."""
+        validate_name(name, kind="model name")
+        self._require_writable()
+        state = self._log.state(name)
+        if must_exist and state.head == 0:
+            raise self._missing_model(name)
+        for delay in (*self.retry.delays(), None):
+            event = build(state)
+            try:
+                state = self._log.append(state, event)
+            except KeyExistsError:
+                if delay is None:
+                    break
+                time.sleep(delay)
+                state = self._log.state(name)
+                continue
+            self._notify(name, event)
+            return state, event
+        raise ConcurrentModificationError(
+            f"gave up writing to model {name!r} after {self.retry.attempts} attempts: other "
+            "writers kept changing it; retry later",
+            name=name,
+        )
+
+    def _notify(self, name: str, event: Mapping[str, Any]) -> None:
+        with self._listener_lock:
+            listeners = list(self._listeners)
+            transition_listeners = list(self._transition_listeners)
+        if not listeners and not transition_listeners:
+            return
+        at = datetime.fromisoformat(event["at"])
+        record = RegistryEvent(
+            model=name,
+            seq=event["seq"],
+            kind=event["kind"],
+            at=at,
+            actor=event["actor"],
+            reason=event["reason"],
+            data=event["data"],
+        )
+        for listener in listeners:
+            try:
+                listener(record)
+            except Exception:
+                logger.exception("registry listener %r failed on %s", listener, event["kind"])
+        if transition_listeners and event["kind"] in ("transition", "rollback"):
+            committed = CommittedTransition(
+                model=name,
+                changes=tuple(StateChange.from_dict(c) for c in event["data"]["changes"]),
+                actor=event["actor"],
+                reason=event["reason"],
+                at=at,
+                results=tuple(GuardResult.from_dict(r) for r in event["data"]["results"]),
+            )
+            for error in notify(transition_listeners, committed):
+                logger.error("transition listener failed: %r", error)
+
+    def _existing(self, name: str) -> ModelState:
+        validate_name(name, kind="model name")
+        state = self._log.state(name)
+        if state.head == 0:
+            raise self._missing_model(name)
+        return state
+
+    def _missing_model(self, name: str) -> NotFoundError:
+        return NotFoundError(
+            f"no model named {name!r}", available=self._log.names(), name=name
+        )
+
+    def _lookup(self, state: ModelState, version: int, *, allow_deleted: bool = False) -> Any:
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InputError(f"a version is a positive integer, got {version!r}")
+        record = state.versions.get(version)
+        if record is None or (record.deleted and not allow_deleted):
+            live = [n for n, v in sorted(state.versions.items()) if not v.deleted]
+            what = "is deleted" if record is not None else "does not exist"
+            raise NotFoundError(
+                f"version {version} of model {state.name!r} {what}; versions: {live}",
+                available=live,
+                name=state.name,
+                version=version,
+            )
+        return record
+
+    def _version(self, state: ModelState, version: int, allow_deleted: bool = False) -> ModelVersion:
+        return state.record(self._lookup(state, version, allow_deleted=allow_deleted))
+
+    def _status(self, state: ModelState) -> ModelStatus:
+        versions = {
+            number: VersionStatus(number, v.state, metrics=v.metrics, tags=v.tags)
+            for number, v in state.versions.items()
+            if not v.deleted
+        }
+        return ModelStatus(state.name, versions, state.approvals, model_tags=state.tags)
+
+    def _check_expected(self, name: str, alias: str, current: int | None, expected: Any) -> None:
+        if expected is UNSET or expected == current:
+            return
+        now = "does not exist" if current is None else f"points at version {current}"
+        raise ConcurrentModificationError(
+            f"alias {alias!r} of {name!r} {now}, not {expected!r} as expected; another writer "
+            "moved it. Re-read and decide again",
+            name=name,
+            alias=alias,
+            expected=expected,
+            actual=current,
+        )
+
+    def _model_record(self, state: ModelState) -> RegisteredModel:
+        assert state.created_at is not None and state.updated_at is not None
+        return RegisteredModel(
+            name=state.name,
+            description=state.description,
+            tags=state.tags,
+            aliases=state.all_aliases(),
+            latest_version=state.latest,
+            version_count=sum(1 for v in state.versions.values() if not v.deleted),
+            created_at=state.created_at,
+            updated_at=state.updated_at,
+            head=state.head,
+        )
+
+
+def _history_entry(event: Mapping[str, Any]) -> HistoryEntry:
+    data = event["data"]
+    changes: tuple[StateChange, ...] = ()
+    results: tuple[GuardResult, ...] = ()
+    if event["kind"] in ("transition", "rollback"):
+        changes = tuple(StateChange.from_dict(c) for c in data["changes"])
+        results = tuple(GuardResult.from_dict(r) for r in data["results"])
+    return HistoryEntry(
+        seq=event["seq"],
+        at=datetime.fromisoformat(event["at"]),
+        kind=event["kind"],
+        actor=event["actor"],
+        reason=event["reason"],
+        version=data.get("version"),
+        changes=changes,
+        results=results,
+        data=data,
+    )
