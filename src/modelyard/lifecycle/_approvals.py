@@ -32,6 +32,8 @@ class ApprovalGuard:
             parts.append(f"by {'/'.join(sorted(self.roles))}")
         if self.max_age is not None:
             parts.append(f"within {_age(self.max_age)}")
+        if self.exclude_requester:
+            parts.append("(four-eyes)")
         return " ".join(parts)
 
     def __call__(self, ctx: GuardContext) -> GuardResult:
