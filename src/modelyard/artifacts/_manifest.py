@@ -21,12 +21,30 @@ class _Frozen(BaseModel):
 
 
 class TreeEntry(_Frozen):
-    """One file of a directory artifact: its path inside the directory and its content blob."""
+    """One file of a directory artifact: its ``/``-separated path inside the directory, and the
+    digest and size of its content blob."""
 
     path: str
     digest: str
     size: int = Field(ge=0)
     executable: bool = False
+
+    @field_validator("path")
+    @classmethod
+    def _check_path(cls, value: str) -> str:
+        # Paths come back out of storage and are joined onto a destination folder: anything that
+        # could step outside it is refused.
+        parts = value.split("/")
+        if any(p in ("", ".", "..") or "\\" in p or "\x00" in p for p in parts):
+            raise ValueError(f"unsafe path in a directory tree: {value!r}")
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _check_digest(cls, value: str) -> str:
+        if not DIGEST_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a 'sha256:<64 hex>' digest")
+        return value
 
 
 class Environment(_Frozen):
@@ -97,6 +115,11 @@ class Manifest(_Frozen):
     def compute_id(self) -> str:
         """The artifact id: ``sha256:`` of :meth:`canonical_bytes`."""
         return digest_bytes(self.canonical_bytes())
+
+    def content_size(self) -> int | None:
+        """Size of the content blob: ``size``, or None for a directory (whose ``size`` is the
+        sum of its files and whose blob is the tree listing)."""
+        return self.size if self.tree is None else None
 
     def blob_digests(self) -> list[str]:
         """Every content blob this artifact needs (the tree listing and each file for a directory)."""

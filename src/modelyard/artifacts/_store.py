@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from modelyard._internal.canonical import canonical_json
 from modelyard._internal.clock import Clock, SystemClock
-from modelyard.artifacts._manifest import Manifest
-from modelyard.artifacts._refs import ArtifactRef
+from modelyard._internal.hashing import digest_bytes
+from modelyard._internal.names import validate_name
+from modelyard.artifacts._catalog import name_entries, read_manifest, ref_of
+from modelyard.artifacts._codec import Encoded
+from modelyard.artifacts._environment import environment
+from modelyard.artifacts._gc import collect
+from modelyard.artifacts._layout import (
+    LEASES_GC,
+    LEASES_PUT,
+    lineage_key,
+    manifest_key,
+    name_entry,
+    stamp,
+)
+from modelyard.artifacts._leases import Lease, wait_for_no_leases
+from modelyard.artifacts._lineage import walk
+from modelyard.artifacts._manifest import Manifest, TreeEntry
+from modelyard.artifacts._reading import StoredPayload
+from modelyard.artifacts._refs import ArtifactRef, parse_ref
+from modelyard.artifacts._registry import codec_for, codec_named
 from modelyard.artifacts._reports import Direction, GcReport, Lineage, VerifyReport
+from modelyard.artifacts._verify import verify_all, verify_one
+from modelyard.artifacts._writing import write_content
+from modelyard.errors import (
+    CodecError,
+    InputError,
+    InvalidReferenceError,
+    KeyExistsError,
+    ModelyardError,
+    NotFoundError,
+)
 from modelyard.storage import Store
 
 __all__ = ["ArtifactStore"]
@@ -72,7 +102,62 @@ class ArtifactStore:
         handles ``obj``, :class:`~modelyard.errors.InvalidNameError` for a bad name,
         :class:`~modelyard.errors.NotFoundError` for a missing parent; nothing is written then.
         """
-        raise NotImplementedError
+        if name is not None:
+            validate_name(name, kind="artifact name")
+        meta = dict(metadata or {})
+        try:
+            canonical_json(meta)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                f"metadata must be JSON values (str keys; str, numbers, bools, None, lists, "
+                f"dicts; no NaN): {exc}"
+            ) from exc
+        wanted = list(parents)
+        for parent in wanted:
+            if isinstance(parent, str):
+                parse_ref(parent)
+            elif not isinstance(parent, ArtifactRef):
+                raise InputError(
+                    f"parents must be ArtifactRefs or reference strings, got {type(parent).__name__}"
+                )
+        chosen = codec_named(codec) if codec is not None else codec_for(obj)
+        encoded = _encode(chosen, obj)
+        lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
+        try:
+            # After our lease is visible, wait out any gc that was already running; a gc that
+            # starts later sees our lease and leaves everything alone (see _leases.py).
+            wait_for_no_leases(self.store, LEASES_GC, self.clock, self.lease_ttl, own=lease)
+            parent_ids = tuple(dict.fromkeys(self.resolve(p).id for p in wanted))
+            digests, tree = self._hints(name, encoded)
+            written = write_content(
+                self.store, encoded, lease.renew, previous_digest=digests, previous_tree=tree
+            )
+            manifest = Manifest(
+                digest=written.digest,
+                size=written.size,
+                media_type=encoded.media_type,
+                codec=chosen.name,
+                codec_params=dict(encoded.params),
+                name=name,
+                metadata=meta,
+                parents=parent_ids,
+                created_at=self._now(),
+                environment=environment(encoded.packages),
+                tree=written.tree,
+            )
+            data = manifest.canonical_bytes()
+            artifact_id = digest_bytes(data)
+            # Order matters for a writer killed at any point: blobs, then lineage hints, then
+            # the manifest, then the name. Each step only refers to things already stored, so
+            # nothing half-made is ever visible (a dangling hint is ignored by readers).
+            for parent_id in parent_ids:
+                _create(self.store, lineage_key(parent_id, artifact_id), b"")
+            _create(self.store, manifest_key(artifact_id), data)
+            if name is not None:
+                self._add_name(name, manifest.created_at, artifact_id)
+        finally:
+            lease.release()
+        return ref_of(artifact_id, manifest)
 
     def get(self, ref: RefLike, *, trusted: bool = False, dest: str | Path | None = None) -> Any:
         """Load the object back, verifying every byte against its digest first.
@@ -82,7 +167,19 @@ class ArtifactStore:
         artifacts are written into ``dest`` (default: a new temp folder) and their path returned.
         Raises :class:`~modelyard.errors.IntegrityError` naming the artifact if bytes are wrong.
         """
-        raise NotImplementedError
+        found, manifest = self._load(ref)
+        codec = codec_named(manifest.codec)
+        payload = StoredPayload(self.store, found, manifest, Path(dest) if dest else None)
+        try:
+            return codec.decode(payload, trusted=trusted)
+        except ModelyardError:
+            raise
+        except Exception as exc:
+            raise CodecError(
+                f"the {manifest.codec!r} codec failed to read artifact {found.spec}: {exc!r}",
+                ref=found.id,
+                codec=manifest.codec,
+            ) from exc
 
     def open(self, ref: RefLike) -> BinaryIO:
         """The content as a binary stream, hashed as it is read.
@@ -91,11 +188,12 @@ class ArtifactStore:
         :class:`~modelyard.errors.IntegrityError` is raised if they do not match. Use ``get`` to
         never see a wrong byte at all. For a directory artifact this is its tree listing (JSON).
         """
-        raise NotImplementedError
+        found, manifest = self._load(ref)
+        return StoredPayload(self.store, found, manifest, None).open()
 
     def manifest(self, ref: RefLike) -> Manifest:
         """The artifact's :class:`Manifest` (its stored bytes are checked against the id)."""
-        raise NotImplementedError
+        return self._load(ref)[1]
 
     def resolve(self, ref: RefLike) -> ArtifactRef:
         """Turn ``ref`` into an :class:`ArtifactRef`.
@@ -105,15 +203,26 @@ class ArtifactStore:
         hex digits of its id, at least 4). Raises :class:`~modelyard.errors.NotFoundError` or
         :class:`~modelyard.errors.InvalidReferenceError`.
         """
-        raise NotImplementedError
+        return self._load(ref)[0]
 
     def exists(self, ref: RefLike) -> bool:
         """Whether ``ref`` resolves to a stored artifact."""
-        raise NotImplementedError
+        try:
+            self._load(ref)
+        except NotFoundError:
+            return False
+        return True
 
     def find(self, name: str) -> list[ArtifactRef]:
         """Every version stored under ``name``, newest first (empty if none)."""
-        raise NotImplementedError
+        validate_name(name, kind="artifact name")
+        found = []
+        for _key, _stamp, artifact_id in name_entries(self.store, name):
+            try:
+                found.append(ref_of(artifact_id, read_manifest(self.store, artifact_id)))
+            except NotFoundError:
+                continue  # a name entry outliving its artifact: verify() reports it
+        return found
 
     def lineage(
         self, ref: RefLike, direction: Direction = "ancestors", depth: int | None = None
@@ -124,7 +233,14 @@ class ArtifactStore:
         artifacts that name it as a parent, and so on) or ``"both"``; ``depth`` limits the hops
         (None: no limit). Returns a :class:`Lineage`.
         """
-        raise NotImplementedError
+        if direction not in ("ancestors", "descendants", "both"):
+            raise InputError(
+                f"direction must be 'ancestors', 'descendants' or 'both', not {direction!r}"
+            )
+        if depth is not None and (not isinstance(depth, int) or depth < 0):
+            raise InputError(f"depth must be None or a non-negative int, not {depth!r}")
+        root = self.resolve(ref)
+        return walk(self.store, root, direction, depth)
 
     def verify(self, ref: RefLike | None = None) -> VerifyReport:
         """Re-hash one artifact (``ref``) or everything in the store (``ref=None``).
@@ -133,7 +249,10 @@ class ArtifactStore:
         every manifest whose bytes no longer match its id, and every name entry whose artifact is
         gone. ``report.ok`` is True when nothing is wrong.
         """
-        raise NotImplementedError
+        if ref is None:
+            return verify_all(self.store)
+        artifact_id = self._id_of(ref)
+        return verify_one(self.store, artifact_id)
 
     def gc(
         self,
@@ -152,4 +271,126 @@ class ArtifactStore:
         and gc announce themselves with leases (see ``docs/artifacts.md``); if puts are in flight
         the sweep is deferred and the report says so.
         """
-        raise NotImplementedError
+        kept_roots = [self._id_of(root) for root in roots]
+        return collect(
+            self.store,
+            roots=kept_roots,
+            grace=grace,
+            dry_run=dry_run,
+            keep_named=keep_named,
+            clock=self.clock,
+            lease_ttl=self.lease_ttl,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.store!r})"
+
+    def _now(self) -> datetime:
+        moment = self.clock.now()
+        if moment.tzinfo is None:
+            raise InputError("the clock must return timezone-aware datetimes (UTC)")
+        return moment.astimezone(timezone.utc)
+
+    def _id_of(self, ref: RefLike) -> str:
+        """The id ``ref`` stands for, reading as little as possible (no manifest check)."""
+        if isinstance(ref, ArtifactRef):
+            return ref.id
+        parsed = parse_ref(ref)
+        if parsed.id is not None:
+            return parsed.id
+        return self._load(ref)[0].id
+
+    def _load(self, ref: RefLike) -> tuple[ArtifactRef, Manifest]:
+        if isinstance(ref, ArtifactRef):
+            artifact_id = ref.id
+        elif isinstance(ref, str):
+            parsed = parse_ref(ref)
+            if parsed.id is not None:
+                artifact_id = parsed.id
+            else:
+                assert parsed.name is not None
+                artifact_id = self._by_name(parsed.name, parsed.short)
+        else:
+            raise InvalidReferenceError(
+                f"expected an ArtifactRef or a reference string, got {type(ref).__name__}",
+                ref=ref,
+            )
+        manifest = read_manifest(self.store, artifact_id)
+        return ref_of(artifact_id, manifest), manifest
+
+    def _by_name(self, name: str, short: str | None) -> str:
+        entries = name_entries(self.store, name)
+        if not entries:
+            raise NotFoundError(f"no artifact named {name!r} in this store", name=name)
+        if short is None:
+            return entries[0][2]
+        matches = sorted({e[2] for e in entries if e[2][len("sha256:") :].startswith(short)})
+        if len(matches) == 1:
+            return matches[0]
+        shown = [f"{name}:{e[2][7:19]}" for e in entries]
+        if not matches:
+            raise NotFoundError(
+                f"artifact {name!r} has no version whose id starts with {short!r}",
+                name=name,
+                available=shown,
+            )
+        raise InvalidReferenceError(
+            f"{name}:{short} is ambiguous: it matches {len(matches)} versions; give more digits",
+            ref=f"{name}:{short}",
+            matches=matches,
+        )
+
+    def _add_name(self, name: str, created_at: datetime, artifact_id: str) -> None:
+        entry_stamp = stamp(created_at)
+        entries = name_entries(self.store, name)
+        if entries and entries[0][1] >= entry_stamp:
+            # Equal timestamps (a coarse or fake clock) would leave "latest" to chance: place the
+            # new version just after the newest one instead.
+            newest = datetime.strptime(entries[0][1], "%Y%m%dT%H%M%S%fZ")
+            entry_stamp = stamp((newest + timedelta(microseconds=1)).replace(tzinfo=timezone.utc))
+        _create(self.store, name_entry(name, entry_stamp, artifact_id), artifact_id.encode())
+
+    def _hints(
+        self, name: str | None, encoded: Encoded
+    ) -> tuple[dict[int, str], dict[str, TreeEntry]]:
+        # Only files and directories profit: the latest version of the same name tells which
+        # files are probably unchanged, so they can be hashed without being written.
+        if name is None or not isinstance(encoded.content, os.PathLike):
+            return {}, {}
+        entries = name_entries(self.store, name)
+        if not entries:
+            return {}, {}
+        try:
+            previous = read_manifest(self.store, entries[0][2])
+        except ModelyardError:
+            return {}, {}
+        if previous.tree is not None:
+            return {}, {entry.path: entry for entry in previous.tree}
+        return {previous.size: previous.digest}, {}
+
+
+def _encode(codec: Any, obj: Any) -> Encoded:
+    try:
+        encoded = codec.encode(obj)
+    except ModelyardError:
+        raise
+    except Exception as exc:
+        raise CodecError(
+            f"the {codec.name!r} codec failed to encode a {type(obj).__name__}: {exc!r}",
+            codec=codec.name,
+        ) from exc
+    if not isinstance(encoded, Encoded):
+        raise CodecError(
+            f"the {codec.name!r} codec returned {type(encoded).__name__}, not an Encoded",
+            codec=codec.name,
+        )
+    return encoded
+
+
+def _create(store: Store, key: str, data: bytes) -> None:
+    try:
+        store.create(key, data)
+    except KeyExistsError:
+        pass  # content-addressed: what is there is what we would write
