@@ -38,8 +38,8 @@ from modelyard.lifecycle._rollback import decide_rollback, holder_stack
 from modelyard.lifecycle._status import Approval, ModelStatus, TransitionRequest, VersionStatus
 
 __all__ = [
-    "CAUSES",
     "Approval",
+    "CAUSES",
     "Cause",
     "CommittedTransition",
     "Decision",
