@@ -78,6 +78,11 @@ class Decision:
 
     Commit all of ``changes`` atomically (one registry event): the requested change comes first,
     followed by the displacement of the previous holder of an exclusive target state, if any.
+
+    >>> d = Decision((StateChange(2, "staging", "production"),
+    ...               StateChange(1, "production", "archived", "displaced")))
+    >>> d.primary.version, [c.version for c in d.displaced]
+    (2, [1])
     """
 
     changes: tuple[StateChange, ...]
@@ -102,7 +107,14 @@ class Decision:
 
 @dataclass(frozen=True)
 class CommittedTransition:
-    """What a :class:`TransitionListener` is told after the registry has committed a decision."""
+    """What a :class:`TransitionListener` is told after the registry has committed a decision.
+
+    >>> from datetime import datetime, timezone
+    >>> event = CommittedTransition("churn", (StateChange(2, "staging", "production"),), "lee",
+    ...                             "reviewed", datetime(2025, 1, 1, tzinfo=timezone.utc))
+    >>> event.to_dict()["changes"]
+    [{'version': 2, 'source': 'staging', 'target': 'production', 'cause': 'requested'}]
+    """
 
     model: str
     changes: tuple[StateChange, ...]

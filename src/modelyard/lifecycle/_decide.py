@@ -23,6 +23,16 @@ def validate_request(
     (listing the states), and :class:`~modelyard.errors.TransitionRejected` (with no guard results)
     when the version is already in the target state, is in a state this lifecycle does not define,
     or when the lifecycle has no transition from its state to the target.
+
+    >>> from datetime import datetime, timezone
+    >>> from modelyard.lifecycle import Lifecycle, ModelStatus, TransitionRequest, VersionStatus
+    >>> status = ModelStatus.of("churn", [VersionStatus(1, "development")])
+    >>> at = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    >>> validate_request(Lifecycle.default(), status, TransitionRequest(1, "production", "ana", at))
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.TransitionRejected: the lifecycle has no transition 'development' ->
+    'production' for version 1 of 'churn'; from 'development' it allows: staging, archived
     """
     version = status.version(request.version)
     lifecycle.require_state(request.target)
@@ -60,6 +70,13 @@ def evaluate_guards(ctx: GuardContext) -> tuple[GuardResult, ...]:
     Each result is labelled with its guard's name. A guard that raises, or returns something that
     is not a :class:`GuardResult`, yields a failing result saying so: the transition is refused
     (fail closed) and the other guards' results are still reported.
+
+    >>> from modelyard.lifecycle import GuardContext, Transition, metric_at_least
+    >>> ctx = GuardContext.for_test(metrics={"auc": 0.9})
+    >>> ctx = GuardContext(ctx.model, ctx.status, ctx.request, ctx.version,
+    ...                    Transition("staging", "production", [metric_at_least("auc", 0.8)], 1))
+    >>> [(r.guard, r.ok) for r in evaluate_guards(ctx)]
+    [('auc >= 0.8', True), ('1 approval', False)]
     """
     results = []
     for guard in ctx.transition.all_guards:

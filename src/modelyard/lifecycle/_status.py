@@ -123,7 +123,17 @@ class TransitionRequest:
     ``context`` carries whatever guards need that is not part of the model's stored state, for
     example ``{"drift_report": report}`` for :func:`~modelyard.lifecycle.drift_clean`. It is
     copied into a read-only mapping (the objects inside are not copied), and it makes the request
-    unhashable when it holds unhashable objects.
+    unhashable when it holds unhashable objects. ``at`` must be timezone-aware.
+
+    >>> from datetime import datetime, timezone
+    >>> r = TransitionRequest(3, "production", "ana", datetime(2025, 1, 1, tzinfo=timezone.utc),
+    ...                       reason="offline eval passed")
+    >>> r.target, r.actor, dict(r.context)
+    ('production', 'ana', {})
+    >>> TransitionRequest(3, "production", "ana", datetime(2025, 1, 1))
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InputError: request time must be timezone-aware ...
     """
 
     version: int
