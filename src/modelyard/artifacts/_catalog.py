@@ -33,9 +33,7 @@ def read_manifest(store: Store, artifact_id: str) -> Manifest:
     try:
         data = store.read(manifest_key(artifact_id))
     except NotFoundError:
-        raise NotFoundError(
-            f"no artifact {artifact_id} in this store", id=artifact_id
-        ) from None
+        raise NotFoundError(f"no artifact {artifact_id} in this store", id=artifact_id) from None
     actual = digest_bytes(data)
     if actual != artifact_id:
         raise IntegrityError(

@@ -49,7 +49,7 @@ class PickleCodec:
     def decode(self, payload: Payload, *, trusted: bool) -> Any:
         if not trusted:
             raise _untrusted(payload, "is a pickle")
-        return pickle.loads(payload.read())  # noqa: S301 - the caller passed trusted=True
+        return pickle.loads(payload.read())
 
 
 class JoblibCodec:
@@ -124,13 +124,16 @@ class SklearnCodec:
         data = payload.read()
         if payload.manifest.codec_params.get("format") != "skops":
             if not trusted:
-                raise _untrusted(payload, "is a pickled scikit-learn object (skops was not installed)")
-            return pickle.loads(data)  # noqa: S301 - the caller passed trusted=True
+                raise _untrusted(
+                    payload, "is a pickled scikit-learn object (skops was not installed)"
+                )
+            return pickle.loads(data)
         try:
             import skops.io as sio
         except ImportError as exc:
             raise CodecError(
-                f"artifact {payload.ref.spec} is in the skops format: pip install 'modelyard[skops]'",
+                f"artifact {payload.ref.spec} is in the skops format: "
+                "pip install 'modelyard[skops]'",
                 codec=self.name,
             ) from exc
         unknown = sio.get_untrusted_types(data=data)

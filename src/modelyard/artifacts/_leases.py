@@ -55,13 +55,20 @@ class Lease:
 
 def _leases(store: Store, prefix: str) -> Iterator[tuple[str, datetime | None]]:
     for key in store.list(prefix):
-        try:
-            body = loads(store.read(key))
-            yield key, datetime.fromisoformat(body["at"])
-        except NotFoundError:
-            continue  # released while we listed
-        except (ValueError, KeyError, TypeError):
-            yield key, None  # unreadable: treat as stale
+        gone, moment = _read_lease(store, key)
+        if not gone:
+            yield key, moment
+
+
+def _read_lease(store: Store, key: str) -> tuple[bool, datetime | None]:
+    """``(gone, time)``: time is None for an unreadable lease, which counts as stale."""
+    try:
+        body = loads(store.read(key))
+        return False, datetime.fromisoformat(body["at"])
+    except NotFoundError:
+        return True, None  # released while we listed
+    except (ValueError, KeyError, TypeError):
+        return False, None
 
 
 def fresh_leases(

@@ -21,7 +21,7 @@ def children_of(store: Store, artifact_id: str) -> list[str]:
     prefix = f"{LINEAGE}{artifact_id.split(':', 1)[1]}/"
     children = []
     for key in store.list(prefix):
-        child = f"sha256:{key[len(prefix):]}"
+        child = f"sha256:{key[len(prefix) :]}"
         if store.exists(manifest_key(child)):
             children.append(child)
     return children

@@ -80,7 +80,7 @@ class Manifest(_Frozen):
     True
     """
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     digest: str
     size: int = Field(ge=0)
     media_type: str
@@ -122,7 +122,8 @@ class Manifest(_Frozen):
         return self.size if self.tree is None else None
 
     def blob_digests(self) -> list[str]:
-        """Every content blob this artifact needs (the tree listing and each file for a directory)."""
+        """Every blob this artifact needs: the content (for a directory, the tree listing and
+        each file)."""
         digests = [self.digest]
         if self.tree is not None:
             digests.extend(entry.digest for entry in self.tree)

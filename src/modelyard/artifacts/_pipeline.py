@@ -162,7 +162,7 @@ class HashingSink:
             if self._current is None:
                 self._current = self._ring.take()
                 self._fill = 0
-            index, buffer = self._current
+            buffer = self._current[1]
             room = CHUNK - self._fill
             piece = view[:room]
             buffer[self._fill : self._fill + len(piece)] = piece
@@ -188,8 +188,7 @@ class HashingSink:
         if self._current is not None and self._fill:
             if self._hasher.size == 0:
                 # Everything fitted in one buffer: hash it here, no thread needed.
-                index, buffer = self._current
-                view = memoryview(buffer)[: self._fill]
+                view = memoryview(self._current[1])[: self._fill]
                 self._hasher.update_inline(view)
                 self._write(view)
                 self._current = None

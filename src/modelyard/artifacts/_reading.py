@@ -85,9 +85,7 @@ class VerifiedStream(io.RawIOBase):
             super().close()
 
 
-def read_verified(
-    store: Store, digest: str, size: int | None, ref: ArtifactRef | None
-) -> bytes:
+def read_verified(store: Store, digest: str, size: int | None, ref: ArtifactRef | None) -> bytes:
     """The whole blob, returned only after its digest has been checked."""
     try:
         data = store.read(blob_key(digest))
@@ -149,7 +147,7 @@ class StoredPayload:
         m = self._manifest
         raw = open_blob(self._store, m.digest, self._ref)
         stream = VerifiedStream(raw, m.digest, m.content_size(), self._ref)
-        return io.BufferedReader(stream, buffer_size=CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(stream, buffer_size=CHUNK)
 
     def materialize(self) -> Path:
         dest = self._dest if self._dest is not None else Path(tempfile.mkdtemp(prefix="modelyard-"))
@@ -192,7 +190,12 @@ class StoredPayload:
 
 def _leaf(value: Any, default: str) -> str:
     # A name from the manifest becomes one path segment, never a path.
-    if isinstance(value, str) and value not in ("", ".", "..") and "/" not in value and "\\" not in value:
+    if (
+        isinstance(value, str)
+        and value not in ("", ".", "..")
+        and "/" not in value
+        and "\\" not in value
+    ):
         return value
     return default
 

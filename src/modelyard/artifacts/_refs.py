@@ -30,8 +30,8 @@ class ArtifactRef:
         size: the content size in bytes (for a directory: the sum of its files).
         media_type: e.g. ``"application/vnd.apache.parquet"``.
 
-    >>> ref = ArtifactRef(id="sha256:" + "ab" * 32, name="churn-train", digest="sha256:" + "cd" * 32,
-    ...                   size=10, media_type="application/json")
+    >>> ref = ArtifactRef(id="sha256:" + "ab" * 32, name="churn-train",
+    ...                   digest="sha256:" + "cd" * 32, size=10, media_type="application/json")
     >>> str(ref) == ref.id, ref.short_id, ref.spec
     (True, 'abababababab', 'churn-train:abababababab')
     """
@@ -111,5 +111,7 @@ def parse_ref(text: str) -> ParsedRef:
     try:
         validate_name(name, kind="artifact name")
     except ValueError as exc:
-        raise InvalidReferenceError(f"invalid artifact reference {text!r}: {exc}", ref=text) from exc
+        raise InvalidReferenceError(
+            f"invalid artifact reference {text!r}: {exc}", ref=text
+        ) from exc
     return ParsedRef(name=name, short=short)

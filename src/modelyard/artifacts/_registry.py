@@ -139,7 +139,9 @@ def _load_plugins() -> None:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
-            codec = loaded() if isinstance(loaded, type) or not isinstance(loaded, Codec) else loaded
+            codec = (
+                loaded() if isinstance(loaded, type) or not isinstance(loaded, Codec) else loaded
+            )
             if not isinstance(codec, Codec):
                 raise PluginError(f"{entry.value} did not give a codec", name=entry.name)
         except Exception as exc:

@@ -52,9 +52,11 @@ class Lineage:
 
     def _linked(self, key: str, *, child_side: bool) -> tuple[ArtifactRef, ...]:
         by_id = {node.id: node for node in self.nodes}
-        ids = [p for p, c in self.edges if c == key] if child_side else [
-            c for p, c in self.edges if p == key
-        ]
+        ids = (
+            [p for p, c in self.edges if c == key]
+            if child_side
+            else [c for p, c in self.edges if p == key]
+        )
         return tuple(by_id[i] for i in ids if i in by_id)
 
     def _walk(self, *, up: bool) -> tuple[ArtifactRef, ...]:
@@ -65,7 +67,13 @@ class Lineage:
             following = []
             for current in frontier:
                 for parent, child in self.edges:
-                    nxt = parent if up and child == current else child if not up and parent == current else None
+                    nxt = (
+                        parent
+                        if up and child == current
+                        else child
+                        if not up and parent == current
+                        else None
+                    )
                     if nxt is not None and nxt not in seen and nxt != self.root.id:
                         seen[nxt] = None
                         following.append(nxt)
@@ -75,10 +83,8 @@ class Lineage:
     def to_mermaid(self) -> str:
         """A Mermaid ``graph`` of the lineage (paste into Markdown that renders Mermaid)."""
         lines = ["graph LR"]
-        for node in self.nodes:
-            lines.append(f'    {node.hex[:12]}["{node.spec}"]')
-        for parent, child in self.edges:
-            lines.append(f"    {parent.split(':', 1)[1][:12]} --> {child.split(':', 1)[1][:12]}")
+        lines.extend(f'    {node.hex[:12]}["{node.spec}"]' for node in self.nodes)
+        lines.extend(f"    {p[7:19]} --> {c[7:19]}" for p, c in self.edges)
         return "\n".join(lines)
 
 

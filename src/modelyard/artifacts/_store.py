@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
@@ -49,7 +50,7 @@ RefLike = ArtifactRef | str
 
 
 class ArtifactStore:
-    """Versioned, content-addressed artifacts with lineage, over any :class:`~modelyard.storage.Store`.
+    """Versioned, content-addressed artifacts with lineage, over any Store.
 
     Storage layout (keys): ``blobs/sha256/<2 hex>/<62 hex>`` content, stored once;
     ``manifests/sha256/<2 hex>/<62 hex>`` manifests (canonical JSON, named by the artifact id);
@@ -118,7 +119,8 @@ class ArtifactStore:
                 parse_ref(parent)
             elif not isinstance(parent, ArtifactRef):
                 raise InputError(
-                    f"parents must be ArtifactRefs or reference strings, got {type(parent).__name__}"
+                    "parents must be ArtifactRefs or reference strings, got "
+                    f"{type(parent).__name__}"
                 )
         chosen = codec_named(codec) if codec is not None else codec_for(obj)
         encoded = _encode(chosen, obj)
@@ -216,13 +218,8 @@ class ArtifactStore:
     def find(self, name: str) -> list[ArtifactRef]:
         """Every version stored under ``name``, newest first (empty if none)."""
         validate_name(name, kind="artifact name")
-        found = []
-        for _key, _stamp, artifact_id in name_entries(self.store, name):
-            try:
-                found.append(ref_of(artifact_id, read_manifest(self.store, artifact_id)))
-            except NotFoundError:
-                continue  # a name entry outliving its artifact: verify() reports it
-        return found
+        found = (self._maybe_ref(entry[2]) for entry in name_entries(self.store, name))
+        return [ref for ref in found if ref is not None]
 
     def lineage(
         self, ref: RefLike, direction: Direction = "ancestors", depth: int | None = None
@@ -292,6 +289,12 @@ class ArtifactStore:
         if moment.tzinfo is None:
             raise InputError("the clock must return timezone-aware datetimes (UTC)")
         return moment.astimezone(timezone.utc)
+
+    def _maybe_ref(self, artifact_id: str) -> ArtifactRef | None:
+        try:
+            return ref_of(artifact_id, read_manifest(self.store, artifact_id))
+        except NotFoundError:
+            return None  # a name entry outliving its artifact: verify() reports it
 
     def _id_of(self, ref: RefLike) -> str:
         """The id ``ref`` stands for, reading as little as possible (no manifest check)."""
@@ -390,7 +393,6 @@ def _encode(codec: Any, obj: Any) -> Encoded:
 
 
 def _create(store: Store, key: str, data: bytes) -> None:
-    try:
+    # Keys are content-addressed: what is already there is what we would write.
+    with contextlib.suppress(KeyExistsError):
         store.create(key, data)
-    except KeyExistsError:
-        pass  # content-addressed: what is there is what we would write

@@ -7,7 +7,14 @@ from collections import defaultdict
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts._catalog import list_artifact_ids, read_manifest
-from modelyard.artifacts._layout import BLOBS, NAMES, blob_key, digest_of_key, manifest_key, parse_name_entry
+from modelyard.artifacts._layout import (
+    BLOBS,
+    NAMES,
+    blob_key,
+    digest_of_key,
+    manifest_key,
+    parse_name_entry,
+)
 from modelyard.artifacts._manifest import Manifest
 from modelyard.artifacts._pipeline import hash_stream
 from modelyard.artifacts._reports import Problem, VerifyReport
@@ -25,9 +32,7 @@ def _hash_blob(store: Store, digest: str) -> tuple[str, int] | None:
         return None
 
 
-def _check_manifest(
-    store: Store, artifact_id: str, problems: list[Problem]
-) -> Manifest | None:
+def _check_manifest(store: Store, artifact_id: str, problems: list[Problem]) -> Manifest | None:
     try:
         manifest = read_manifest(store, artifact_id)
     except IntegrityError as exc:
@@ -100,21 +105,20 @@ def verify_all(store: Store) -> VerifyReport:
     users: dict[str, list[str]] = defaultdict(list)
     sizes: dict[str, int | None] = {}
     ids = list_artifact_ids(store)
-    alive = set()
     for artifact_id in ids:
         manifest = _check_manifest(store, artifact_id, problems)
         if manifest is None:
             continue
-        alive.add(artifact_id)
         for digest, size in _needs(manifest).items():
             users[digest].append(artifact_id)
             sizes[digest] = size
     count, total = _check_blobs(store, users, sizes, problems)
     orphans = []
     for key in store.list(BLOBS):
-        digest = digest_of_key(key)
-        if digest is None or digest in users:
+        found = digest_of_key(key)
+        if found is None or found in users:
             continue
+        digest = found
         result = _hash_blob(store, digest)
         if result is None:
             continue  # removed while we looked
@@ -132,5 +136,9 @@ def verify_all(store: Store) -> VerifyReport:
                 Problem("name", key, f"name entry for {parsed[0]!r} points at missing {parsed[2]}")
             )
     return VerifyReport(
-        artifacts=len(ids), blobs=count, bytes=total, problems=tuple(problems), orphans=tuple(orphans)
+        artifacts=len(ids),
+        blobs=count,
+        bytes=total,
+        problems=tuple(problems),
+        orphans=tuple(orphans),
     )

@@ -6,7 +6,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from modelyard._internal.canonical import canonical_json
 from modelyard.artifacts._codec import Encoded
@@ -47,18 +47,20 @@ def write_bytes(store: Store, data: bytes | bytearray | memoryview, tick: Tick) 
     return digest, size
 
 
-def write_file(store: Store, path: Path, tick: Tick, *, expect: str | None = None) -> tuple[str, int]:
+def write_file(
+    store: Store, path: Path, tick: Tick, *, expect: str | None = None
+) -> tuple[str, int]:
     """Store one file. With ``expect`` (the digest a previous version had at this size) the file
     is hashed first, and written only if it changed: an unchanged file costs one hash, no write."""
     if expect is not None:
         with open(path, "rb", buffering=0) as source:
-            digest, size = hash_stream(source)  # type: ignore[arg-type]
+            digest, size = hash_stream(source)
         if digest == expect and store.exists(blob_key(digest)):
             return digest, size
     target = open_target(store)
     try:
         with open(path, "rb", buffering=0) as source:
-            digest, size = copy_hashing(source, target.write, tick=tick)  # type: ignore[arg-type]
+            digest, size = copy_hashing(source, target.write, tick=tick)
         _commit(store, target, digest)
     except BaseException:
         target.abort()
@@ -71,7 +73,7 @@ def write_stream(store: Store, writer: Callable[[IO[bytes]], None], tick: Tick) 
     sink = HashingSink(target.write, tick=tick)
     try:
         try:
-            writer(sink)  # type: ignore[arg-type]
+            writer(cast(IO[bytes], sink))
         except Exception as exc:
             raise CodecError(f"the encoder failed: {exc!r}") from exc
         digest, size = sink.finish()
@@ -95,9 +97,7 @@ def _walk(root: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def write_tree(
-    store: Store, root: Path, tick: Tick, previous: Mapping[str, TreeEntry]
-) -> Written:
+def write_tree(store: Store, root: Path, tick: Tick, previous: Mapping[str, TreeEntry]) -> Written:
     """One blob per file (unchanged files are shared with earlier versions), then the listing."""
     entries = []
     for relative, path in _walk(root):
