@@ -1,0 +1,49 @@
+"""Functions run in child processes by the registry's multi-process tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modelyard.errors import ConcurrentModificationError
+from modelyard.yard import open_yard
+
+
+def register_many(path: str, artifact: str, worker: int, count: int, barrier: Any, out: Any) -> None:
+    registry = open_yard(path).registry
+    barrier.wait(timeout=120)
+    for n in range(count):
+        mv = registry.register(
+            "churn", artifact, tags={"worker": str(worker), "n": str(n)}, actor=f"w{worker}"
+        )
+        out.put((worker, n, mv.version))
+
+
+def promote(path: str, version: int, barrier: Any, out: Any) -> None:
+    registry = open_yard(path).registry
+    barrier.wait(timeout=120)
+    try:
+        registry.transition("churn", version, "production", actor=f"w{version}")
+        out.put((version, "ok"))
+    except Exception as exc:
+        out.put((version, repr(exc)))
+
+
+def move_alias(path: str, version: int, barrier: Any, out: Any) -> None:
+    registry = open_yard(path).registry
+    barrier.wait(timeout=120)
+    try:
+        registry.set_alias("churn", "champion", version, expected=1, actor=f"w{version}")
+        out.put((version, "won"))
+    except ConcurrentModificationError:
+        out.put((version, "conflict"))
+    except Exception as exc:
+        out.put((version, repr(exc)))
+
+
+def register_forever(path: str, artifact: str, started: Any) -> None:
+    registry = open_yard(path).registry
+    n = 0
+    while True:
+        registry.register("churn", artifact, metrics={"n": n}, tags={"n": str(n)})
+        n += 1
+        started.set()  # from here on, a kill lands in the middle of some register()

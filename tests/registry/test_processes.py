@@ -1,0 +1,142 @@
+"""Concurrency and crash claims, proven with real processes on a local folder."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelyard.lifecycle import Lifecycle
+from modelyard.yard import open_yard
+
+from . import _workers
+
+pytestmark = pytest.mark.slow
+
+CTX = multiprocessing.get_context("spawn")
+
+
+def _gather(queue: Any, procs: list[Any], expected: int) -> list[Any]:
+    from modelyard.testing._store_conformance import _collect
+
+    try:
+        return _collect(queue, procs, expected, timeout=300)
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+
+
+def test_8_processes_x_25_registrations_give_200_gap_free_versions(tmp_path: Path) -> None:
+    yard = open_yard(tmp_path)
+    artifact = yard.artifacts.put(b"weights", name="churn").id
+    barrier = CTX.Barrier(8)
+    queue = CTX.Queue()
+    procs = [
+        CTX.Process(target=_workers.register_many, args=(str(tmp_path), artifact, w, 25, barrier, queue))
+        for w in range(8)
+    ]
+    for proc in procs:
+        proc.start()
+    results = _gather(queue, procs, 200)
+    assert all(proc.exitcode == 0 for proc in procs)
+    numbers = sorted(version for _, _, version in results)
+    assert numbers == list(range(1, 201))  # no gap, no duplicate
+    versions = open_yard(tmp_path).registry.versions("churn")
+    assert [v.version for v in versions] == list(range(1, 201))
+    # None lost: every (worker, n) pair is registered exactly once, under the version it was told.
+    stored = {(v.tags["worker"], v.tags["n"]): v.version for v in versions}
+    assert stored == {(str(w), str(n)): version for w, n, version in results}
+
+
+def test_8_processes_racing_to_production_leave_exactly_one_holder(tmp_path: Path) -> None:
+    registry = open_yard(tmp_path).registry
+    artifact = registry.artifacts.put(b"weights", name="churn").id
+    for version in range(1, 9):
+        registry.register("churn", artifact)
+        registry.transition("churn", version, "staging")
+    barrier = CTX.Barrier(8)
+    queue = CTX.Queue()
+    procs = [
+        CTX.Process(target=_workers.promote, args=(str(tmp_path), v, barrier, queue))
+        for v in range(1, 9)
+    ]
+    for proc in procs:
+        proc.start()
+    results = dict(_gather(queue, procs, 8))
+    assert set(results.values()) == {"ok"}, results
+    fresh = open_yard(tmp_path).registry
+    holders = [v.version for v in fresh.versions("churn") if v.state == "production"]
+    assert len(holders) == 1
+    # The history is a valid sequence: every change leaves the state the version was in, follows
+    # an allowed transition (or is a displacement), and production never has two holders.
+    lifecycle = Lifecycle.default()
+    states: dict[int, str] = {}
+    for entry in fresh.history("churn"):
+        if entry.kind == "version.registered":
+            states[entry.version] = "development"  # type: ignore[index]
+        for change in entry.changes:
+            assert states[change.version] == change.source
+            allowed = lifecycle.transition(change.source, change.target) is not None
+            assert allowed or (change.cause == "displaced" and change.target == "archived")
+            states[change.version] = change.target
+        assert sum(1 for s in states.values() if s == "production") <= 1
+    assert [v for v, s in states.items() if s == "production"] == holders
+
+
+def test_8_processes_racing_a_compare_and_set_alias_move_have_one_winner(tmp_path: Path) -> None:
+    registry = open_yard(tmp_path).registry
+    artifact = registry.artifacts.put(b"weights", name="churn").id
+    for _ in range(9):
+        registry.register("churn", artifact)
+    registry.set_alias("churn", "champion", 1)
+    barrier = CTX.Barrier(8)
+    queue = CTX.Queue()
+    procs = [
+        CTX.Process(target=_workers.move_alias, args=(str(tmp_path), v, barrier, queue))
+        for v in range(2, 10)
+    ]
+    for proc in procs:
+        proc.start()
+    results = dict(_gather(queue, procs, 8))
+    winners = [v for v, outcome in results.items() if outcome == "won"]
+    assert len(winners) == 1, results
+    assert all(outcome in ("won", "conflict") for outcome in results.values()), results
+    assert open_yard(tmp_path).registry.aliases("churn")["champion"] == winners[0]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_writer_killed_mid_register_leaves_a_consistent_registry(tmp_path: Path) -> None:
+    registry = open_yard(tmp_path).registry
+    artifact = registry.artifacts.put(b"weights", name="churn").id
+    rng = random.Random(7)
+    for _ in range(6):
+        started = CTX.Event()
+        proc = CTX.Process(target=_workers.register_forever, args=(str(tmp_path), artifact, started))
+        proc.start()
+        assert started.wait(timeout=120)
+        time.sleep(rng.uniform(0.02, 0.3))
+        assert proc.pid is not None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join(timeout=30)
+        fresh = open_yard(tmp_path).registry
+        versions = fresh.versions("churn")
+        numbers = [v.version for v in versions]
+        assert numbers == list(range(1, len(numbers) + 1))
+        for v in versions:  # each version is fully there
+            assert v.artifact == artifact and v.metrics["n"] == int(v.tags["n"])
+        # Every event file on disk is whole JSON; the log has no gap.
+        logs = sorted((tmp_path / "models" / "churn" / "log").iterdir())
+        for index, path in enumerate(logs, start=1):
+            assert path.name == f"{index:012d}.json"
+            json.loads(path.read_bytes())
+        # And the registry goes on: the next version follows without a gap.
+        after = fresh.register("churn", artifact, metrics={"n": -1}, tags={"n": "-1"})
+        assert after.version == len(numbers) + 1
+    assert len(open_yard(tmp_path).registry.versions("churn")) > 6
