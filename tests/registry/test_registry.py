@@ -333,3 +333,18 @@ def test_registry_is_safe_to_share_between_threads(
         thread.join()
     assert sorted(versions) == list(range(1, 41))
     assert [v.version for v in registry.versions("churn")] == list(range(1, 41))
+
+
+def test_a_stale_cache_never_refuses_a_valid_command(
+    registry: Registry, model_ref: ArtifactRef
+) -> None:
+    other = Registry(registry.store, registry.artifacts)  # another process, in effect
+    registry.register("churn", model_ref)
+    assert other.versions("churn")[-1].version == 1  # `other` now caches head 1
+    registry.register("churn", model_ref)
+    registry.set_alias("churn", "champion", 2)
+    # `other` has not seen version 2 or the alias: both commands must still succeed.
+    assert other.set_alias("churn", "champion", 1, expected=2).version == 1
+    assert other.transition("churn", 2, "staging").state == "staging"
+    assert registry.aliases("churn")["champion"] == 1
+    assert registry.get("churn", 2).state == "staging"

@@ -57,6 +57,11 @@ class EventLog:
             self._remember(state)
         return state
 
+    def cached(self, name: str) -> ModelState | None:
+        """The last state this object saw for ``name``, without checking it is current."""
+        with self._lock:
+            return self._cache.get(name)
+
     def _load_snapshot(self, name: str) -> ModelState:
         for key in reversed(self.store.list(snapshot_prefix(name))):
             try:

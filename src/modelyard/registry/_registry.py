@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import getpass
+import itertools
 import logging
 import os
 import threading
@@ -21,6 +22,7 @@ from modelyard.errors import (
     ConcurrentModificationError,
     InputError,
     KeyExistsError,
+    ModelyardError,
     NotFoundError,
 )
 from modelyard.lifecycle import (
@@ -171,7 +173,9 @@ class Registry:
         description = check_text(description, what="description")
         who = self._actor(actor)
         self._require_writable()
-        if isinstance(artifact_or_object, (ArtifactRef, str)):
+        if isinstance(artifact_or_object, ArtifactRef):
+            ref = artifact_or_object  # manifest() below checks that it exists
+        elif isinstance(artifact_or_object, str):
             ref = self.artifacts.resolve(artifact_or_object)
         else:
             ref = self.artifacts.put(artifact_or_object, name=name, codec=codec)
@@ -664,18 +668,29 @@ class Registry:
         """Fold, check, create the next event; on a lost race re-fold, re-check and retry."""
         validate_name(name, kind="model name")
         self._require_writable()
-        state = self._log.state(name)
-        if must_exist and state.head == 0:
-            raise self._missing_model(name)
-        for delay in (*self.retry.delays(), None):
-            event = build(state)
+        # Start from the cached fold without asking the store whether it is current: the
+        # exclusive create below fails if it is not, and we then re-read and decide again.
+        state, probed = self._log.cached(name), False
+        if state is None:
+            state, probed = self._log.state(name), True
+        for delay in itertools.chain(self.retry.delays(), [None]):
+            try:
+                if must_exist and state.head == 0:
+                    raise self._missing_model(name)
+                event = build(state)
+            except ModelyardError:
+                if probed:
+                    raise
+                # The refusal may come from a stale cache: decide again on the current state.
+                state, probed = self._log.state(name), True
+                continue
             try:
                 state = self._log.append(state, event)
             except KeyExistsError:
                 if delay is None:
                     break
                 time.sleep(delay)
-                state = self._log.state(name)
+                state, probed = self._log.state(name), True
                 continue
             self._notify(name, event)
             return state, event
