@@ -130,7 +130,9 @@ class UnsupportedObjectError(InputError, TypeError):
 
 class LifecycleDefinitionError(InputError):
     """A lifecycle definition that is not a valid state machine (unknown or unreachable states,
-    no initial state, duplicate transitions, ...)."""
+    no initial state, duplicate transitions, ...). ``problem`` names the rule that was broken."""
+
+    problem: str
 
 
 class DriftInputError(InputError):
@@ -154,6 +156,8 @@ class NotFoundError(ModelyardError, LookupError):
 
     Where it helps, the error lists what does exist in ``available``.
     """
+
+    available: list[Any]
 
     def __init__(
         self, message: str, *, available: Sequence[Any] | None = None, **context: Any
@@ -182,7 +186,8 @@ class ConcurrentModificationError(ModelyardError):
     """Another writer changed the same thing first.
 
     Raised when optimistic retries run out, or when a compare-and-set finds a value other than the
-    expected one. Re-read the current state and decide again.
+    expected one (then ``expected`` and ``actual`` say what was found). Re-read the current state
+    and decide again.
     """
 
 
@@ -207,6 +212,11 @@ class TransitionRejected(ModelyardError):
     Attributes: ``version``, ``source``, ``target``, and ``results``: the result of every guard that
     was evaluated (not only the first that failed), so the caller sees everything that must change.
     """
+
+    version: int
+    source: str
+    target: str
+    results: tuple[Any, ...]
 
 
 class PluginError(ModelyardError, ImportError):
