@@ -72,7 +72,9 @@ def main() -> None:
         baseline = median(timed(lambda: store.create(f"baseline/{next(counter)}", payload), 300))
 
         # Register 300 versions of one model.
-        per_version = timed(lambda: registry.register("churn", artifact, tags={"team": "risk"}), 300)
+        per_version = timed(
+            lambda: registry.register("churn", artifact, tags={"team": "risk"}), 300
+        )
         first, last = median(per_version[:30]), median(per_version[-30:])
         reg_median = median(per_version)
         rows.append(("register (per version), median of 300", reg_median, "<= 1.5", ""))
@@ -92,7 +94,9 @@ def main() -> None:
 
         for m in range(30):
             for v in range(10):
-                registry.register(f"model-{m:02d}", artifact, tags={"team": "risk" if v % 3 else "ops"})
+                registry.register(
+                    f"model-{m:02d}", artifact, tags={"team": "risk" if v % 3 else "ops"}
+                )
         search = median(timed(lambda: registry.search(tags={"team": "ops"}), 200))
         rows.append(("tag search, 30 models x 10 versions", search, "<= 3", ""))
         cold_search = median(timed(lambda: Registry(store).search(tags={"team": "ops"}), 10))
@@ -102,7 +106,9 @@ def main() -> None:
         ctx = multiprocessing.get_context("spawn")
         barrier = ctx.Barrier(4)
         procs = [
-            ctx.Process(target=_register_worker, args=(str(root / "yard"), artifact.id, w, 25, barrier))
+            ctx.Process(
+                target=_register_worker, args=(str(root / "yard"), artifact.id, w, 25, barrier)
+            )
             for w in range(4)
         ]
         start = time.perf_counter()
@@ -112,7 +118,9 @@ def main() -> None:
             proc.join()
         elapsed = time.perf_counter() - start
         versions = Registry(store).versions("concurrent")
-        ok = [v.version for v in versions] == list(range(1, 101)) and all(p.exitcode == 0 for p in procs)
+        ok = [v.version for v in versions] == list(range(1, 101)) and all(
+            p.exitcode == 0 for p in procs
+        )
         concurrent_verdict = f"{len(versions)}/100 ok" if ok else f"FAIL: {len(versions)}/100"
 
         big: list[tuple[str, float]] = []
@@ -122,15 +130,39 @@ def main() -> None:
             big_artifact = big_registry.artifacts.put(b"w" * 100, name="m")
             start = time.perf_counter()
             for m in range(1000):
-                for v in range(10):
+                for _ in range(10):
                     big_registry.register(f"m{m:04d}", big_artifact, tags={"team": f"t{m % 7}"})
-            big.append(("register, 1,000 models x 10 versions (per version)", (time.perf_counter() - start) / 10))
-            big.append(("alias resolve (1,000 models)", median(timed(lambda: big_registry.resolve("m0500@latest"), 1000))))
-            big.append(("tag search (1,000 models x 10 versions)", median(timed(lambda: big_registry.search(tags={"team": "t3"}), 20))))
-            big.append(("  same, new Registry object (cold)", median(timed(lambda: Registry(big_store).search(tags={"team": "t3"}), 3))))
+            big.append(
+                (
+                    "register, 1,000 models x 10 versions (per version)",
+                    (time.perf_counter() - start) / 10,
+                )
+            )
+            big.append(
+                (
+                    "alias resolve (1,000 models)",
+                    median(timed(lambda: big_registry.resolve("m0500@latest"), 1000)),
+                )
+            )
+            big.append(
+                (
+                    "tag search (1,000 models x 10 versions)",
+                    median(timed(lambda: big_registry.search(tags={"team": "t3"}), 20)),
+                )
+            )
+            big.append(
+                (
+                    "  same, new Registry object (cold)",
+                    median(timed(lambda: Registry(big_store).search(tags={"team": "t3"}), 3)),
+                )
+            )
 
-    print(f"\nmodelyard registry on a local folder (durable). Baseline: durable create {baseline:.3f} ms\n")
-    print(f"{'operation':52} {'modelyard ms':>12} {'target':>8}  {'MLflow sqlite*':>15} {'MLflow file*':>18}")
+    print(
+        f"\nmodelyard registry on a local folder (durable). Baseline: durable create {baseline:.3f} ms\n"
+    )
+    print(
+        f"{'operation':52} {'modelyard ms':>12} {'target':>8}  {'MLflow sqlite*':>15} {'MLflow file*':>18}"
+    )
     mlflow_key = {
         "register (per version), median of 300": "register (per version)",
         "alias set": "alias set",
@@ -147,11 +179,15 @@ def main() -> None:
             f"{what:52} {value:12.3f} {target:>8}  {MLFLOW_SQLITE.get(key, ''):>15} "
             f"{MLFLOW_FILE.get(key, ''):>18} {verdict} {note}"
         )
-    print(f"{'4 processes x 25 concurrent registrations':52} {elapsed * 1000:12.1f} {'all ok':>8}  "
-          f"{'':>15} {'lost 19/100':>18} {'PASS' if ok else 'FAIL'} {concurrent_verdict}")
+    print(
+        f"{'4 processes x 25 concurrent registrations':52} {elapsed * 1000:12.1f} {'all ok':>8}  "
+        f"{'':>15} {'lost 19/100':>18} {'PASS' if ok else 'FAIL'} {concurrent_verdict}"
+    )
     for what, value in big:
         print(f"{what:52} {value:12.3f}")
-    print("\n* MLflow figures measured separately on this kind of machine, quoted from the registry issue.")
+    print(
+        "\n* MLflow figures measured separately on this kind of machine, quoted from the registry issue."
+    )
 
 
 if __name__ == "__main__":

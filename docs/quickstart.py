@@ -68,7 +68,9 @@ def main(location: str = "./.modelyard") -> None:
     for entry in registry.history("churn")[-6:]:
         print(f"  {entry}")
         for result in entry.results:
-            print(f"      guard {result.guard}: {'ok' if result.ok else 'FAILED'} - {result.reason}")
+            print(
+                f"      guard {result.guard}: {'ok' if result.ok else 'FAILED'} - {result.reason}"
+            )
 
     # 3. Drift: a reusable reference profile, compared with shifted live data.
     profile = my.drift.profile(train[[*features, "plan"]])

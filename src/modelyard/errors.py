@@ -7,7 +7,7 @@ derives from the builtin exception a caller would already catch for that kind of
     ├── InputError (ValueError) ................ bad input; raised before anything is written
     │   ├── InvalidKeyError ..................... a storage key that is not a clean relative path
     │   ├── InvalidNameError .................... a model or artifact name that cannot be used
-    │   ├── InvalidReferenceError ............... "name@alias", "name/3", "sha256:..." that does not parse
+    │   ├── InvalidReferenceError ............... a reference ("name@alias", "name/3") that does not parse
     │   ├── UnsupportedURLError ................. no store is registered for a URL's scheme
     │   ├── UnsupportedObjectError (TypeError) .. no codec can store this object
     │   ├── LifecycleDefinitionError ............ a lifecycle that is not a valid state machine
@@ -15,7 +15,7 @@ derives from the builtin exception a caller would already catch for that kind of
     │       ├── ColumnMismatchError ............. a column present on one side only
     │       ├── EmptyDataError .................. no rows to compare
     │       └── ColumnTypeError (TypeError) ..... a column of the wrong kind for a statistic
-    ├── NotFoundError (LookupError) ............. a key, artifact, model, version or alias is missing
+    ├── NotFoundError (LookupError) ............. a key, artifact, model, version or alias is absent
     ├── KeyExistsError (FileExistsError) ........ an exclusive create lost: the key already exists
     ├── IntegrityError .......................... stored bytes do not match their digest
     ├── ConcurrentModificationError ............. another writer won; retries ran out or a
@@ -140,7 +140,10 @@ class DriftInputError(InputError):
 
 
 class ColumnMismatchError(DriftInputError):
-    """A column present in one dataset but not the other. Attributes: ``missing``, ``unexpected``."""
+    """A column present in one dataset but not the other.
+
+    Attributes: ``missing``, ``unexpected``.
+    """
 
 
 class EmptyDataError(DriftInputError):

@@ -8,7 +8,9 @@ from modelyard.errors import ConcurrentModificationError
 from modelyard.yard import open_yard
 
 
-def register_many(path: str, artifact: str, worker: int, count: int, barrier: Any, out: Any) -> None:
+def register_many(
+    path: str, artifact: str, worker: int, count: int, barrier: Any, out: Any
+) -> None:
     registry = open_yard(path).registry
     barrier.wait(timeout=120)
     for n in range(count):

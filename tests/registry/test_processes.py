@@ -39,7 +39,9 @@ def test_8_processes_x_25_registrations_give_200_gap_free_versions(tmp_path: Pat
     barrier = CTX.Barrier(8)
     queue = CTX.Queue()
     procs = [
-        CTX.Process(target=_workers.register_many, args=(str(tmp_path), artifact, w, 25, barrier, queue))
+        CTX.Process(
+            target=_workers.register_many, args=(str(tmp_path), artifact, w, 25, barrier, queue)
+        )
         for w in range(8)
     ]
     for proc in procs:
@@ -118,7 +120,9 @@ def test_writer_killed_mid_register_leaves_a_consistent_registry(tmp_path: Path)
     rng = random.Random(7)
     for _ in range(6):
         started = CTX.Event()
-        proc = CTX.Process(target=_workers.register_forever, args=(str(tmp_path), artifact, started))
+        proc = CTX.Process(
+            target=_workers.register_forever, args=(str(tmp_path), artifact, started)
+        )
         proc.start()
         assert started.wait(timeout=120)
         time.sleep(rng.uniform(0.02, 0.3))

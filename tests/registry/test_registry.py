@@ -143,7 +143,9 @@ def test_promotion_displaces_the_production_holder(
 def test_rejected_transition_explains_and_writes_nothing(
     store: object, clock: FakeClock, model_ref: ArtifactRef, registry: Registry
 ) -> None:
-    lifecycle = Lifecycle.default().with_guards("staging", "production", metric_at_least("auc", 0.9))
+    lifecycle = Lifecycle.default().with_guards(
+        "staging", "production", metric_at_least("auc", 0.9)
+    )
     guarded = Registry(registry.store, registry.artifacts, lifecycle=lifecycle, clock=clock)
     guarded.register("churn", model_ref, metrics={"auc": 0.8})
     guarded.transition("churn", 1, "staging")

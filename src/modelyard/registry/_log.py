@@ -2,7 +2,7 @@
 
 Layout under the store (``<name>`` is a validated model name)::
 
-    models/_index/<name>                    marker: the model exists (written before its first event)
+    models/_index/<name>                    marker: the model exists (written before event 1)
     models/<name>/log/<seq:012d>.json       event <seq>, written with an exclusive create
     models/<name>/snapshots/<seq:012d>.json the fold of events 1..<seq>
 

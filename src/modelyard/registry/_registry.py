@@ -265,9 +265,7 @@ class Registry:
 
         def build(state: ModelState) -> dict[str, Any]:
             if version is None:
-                return self._event(
-                    state, "model.described", who, "", {"description": description}
-                )
+                return self._event(state, "model.described", who, "", {"description": description})
             self._lookup(state, version)
             data = {"version": version, "description": description}
             return self._event(state, "version.described", who, "", data)
@@ -342,7 +340,14 @@ class Registry:
         return self._existing(name).all_aliases()
 
     def resolve(self, ref: str) -> ModelVersion:
-        """The version a reference names: ``"churn@champion"``, ``"churn@latest"``, ``"churn/3"``."""
+        """The version a reference names: ``"churn@champion"``, ``"churn@latest"``, ``"churn/3"``.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"v1"), registry.register("churn", b"v2")
+        >>> registry.resolve("churn@latest").version, registry.resolve("churn/1").aliases
+        (2, ())
+        """
         name, alias, number = parse_ref(ref)
         state = self._existing(name)
         if alias is not None:
@@ -520,11 +525,8 @@ class Registry:
         """
         self._existing(name)
         wanted = set(kinds) if kinds is not None else None
-        entries = []
-        for event in self._log.events(name):
-            if wanted is None or event["kind"] in wanted:
-                entries.append(_history_entry(event))
-        return entries
+        events = self._log.events(name)
+        return [_history_entry(e) for e in events if wanted is None or e["kind"] in wanted]
 
     def state_at(self, name: str, when: datetime) -> ModelSnapshot:
         """The model as it stood at ``when``: each version's state and every alias.
@@ -741,9 +743,7 @@ class Registry:
         return state
 
     def _missing_model(self, name: str) -> NotFoundError:
-        return NotFoundError(
-            f"no model named {name!r}", available=self._log.names(), name=name
-        )
+        return NotFoundError(f"no model named {name!r}", available=self._log.names(), name=name)
 
     def _lookup(self, state: ModelState, version: int, *, allow_deleted: bool = False) -> Any:
         if isinstance(version, bool) or not isinstance(version, int):
@@ -760,7 +760,9 @@ class Registry:
             )
         return record
 
-    def _version(self, state: ModelState, version: int, allow_deleted: bool = False) -> ModelVersion:
+    def _version(
+        self, state: ModelState, version: int, allow_deleted: bool = False
+    ) -> ModelVersion:
         return state.record(self._lookup(state, version, allow_deleted=allow_deleted))
 
     def _status(self, state: ModelState) -> ModelStatus:

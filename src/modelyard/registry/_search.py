@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from modelyard.errors import InputError
 from modelyard.registry._records import ModelVersion
@@ -13,7 +13,7 @@ from modelyard.registry._state import ModelState
 
 __all__ = ["OrderBy", "search_versions"]
 
-OrderBy = Union[Literal["created_at", "version", "name"], str]
+OrderBy = Literal["created_at", "version", "name"] | str
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

@@ -49,7 +49,7 @@ class ModelState:
     updated_at: datetime | None = None
     description: str = ""
     tags: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
-    versions: Mapping[int, ModelVersion] = field(default_factory=lambda: _EMPTY)
+    versions: Mapping[int, ModelVersion] = field(default_factory=lambda: MappingProxyType({}))
     aliases: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     approvals: tuple[Approval, ...] = ()
     changes: tuple[StateChange, ...] = ()

@@ -62,7 +62,9 @@ def check_metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
     if metrics is None:
         return {}
     if not isinstance(metrics, Mapping):
-        raise InputError(f"metrics must be a mapping of str to number, got {type(metrics).__name__}")
+        raise InputError(
+            f"metrics must be a mapping of str to number, got {type(metrics).__name__}"
+        )
     out = {}
     for key, value in metrics.items():
         check_tag_key(key)

@@ -1,8 +1,8 @@
 """OS-level atomic file operations shared by the local stores.
 
 Why temp file + link/replace: a reader must never see a half-written value and an exclusive create
-must have exactly one winner. Writing the bytes to a private temp file first and then publishing them
-with one atomic directory operation gives both: ``os.link`` fails with ``EEXIST`` if the target
+must have exactly one winner. Writing the bytes to a private temp file first and then publishing
+them with one atomic directory operation gives both: ``os.link`` fails with ``EEXIST`` if the target
 exists (an atomic exclusive create, unlike ``exists()`` followed by ``open()``), and ``os.replace``
 swaps the directory entry in one step. A writer killed midway leaves only its temp file behind.
 """

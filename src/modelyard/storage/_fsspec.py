@@ -33,7 +33,8 @@ class FsspecStore:
     * ``s3://``: true. ``create`` is a conditional write (``If-None-Match: *``), which S3 performs
       atomically; ``write`` is a single PUT or a multipart upload, visible only when complete.
     * ``file://``: true. The bytes go to a temp file that is published with ``os.link``.
-    * ``memory://``: true between threads of one process (fsspec's memory filesystem is per process).
+    * ``memory://``: true between threads of one process (fsspec's memory filesystem is per
+      process).
     * anything else: false. fsspec offers only "check, then write" there, and the registry refuses
       such a store for writes unless the caller opts in.
 

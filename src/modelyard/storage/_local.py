@@ -23,8 +23,8 @@ class LocalStore:
     """A :class:`~modelyard.storage.Store` on a local folder.
 
     ``create`` writes a private temp file and publishes it with ``os.link`` (atomic and exclusive);
-    ``write`` publishes with ``os.replace``. With ``durable=True`` (the default) files and folders are
-    fsynced before a call returns. Safe for threads and for processes sharing the folder.
+    ``write`` publishes with ``os.replace``. With ``durable=True`` (the default) files and folders
+    are fsynced before a call returns. Safe for threads and for processes sharing the folder.
 
     >>> import tempfile
     >>> store = LocalStore(tempfile.mkdtemp())
@@ -176,6 +176,15 @@ class LocalStagedWrite:
 
     def write(self, data: bytes | memoryview) -> int:
         return self._file.write(data)
+
+    def fileno(self) -> int:
+        """The temp file's descriptor while the write is open, for writeback hints such as
+        ``os.posix_fadvise`` (large durable writes start flushing early instead of all at commit).
+        Do not write to it or close it."""
+        fd = self._file._fd
+        if fd is None:
+            raise ValueError("staged write already finished")
+        return fd
 
     def commit(self, key: str) -> bool:
         from modelyard.errors import KeyExistsError

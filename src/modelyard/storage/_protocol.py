@@ -76,7 +76,7 @@ class Store(Protocol):
         ...
 
     def write(self, key: str, data: Data) -> None:
-        """Store ``data`` under ``key``, replacing any value. Readers see old or new, never a mix."""
+        """Store ``data`` under ``key``, replacing any value: readers see old or new, not a mix."""
         ...
 
     def create(self, key: str, data: Data) -> None:

@@ -5,7 +5,8 @@
 
 >>> from modelyard.testing import FakeClock
 >>> clock = FakeClock()
->>> first = clock.now(); clock.advance(seconds=5)
+>>> first = clock.now()
+>>> _ = clock.advance(seconds=5)
 >>> (clock.now() - first).total_seconds()
 5.0
 """

@@ -158,7 +158,7 @@ class StoreConformance:
                 (store.delete, ()),
             ):
                 with pytest.raises(InvalidKeyError) as info:
-                    call(key, *args)  # type: ignore[operator]
+                    call(key, *args)
                 assert isinstance(info.value, ValueError)
         with pytest.raises(InvalidKeyError):
             store.list("/abs")
@@ -388,7 +388,8 @@ def _collect(queue: Any, procs: list[Any], expected: int, timeout: float = 180.0
                     "is the store picklable and its module importable in a child process?"
                 ) from None
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out with {len(results)} of {expected} results")
+                message = f"timed out with {len(results)} of {expected} results"
+                raise AssertionError(message) from None
     return results
 
 
