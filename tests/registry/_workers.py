@@ -49,3 +49,13 @@ def register_forever(path: str, artifact: str, started: Any) -> None:
         registry.register("churn", artifact, metrics={"n": n}, tags={"n": str(n)})
         n += 1
         started.set()  # from here on, a kill lands in the middle of some register()
+
+
+def register_many_s3(
+    url: str, endpoint: str, artifact: str, worker: int, count: int, barrier: Any, out: Any
+) -> None:
+    registry = open_yard(url, endpoint_url=endpoint, key="testing", secret="testing").registry
+    barrier.wait(timeout=120)
+    for n in range(count):
+        mv = registry.register("churn", artifact, tags={"worker": str(worker), "n": str(n)})
+        out.put((worker, n, mv.version))
