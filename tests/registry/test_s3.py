@@ -1,4 +1,4 @@
-"""The registry on S3 (a moto server on loopback): the same guarantees, through conditional writes."""
+"""The registry on S3 (moto on loopback): the same guarantees, through conditional writes."""
 
 from __future__ import annotations
 
