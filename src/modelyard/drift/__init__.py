@@ -1,1 +1,36 @@
-"""placeholder"""
+"""Drift statistics: vectorised kernels, reusable reference profiles, reports.
+
+Profile the reference once, compare any number of current batches against it::
+
+    >>> import numpy as np
+    >>> import modelyard.drift as drift
+    >>> rng = np.random.default_rng(7)
+    >>> reference = drift.profile(rng.normal(size=(5000, 3)))
+    >>> report = drift.compare(reference, rng.normal([0, 0, 0.5], size=(3000, 3)))
+    >>> report.drifted
+    ['2']
+
+The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
+smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
+"""
+
+from modelyard.drift import kernels
+from modelyard.drift._compare import compare
+from modelyard.drift._config import PRESETS, DriftConfig
+from modelyard.drift._profile import DriftProfile, merge, profile
+from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
+from modelyard.drift._warnings import DriftWarning
+
+__all__ = [
+    "PRESETS",
+    "ColumnDrift",
+    "DriftConfig",
+    "DriftProfile",
+    "DriftReport",
+    "DriftWarning",
+    "StatisticResult",
+    "compare",
+    "kernels",
+    "merge",
+    "profile",
+]

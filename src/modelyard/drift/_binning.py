@@ -51,14 +51,13 @@ def _collapse(edges: FloatArray) -> FloatArray:
     return np.sort(collapsed, axis=1)
 
 
-def quantile_edges(
-    reference: object, bins: int = 10, *, presorted: bool = False
-) -> FloatArray:
+def quantile_edges(reference: object, bins: int = 10, *, presorted: bool = False) -> FloatArray:
     """Interior quantile bin edges of each reference column.
 
     The edges are the ``j / bins`` quantiles (``j = 1 .. bins - 1``, linear interpolation as in
-    ``numpy.quantile``) of the non-missing values of each column. The outer bins are open, so bin
-    ``0`` is ``(-inf, e_1)``, bin ``j`` is ``[e_j, e_{j+1})`` and the last bin is ``[e_{bins-1}, +inf)``.
+    ``numpy.quantile``) of the non-missing values of each column. The outer bins are open, so
+    bin ``0`` is ``(-inf, e_1)``, bin ``j`` is ``[e_j, e_{j+1})`` and the last bin is
+    ``[e_{bins-1}, +inf)``.
     Repeated edges (columns with ties or few distinct values) are collapsed; the unused slots at the
     end of a row hold ``+inf`` and give bins that are always empty.
 

@@ -29,7 +29,12 @@ def _counts(reference: ArrayLike, current: ArrayLike) -> tuple[FloatArray, Float
 
 
 def proportions(
-    reference: ArrayLike, current: ArrayLike, *, epsilon: float = DEFAULT_EPSILON
+    reference: ArrayLike,
+    current: ArrayLike,
+    *,
+    epsilon: float = DEFAULT_EPSILON,
+    rule: Literal["fixed", "evidently"] = "fixed",
+    drop_empty: bool = True,
 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """Turn counts into proportions per column, smoothing empty bins.
 
@@ -39,6 +44,10 @@ def proportions(
     ``epsilon`` on that side, without renormalising, which is Evidently's convention. With
     ``epsilon=0`` the proportions are left as they are.
 
+    ``rule="evidently"`` reproduces Evidently exactly: on a side whose smallest non-zero proportion
+    is at most ``epsilon``, empty bins get that proportion divided by a million instead. With
+    ``drop_empty=False`` bins empty on both sides are kept (and smoothed), as Evidently does.
+
     >>> p, q, used = proportions([[2, 2, 0, 0]], [[1, 0, 3, 0]])
     >>> p.tolist(), q.tolist(), used.tolist()
     ([[0.5, 0.5, 0.0001, 0.0]], [[0.25, 0.0001, 0.75, 0.0]], [[True, True, True, False]])
@@ -47,13 +56,22 @@ def proportions(
     with np.errstate(invalid="ignore", divide="ignore"):
         p = ref / ref.sum(axis=1, keepdims=True)
         q = cur / cur.sum(axis=1, keepdims=True)
-    used = (ref > 0) | (cur > 0)
+    used = (ref > 0) | (cur > 0) if drop_empty else np.ones(ref.shape, dtype=bool)
     if epsilon > 0:
-        p = np.where(used & (ref == 0), epsilon, p)
-        q = np.where(used & (cur == 0), epsilon, q)
+        p = np.where(used & (ref == 0), _fill(p, epsilon, rule), p)
+        q = np.where(used & (cur == 0), _fill(q, epsilon, rule), q)
     p = np.where(used, p, 0.0)
     q = np.where(used, q, 0.0)
     return p, q, used
+
+
+def _fill(share: FloatArray, epsilon: float, rule: str) -> FloatArray:
+    if rule == "fixed":
+        return np.full(share.shape[0], epsilon)[:, None]
+    if rule != "evidently":
+        raise ValueError(f"unknown smoothing rule {rule!r}")
+    smallest = np.min(np.where(share > 0, share, np.inf), axis=1)
+    return np.where(smallest <= epsilon, smallest / 1e6, epsilon)[:, None]
 
 
 def _log_ratio(a: FloatArray, b: FloatArray, used: NDArray[np.bool_]) -> FloatArray:
@@ -67,6 +85,8 @@ def psi(
     *,
     epsilon: float = DEFAULT_EPSILON,
     base: float = math.e,
+    rule: Literal["fixed", "evidently"] = "fixed",
+    drop_empty: bool = True,
 ) -> FloatArray:
     r"""Population stability index per column.
 
@@ -82,9 +102,9 @@ def psi(
     >>> round(float(psi([[60, 40]], [[40, 60]])[0]), 6)
     0.162186
     """
-    p, q, used = proportions(reference, current, epsilon=epsilon)
+    p, q, used = proportions(reference, current, epsilon=epsilon, rule=rule, drop_empty=drop_empty)
     values = ((q - p) * _log_ratio(q, p, used)).sum(axis=1)
-    return values / math.log(base)
+    return np.asarray(values / math.log(base), dtype=np.float64)
 
 
 def kl_divergence(
@@ -94,6 +114,9 @@ def kl_divergence(
     epsilon: float = DEFAULT_EPSILON,
     base: float = math.e,
     direction: Literal["reference||current", "current||reference"] = "reference||current",
+    normalize: bool = False,
+    rule: Literal["fixed", "evidently"] = "fixed",
+    drop_empty: bool = True,
 ) -> FloatArray:
     r"""Kullback-Leibler divergence per column.
 
@@ -101,18 +124,23 @@ def kl_divergence(
 
     By default ``P`` is the reference and ``Q`` the current distribution (Evidently's direction);
     ``direction="current||reference"`` swaps them. Empty bins are smoothed by :func:`proportions`,
-    so the value is finite. Natural log by default.
+    so the value is finite. Natural log by default. ``normalize=True`` rescales the smoothed
+    proportions to sum to 1 first, as ``scipy.stats.entropy`` (and so Evidently) does.
 
     >>> round(float(kl_divergence([[60, 40]], [[40, 60]])[0]), 6)
     0.081093
     """
-    p, q, used = proportions(reference, current, epsilon=epsilon)
+    p, q, used = proportions(reference, current, epsilon=epsilon, rule=rule, drop_empty=drop_empty)
+    if normalize:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = p / p.sum(axis=1, keepdims=True)
+            q = q / q.sum(axis=1, keepdims=True)
     if direction == "current||reference":
         p, q = q, p
     elif direction != "reference||current":
         raise ValueError(f"unknown KL direction {direction!r}")
     values = (p * _log_ratio(p, q, used)).sum(axis=1)
-    return values / math.log(base)
+    return np.asarray(values / math.log(base), dtype=np.float64)
 
 
 def js_distance(
@@ -136,7 +164,7 @@ def js_distance(
     >>> float(js_distance([[1, 0]], [[0, 1]], base=2)[0])
     1.0
     """
-    p, q, used = proportions(reference, current, epsilon=epsilon)
+    p, q, _used = proportions(reference, current, epsilon=epsilon)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = p / p.sum(axis=1, keepdims=True)
         q = q / q.sum(axis=1, keepdims=True)

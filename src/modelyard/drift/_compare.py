@@ -1,0 +1,516 @@
+"""compare(): reference profile or data against current data, into a DriftReport."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from modelyard.drift._binning import bin_counts, uniform_edges
+from modelyard.drift._chisquare import chi_square
+from modelyard.drift._columns import NUMERIC_KINDS, Frame, to_frame
+from modelyard.drift._config import (
+    CATEGORICAL_STATISTICS,
+    NUMERIC_STATISTICS,
+    TESTS,
+    DriftConfig,
+    Statistic,
+    resolve_config,
+)
+from modelyard.drift._divergence import js_distance, kl_divergence, psi
+from modelyard.drift._ecdf import ecdf_distances
+from modelyard.drift._ks_pvalue import ks_pvalue
+from modelyard.drift._profile import DriftProfile, profile
+from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult, Verdict
+from modelyard.drift._warnings import DriftWarning
+from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError, EmptyDataError
+
+__all__ = ["compare"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+StatsArg = Sequence[str] | Mapping[str, Sequence[str]] | None
+
+# Evidently divides the Wasserstein distance by the reference standard deviation, floored here.
+_MIN_SCALE = 0.001
+
+
+@dataclass
+class _Numbers:
+    """Per-statistic arrays for a block of columns: value, p-value, score."""
+
+    value: dict[str, FloatArray]
+    p_value: dict[str, FloatArray]
+    score: dict[str, FloatArray]
+
+
+def _plan(
+    stats: StatsArg, names: Sequence[str], kinds: Sequence[str], config: DriftConfig
+) -> dict[str, tuple[Statistic, ...]]:
+    plan: dict[str, tuple[Statistic, ...]] = {}
+    for name, kind in zip(names, kinds, strict=True):
+        numeric = kind in NUMERIC_KINDS
+        allowed = NUMERIC_STATISTICS if numeric else CATEGORICAL_STATISTICS
+        default = config.numeric_stats if numeric else config.categorical_stats
+        if stats is None:
+            chosen: Sequence[str] = default
+        elif isinstance(stats, Mapping):
+            chosen = stats.get(name, default)
+            wrong = [s for s in chosen if s not in allowed]
+            if wrong:
+                raise ColumnTypeError(
+                    f"column {name!r} is {kind}, so {wrong} cannot be computed on it; "
+                    f"{kind} columns allow {list(allowed)}",
+                    column=name,
+                    statistics=wrong,
+                )
+        else:
+            unknown = [s for s in stats if s not in (*NUMERIC_STATISTICS, "chi2")]
+            if unknown:
+                raise DriftInputError(
+                    f"unknown statistics {unknown}; choose from psi, kl, js, ks, wasserstein, chi2"
+                )
+            chosen = [s for s in stats if s in allowed]
+        plan[name] = tuple(chosen)  # type: ignore[arg-type]
+    if isinstance(stats, Mapping):
+        unknown_columns = [c for c in stats if c not in plan]
+        if unknown_columns:
+            raise ColumnMismatchError(
+                f"stats= names columns {unknown_columns} that are not compared",
+                missing=unknown_columns,
+                unexpected=[],
+            )
+    return plan
+
+
+def _verdict(statistic: str, score: float, config: DriftConfig) -> Verdict:
+    if math.isnan(score):
+        return "undefined"
+    threshold = config.thresholds[statistic]
+    if statistic in TESTS:
+        return "drift" if score < threshold else "stable"
+    if score >= threshold:
+        return "drift"
+    if statistic == "psi" and score >= config.psi_warning:
+        return "warning"
+    return "stable"
+
+
+def _optional(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def _binned(
+    numbers: _Numbers,
+    wanted: set[str],
+    ref_counts: NDArray[Any],
+    cur_counts: NDArray[Any],
+    config: DriftConfig,
+) -> None:
+    if "psi" in wanted:
+        v = psi(
+            ref_counts,
+            cur_counts,
+            epsilon=config.epsilon,
+            base=config.log_base,
+            rule=config.epsilon_rule,
+            drop_empty=config.drop_empty_bins,
+        )
+        numbers.value["psi"] = numbers.score["psi"] = v
+    if "kl" in wanted:
+        v = kl_divergence(
+            ref_counts,
+            cur_counts,
+            epsilon=config.epsilon,
+            base=config.log_base,
+            direction=config.kl_direction,
+            normalize=config.kl_normalize,
+            rule=config.epsilon_rule,
+            drop_empty=config.drop_empty_bins,
+        )
+        numbers.value["kl"] = numbers.score["kl"] = v
+    if "js" in wanted:
+        v = js_distance(ref_counts, cur_counts, epsilon=config.js_epsilon, base=config.js_base)
+        numbers.value["js"] = numbers.score["js"] = v
+
+
+def _sturges_both(
+    prof: DriftProfile, index: IntArray, current: FloatArray, counts: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Evidently's bins: numpy's Sturges rule over both samples together, per column."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = np.fmin(prof.minimum[index], np.nanmin(current, axis=0, initial=np.inf))
+        high = np.fmax(prof.maximum[index], np.nanmax(current, axis=0, initial=-np.inf))
+    total = prof.counts[index] + counts
+    sample = prof.sample[:, index]
+    ref_parts, cur_parts = [], []
+    for i in range(index.size):
+        span = high[i] - low[i]
+        n_bins = 1
+        if span > 0 and total[i] > 0:
+            n_bins = int(np.ceil(span / (span / (np.log2(total[i]) + 1.0))))
+        edges = uniform_edges([low[i]], [high[i]], n_bins)
+        ref_parts.append(bin_counts(sample[:, i : i + 1], edges)[0])
+        cur_parts.append(bin_counts(current[:, i : i + 1], edges)[0])
+    width = max((p.size for p in ref_parts), default=1)
+    ref = np.zeros((index.size, width), dtype=np.int64)
+    cur = np.zeros((index.size, width), dtype=np.int64)
+    for i, (a, b) in enumerate(zip(ref_parts, cur_parts, strict=True)):
+        ref[i, : a.size], cur[i, : b.size] = a, b
+    if not np.array_equal(prof.sample_counts[index], prof.counts[index]):
+        share = prof.counts[index] / np.maximum(prof.sample_counts[index], 1)
+        ref = np.round(ref * share[:, None]).astype(np.int64)
+    widths = np.array([p.size for p in ref_parts], dtype=np.int64)
+    return ref, cur, widths
+
+
+def _numeric_block(
+    prof: DriftProfile,
+    index: IntArray,
+    frame: Frame,
+    wanted: set[str],
+    config: DriftConfig,
+) -> tuple[_Numbers, IntArray, IntArray, IntArray]:
+    numbers = _Numbers({}, {}, {})
+    current = frame.numeric
+    counts = (frame.rows - frame.numeric_missing - frame.numeric_infinite).astype(np.int64)
+    whole = index.size == len(prof.numeric_columns) and np.array_equal(index, np.arange(index.size))
+    # Bin counts are needed for the report's charts even when no binned statistic is asked for.
+    if config.binning == "sturges_both":
+        ref_counts, cur_counts, widths = _sturges_both(prof, index, current, counts)
+        # Evidently smooths every one of a column's own bins, so columns are grouped by their
+        # number of bins rather than padded (padding would be smoothed too).
+        for width in np.unique(widths):
+            group = np.nonzero(widths == width)[0]
+            part = _Numbers({}, {}, {})
+            _binned(part, wanted, ref_counts[group, :width], cur_counts[group, :width], config)
+            for key, values in part.value.items():
+                numbers.value.setdefault(key, np.full(index.size, np.nan))[group] = values
+                numbers.score.setdefault(key, np.full(index.size, np.nan))[group] = values
+    else:
+        edges = prof.edges if whole else prof.edges[index]
+        ref_counts = prof.bin_counts if whole else prof.bin_counts[index]
+        cur_counts = bin_counts(current, edges)
+        _binned(numbers, wanted, ref_counts, cur_counts, config)
+    if wanted & {"ks", "wasserstein"}:
+        sample = prof.sample if whole else prof.sample[:, index]
+        sample_counts = prof.sample_counts[index]
+        ordered = np.sort(current, axis=0)
+        distances = ecdf_distances(sample, sample_counts, ordered, counts)
+        del ordered
+        ref_n = prof.counts[index]
+        if "ks" in wanted:
+            numbers.value["ks"] = distances.ks
+            exact_sample = np.array_equal(sample_counts, ref_n)
+            if config.ks_method == "scipy":
+                numbers.p_value["ks"] = _scipy_ks(prof, index, current, exact_sample)
+            else:
+                numbers.p_value["ks"] = ks_pvalue(
+                    distances.ks,
+                    ref_n,
+                    counts,
+                    method=config.ks_method,
+                    numerator=distances.ks_numerator if exact_sample else None,
+                )
+            numbers.score["ks"] = numbers.p_value["ks"]
+        if "wasserstein" in wanted:
+            numbers.value["wasserstein"] = distances.wasserstein
+            if config.wasserstein_scale == "std":
+                scale = np.maximum(np.nan_to_num(prof.std[index], nan=1.0), _MIN_SCALE)
+                numbers.score["wasserstein"] = distances.wasserstein / scale
+            else:
+                numbers.score["wasserstein"] = distances.wasserstein
+    return numbers, ref_counts, cur_counts, counts
+
+
+def _scipy_ks(
+    prof: DriftProfile, index: IntArray, current: FloatArray, exact_sample: bool
+) -> FloatArray:
+    from scipy import stats
+
+    if not exact_sample:
+        raise DriftInputError(
+            "ks_method='scipy' needs the full reference sample; profile with sample_size=None"
+        )
+    out = np.full(index.size, np.nan)
+    for i, column in enumerate(index):
+        ref = prof.sample[: prof.counts[column], column]
+        cur = current[:, i][~np.isnan(current[:, i])]
+        if ref.size and cur.size:
+            out[i] = stats.ks_2samp(ref, cur).pvalue
+    return out
+
+
+def _categorical_block(
+    prof: DriftProfile, index: Sequence[int], frame: Frame, wanted: set[str], config: DriftConfig
+) -> tuple[_Numbers, list[tuple[str, ...]], IntArray, IntArray]:
+    labels: list[tuple[str, ...]] = []
+    for position, column in enumerate(index):
+        known = prof.categories[column]
+        unseen = sorted(set(frame.categorical[position]) - set(known))
+        labels.append((*known, *unseen))
+    width = max((len(x) for x in labels), default=0) or 1
+    ref = np.zeros((len(index), width), dtype=np.int64)
+    cur = np.zeros((len(index), width), dtype=np.int64)
+    for position, column in enumerate(index):
+        known_counts = prof.category_counts[column]
+        ref[position, : known_counts.size] = known_counts
+        counts = frame.categorical[position]
+        cur[position, : len(labels[position])] = [counts.get(x, 0) for x in labels[position]]
+    numbers = _Numbers({}, {}, {})
+    _binned(numbers, wanted, ref, cur, config)
+    if "chi2" in wanted:
+        result = chi_square(ref, cur, test=config.chi_square_test)
+        numbers.value["chi2"] = result.statistic
+        numbers.p_value["chi2"] = numbers.score["chi2"] = result.p_value
+    return numbers, labels, ref, cur
+
+
+def _shares(counts: NDArray[Any]) -> tuple[float, ...]:
+    total = counts.sum()
+    if total <= 0:
+        return tuple(0.0 for _ in counts)
+    return tuple(float(c) / float(total) for c in counts)
+
+
+def _numeric_labels(edges: FloatArray) -> tuple[str, ...]:
+    finite = edges[np.isfinite(edges)]
+    bounds = ["-inf", *(f"{e:.4g}" for e in finite), "+inf"]
+    return tuple(f"[{a}, {b})" for a, b in itertools.pairwise(bounds))
+
+
+def compare(
+    reference: DriftProfile | object,
+    current: object,
+    *,
+    stats: StatsArg = None,
+    thresholds: Mapping[str, float] | None = None,
+    columns: Sequence[str] | None = None,
+    config: DriftConfig | str | None = None,
+    categorical: Sequence[str] | None = None,
+) -> DriftReport:
+    """Compare current data with a reference profile (or reference data) column by column.
+
+    Args:
+        reference: a :class:`DriftProfile`, or data accepted by :func:`profile` (profiled here
+            with the configuration's ``bins`` and ``binning``).
+        current: the data to check: a DataFrame, pyarrow Table, 2-D NumPy array or mapping.
+        stats: which statistics to compute: a list applied to every column where it applies
+            (``psi``, ``kl``, ``js`` everywhere; ``ks``, ``wasserstein`` numeric only; ``chi2``
+            categorical only), or a mapping of column name to list. Defaults: all five numeric
+            statistics, and PSI, chi-square, KL and JS for categorical columns.
+        thresholds: per-statistic thresholds overriding the configuration's (p-value level for
+            ``ks``/``chi2``, distance for the others).
+        columns: compare only these columns; without it both sides must have the same columns.
+        config: a :class:`DriftConfig` or a preset name (``"modelyard"``, ``"evidently"``,
+            ``"nannyml"``).
+        categorical: with reference data, columns to treat as categorical.
+
+    Raises:
+        ColumnMismatchError: a column present on one side only.
+        EmptyDataError: the current data has no rows.
+        ColumnTypeError: a statistic asked of a column of the wrong kind, or a column whose type
+            changed (e.g. strings where the reference had numbers).
+
+    Example:
+        >>> import pandas as pd
+        >>> import modelyard.drift as drift
+        >>> ref = pd.DataFrame({"x": range(100), "c": ["a", "b"] * 50})
+        >>> cur = pd.DataFrame({"x": range(50, 150), "c": ["a", "b", "b", "z"] * 25})
+        >>> report = drift.compare(ref, cur)
+        >>> report.drifted
+        ['x', 'c']
+        >>> report.column("c").statistic("chi2").p_value < 0.05
+        True
+    """
+    cfg = resolve_config(config)
+    if thresholds:
+        merged = {**cfg.thresholds, **thresholds}
+        cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": merged})
+    if isinstance(reference, DriftProfile):
+        prof = reference
+    else:
+        binning = cfg.binning if cfg.binning != "sturges_both" else "quantile"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DriftWarning)
+            prof = profile(
+                reference, bins=cfg.bins, binning=binning, categorical=categorical, columns=columns
+            )
+    if columns is not None:
+        absent = [c for c in columns if c not in prof.columns]
+        if absent:
+            raise ColumnMismatchError(
+                f"columns {absent} are not in the reference profile",
+                missing=absent,
+                unexpected=[],
+            )
+        names = tuple(c for c in prof.columns if c in set(columns))
+    else:
+        names = prof.columns
+    kinds_by_name = prof.column_kinds
+    kinds = tuple(kinds_by_name[n] for n in names)
+    frame = to_frame(current, names=names, kinds=kinds, columns=None if columns is None else names)
+    if frame.rows == 0:
+        raise EmptyDataError("the current data has no rows; there is nothing to compare")
+    plan = _plan(stats, names, kinds, cfg)
+    return _assemble(prof, frame, plan, cfg)
+
+
+def _assemble(
+    prof: DriftProfile, frame: Frame, plan: dict[str, tuple[Statistic, ...]], cfg: DriftConfig
+) -> DriftReport:
+    numeric_names = frame.numeric_names
+    categorical_names = frame.categorical_names
+    numeric_index = np.array([prof._numeric_index[n] for n in numeric_names], dtype=np.int64)
+    categorical_index = [prof._categorical_index[n] for n in categorical_names]
+    entries: dict[str, ColumnDrift] = {}
+    if numeric_names:
+        wanted: set[str] = {s for n in numeric_names for s in plan[n]}
+        numbers, ref_counts, cur_counts, cur_n = _numeric_block(
+            prof, numeric_index, frame, wanted, cfg
+        )
+        edges = prof.edges[numeric_index]
+        for i, name in enumerate(numeric_names):
+            column = int(numeric_index[i])
+            notes = _notes(
+                name,
+                int(prof.counts[column]),
+                int(cur_n[i]),
+                constant=bool(prof.minimum[column] == prof.maximum[column]),
+            )
+            labels = (
+                _numeric_labels(edges[i])
+                if cfg.binning != "sturges_both"
+                else tuple(str(b) for b in range(ref_counts.shape[1]))
+            )
+            keep = (ref_counts[i] > 0) | (cur_counts[i] > 0) | (np.arange(ref_counts.shape[1]) < 1)
+            entries[name] = _entry(
+                name,
+                frame.kinds[frame.names.index(name)],
+                plan[name],
+                numbers,
+                i,
+                cfg,
+                reference=(int(prof.counts[column]), int(prof.missing[column]), prof.rows),
+                current=(int(cur_n[i]), int(frame.numeric_missing[i]), frame.rows),
+                infinite=(int(prof.infinite[column]), int(frame.numeric_infinite[i])),
+                rank_error=float(prof.rank_error[column]),
+                notes=notes,
+                labels=tuple(x for x, k in zip(labels, keep, strict=True) if k),
+                shares=(_shares(ref_counts[i][keep]), _shares(cur_counts[i][keep])),
+            )
+    if categorical_names:
+        wanted = {s for n in categorical_names for s in plan[n]}
+        numbers, labels_list, ref, cur = _categorical_block(
+            prof, categorical_index, frame, wanted, cfg
+        )
+        for i, name in enumerate(categorical_names):
+            column = categorical_index[i]
+            ref_n = int(prof.category_counts[column].sum())
+            cur_n_cat = int(cur[i].sum())
+            notes = _notes(name, ref_n, cur_n_cat, constant=len(prof.categories[column]) == 1)
+            width = len(labels_list[i])
+            # Keep the chart readable: the 12 most frequent categories.
+            top = np.argsort(-(ref[i, :width] + cur[i, :width]), kind="stable")[:12]
+            entries[name] = _entry(
+                name,
+                frame.kinds[frame.names.index(name)],
+                plan[name],
+                numbers,
+                i,
+                cfg,
+                reference=(ref_n, int(prof.categorical_missing[column]), prof.rows),
+                current=(cur_n_cat, int(frame.categorical_missing[i]), frame.rows),
+                infinite=(0, 0),
+                rank_error=0.0,
+                notes=notes,
+                labels=tuple(labels_list[i][j] for j in top),
+                shares=(
+                    tuple(float(x) for x in np.asarray(_shares(ref[i, :width]))[top]),
+                    tuple(float(x) for x in np.asarray(_shares(cur[i, :width]))[top]),
+                ),
+            )
+    for entry in entries.values():
+        for note in entry.warnings:
+            warnings.warn(note, DriftWarning, stacklevel=4)
+    return DriftReport(
+        columns=tuple(entries[n] for n in frame.names),
+        config=cfg,
+        reference_rows=prof.rows,
+        current_rows=frame.rows,
+    )
+
+
+def _notes(name: str, ref_n: int, cur_n: int, *, constant: bool) -> tuple[str, ...]:
+    notes = []
+    if ref_n == 0:
+        notes.append(f"column {name!r} has no values in the reference; statistics undefined")
+    if cur_n == 0:
+        notes.append(f"column {name!r} has no values in the current data; statistics undefined")
+    if constant and ref_n > 0:
+        notes.append(f"column {name!r} is constant in the reference")
+    return tuple(notes)
+
+
+def _entry(
+    name: str,
+    kind: str,
+    chosen: tuple[Statistic, ...],
+    numbers: _Numbers,
+    i: int,
+    cfg: DriftConfig,
+    *,
+    reference: tuple[int, int, int],
+    current: tuple[int, int, int],
+    infinite: tuple[int, int],
+    rank_error: float,
+    notes: tuple[str, ...],
+    labels: tuple[str, ...],
+    shares: tuple[tuple[float, ...], tuple[float, ...]],
+) -> ColumnDrift:
+    undefined = reference[0] == 0 or current[0] == 0
+    results = []
+    for statistic in chosen:
+        value = float("nan") if undefined else float(numbers.value[statistic][i])
+        p_value = numbers.p_value.get(statistic)
+        p = None if p_value is None or undefined else _optional(float(p_value[i]))
+        score = float("nan") if undefined else float(numbers.score[statistic][i])
+        results.append(
+            StatisticResult(
+                statistic=statistic,
+                value=_optional(value),
+                p_value=p,
+                score=_optional(score),
+                threshold=cfg.thresholds[statistic],
+                verdict=_verdict(statistic, score, cfg),
+            )
+        )
+    deciding = [
+        r for r in results if cfg.decisive is None or r.statistic in cfg.decisive
+    ] or results
+    return ColumnDrift(
+        name=name,
+        kind=kind,
+        drifted=any(r.drifted for r in deciding),
+        statistics=tuple(results),
+        reference_count=reference[0],
+        current_count=current[0],
+        reference_missing=reference[1],
+        current_missing=current[1],
+        reference_missing_rate=reference[1] / reference[2] if reference[2] else 0.0,
+        current_missing_rate=current[1] / current[2] if current[2] else 0.0,
+        reference_infinite=infinite[0],
+        current_infinite=infinite[1],
+        rank_error=rank_error,
+        warnings=notes,
+        bin_labels=labels,
+        reference_shares=shares[0],
+        current_shares=shares[1],
+    )

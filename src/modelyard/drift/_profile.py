@@ -1,0 +1,522 @@
+"""Reference profiles: everything a comparison needs from the reference data, and nothing more."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from modelyard.drift._binning import bin_counts, quantile_edges, uniform_edges
+from modelyard.drift._columns import NUMERIC_KINDS, Frame, Kind, to_frame
+from modelyard.drift._sketch import merge_samples, pack, unpack
+from modelyard.drift._warnings import DriftWarning
+from modelyard.errors import DriftInputError, EmptyDataError
+
+__all__ = ["DriftProfile", "merge", "profile"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+Binning = Literal["quantile", "uniform", "doane"]
+
+
+def _frozen(array: NDArray[Any]) -> NDArray[Any]:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class DriftProfile:
+    """What a drift comparison needs from the reference data: build it with :func:`profile`.
+
+    A profile is immutable (its arrays are read-only), so it is safe to share between threads. It
+    holds, per numeric column, the sorted non-missing values (or a bounded sketch of them, see
+    ``sample_size``), the reference bin edges and counts, and the missing and infinite counts;
+    per categorical column the count of every category and of missing values. Profiles of
+    partitions combine with :meth:`merge`; :meth:`to_bytes` / :meth:`from_bytes` serialise to
+    Arrow IPC (no pickle), which is how ``yard.artifacts.put(profile)`` stores one.
+
+    Example:
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> p = drift.profile(np.random.default_rng(0).normal(size=(1000, 2)))
+        >>> p
+        DriftProfile(rows=1000, columns=['0', '1'], bins=10, binning='quantile', sample_size=None)
+        >>> drift.DriftProfile.from_bytes(p.to_bytes()) == p
+        True
+    """
+
+    media_type: ClassVar[str] = "application/vnd.modelyard.drift-profile+arrow"
+
+    columns: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    rows: int
+    bins: int
+    binning: Binning
+    sample_size: int | None
+    # Numeric columns, in the order they appear in ``columns``.
+    sample: FloatArray  # (max sample length, numeric columns), sorted, NaN-padded
+    sample_counts: IntArray  # points held per column (== counts when exact)
+    counts: IntArray  # non-missing finite values per column
+    missing: IntArray
+    infinite: IntArray
+    minimum: FloatArray
+    maximum: FloatArray
+    std: FloatArray
+    rank_error: FloatArray
+    edges: FloatArray  # (numeric columns, bins - 1)
+    bin_counts: IntArray  # (numeric columns, bins)
+    # Categorical columns, in the order they appear in ``columns``.
+    categories: tuple[tuple[str, ...], ...]
+    category_counts: tuple[IntArray, ...]
+    categorical_missing: IntArray
+    _numeric_index: dict[str, int] = field(init=False, compare=False)
+    _categorical_index: dict[str, int] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                object.__setattr__(self, f.name, _frozen(value))
+        object.__setattr__(self, "category_counts", tuple(_frozen(c) for c in self.category_counts))
+        numeric = [n for n, k in zip(self.columns, self.kinds, strict=True) if k in NUMERIC_KINDS]
+        categorical = [
+            n for n, k in zip(self.columns, self.kinds, strict=True) if k not in NUMERIC_KINDS
+        ]
+        object.__setattr__(self, "_numeric_index", {n: i for i, n in enumerate(numeric)})
+        object.__setattr__(self, "_categorical_index", {n: i for i, n in enumerate(categorical)})
+
+    @property
+    def numeric_columns(self) -> tuple[str, ...]:
+        """Names of the numeric (and datetime) columns."""
+        return tuple(self._numeric_index)
+
+    @property
+    def categorical_columns(self) -> tuple[str, ...]:
+        """Names of the categorical (and boolean) columns."""
+        return tuple(self._categorical_index)
+
+    @property
+    def column_kinds(self) -> dict[str, Kind]:
+        """Kind of each column: ``numeric``, ``datetime``, ``categorical`` or ``boolean``."""
+        return dict(zip(self.columns, self.kinds, strict=True))
+
+    def missing_count(self, column: str) -> int:
+        """Number of missing values (NaN, None, NaT; infinities are counted apart) in a column."""
+        if column in self._numeric_index:
+            return int(self.missing[self._numeric_index[column]])
+        return int(self.categorical_missing[self._categorical_index[column]])
+
+    def __repr__(self) -> str:
+        return (
+            f"DriftProfile(rows={self.rows}, columns={list(self.columns)}, bins={self.bins}, "
+            f"binning={self.binning!r}, sample_size={self.sample_size})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DriftProfile):
+            return NotImplemented
+        for f in fields(self):
+            if not f.compare:
+                continue
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name == "category_counts":
+                if len(a) != len(b) or not all(
+                    np.array_equal(x, y) for x, y in zip(a, b, strict=True)
+                ):
+                    return False
+            elif isinstance(a, np.ndarray):
+                if a.shape != b.shape or not np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def merge(self, other: DriftProfile) -> DriftProfile:
+        """Combine with the profile of another partition of the same data.
+
+        With exact samples (``sample_size=None``) the result equals the profile of the
+        concatenated data, whatever the split; with sketches it is within the tracked
+        ``rank_error``.
+
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> data = np.random.default_rng(0).normal(size=(100, 3))
+        >>> drift.profile(data[:40]).merge(drift.profile(data[40:])) == drift.profile(data)
+        True
+        """
+        return merge(self, other)
+
+    def to_bytes(self) -> bytes:
+        """Serialise to an Arrow IPC stream (see :meth:`from_bytes`)."""
+        from modelyard.drift._serialize import profile_to_bytes
+
+        return profile_to_bytes(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> DriftProfile:
+        """Rebuild a profile from :meth:`to_bytes` output; the round trip is exact."""
+        from modelyard.drift._serialize import profile_from_bytes
+
+        return profile_from_bytes(data)
+
+
+class _Builder:
+    """Accumulates batches of one dataset into a profile with bounded extra memory."""
+
+    def __init__(
+        self,
+        *,
+        bins: int,
+        binning: Binning,
+        sample_size: int | None,
+        categorical: Sequence[str],
+        numeric: Sequence[str],
+        columns: Sequence[str] | None,
+    ) -> None:
+        if bins < 1:
+            raise DriftInputError(f"bins must be at least 1, got {bins}")
+        if binning not in ("quantile", "uniform", "doane"):
+            raise DriftInputError(
+                f"binning must be 'quantile', 'uniform' or 'doane', got {binning!r}"
+            )
+        if sample_size is not None and sample_size < 2:
+            raise DriftInputError(f"sample_size must be None or at least 2, got {sample_size}")
+        self.bins, self.binning, self.sample_size = bins, binning, sample_size
+        self.categorical, self.numeric, self.columns = categorical, numeric, columns
+        self.names: tuple[str, ...] | None = None
+        self.kinds: tuple[Kind, ...] | None = None
+        self.rows = 0
+        self.chunks: list[FloatArray] = []
+        self.sketch: list[tuple[FloatArray, int, float]] = []
+        self.missing: IntArray = np.zeros(0, dtype=np.int64)
+        self.infinite: IntArray = np.zeros(0, dtype=np.int64)
+        self.minimum: FloatArray = np.zeros(0)
+        self.maximum: FloatArray = np.zeros(0)
+        self.cat_counts: list[dict[str, int]] = []
+        self.cat_missing: IntArray = np.zeros(0, dtype=np.int64)
+
+    def add(self, data: object) -> None:
+        frame = to_frame(
+            data,
+            names=self.names,
+            kinds=self.kinds,
+            categorical=self.categorical,
+            numeric=self.numeric,
+            columns=self.columns,
+        )
+        if self.names is None:
+            self._start(frame)
+        self.rows += frame.rows
+        self.missing = self.missing + frame.numeric_missing
+        self.infinite = self.infinite + frame.numeric_infinite
+        values = frame.numeric
+        if values.shape[1] and values.shape[0]:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.minimum = np.fmin(self.minimum, np.nanmin(values, axis=0))
+                self.maximum = np.fmax(self.maximum, np.nanmax(values, axis=0))
+            ordered = np.sort(values, axis=0)
+            if self.sample_size is None:
+                self.chunks.append(ordered)
+            else:
+                counts = np.count_nonzero(~np.isnan(ordered), axis=0)
+                for index, column in enumerate(unpack(ordered, counts)):
+                    self.sketch[index] = merge_samples(
+                        self.sketch[index], (column, column.size, 0.0), self.sample_size
+                    )
+        for index, counts_ in enumerate(frame.categorical):
+            target = self.cat_counts[index]
+            for label, count in counts_.items():
+                target[label] = target.get(label, 0) + count
+        self.cat_missing = self.cat_missing + frame.categorical_missing
+
+    def _start(self, frame: Frame) -> None:
+        self.names, self.kinds = frame.names, frame.kinds
+        k = frame.numeric.shape[1]
+        self.missing = np.zeros(k, dtype=np.int64)
+        self.infinite = np.zeros(k, dtype=np.int64)
+        self.minimum = np.full(k, np.nan)
+        self.maximum = np.full(k, np.nan)
+        self.sketch = [(np.empty(0), 0, 0.0) for _ in range(k)]
+        self.cat_counts = [{} for _ in frame.categorical]
+        self.cat_missing = np.zeros(len(frame.categorical), dtype=np.int64)
+
+    def finish(self) -> DriftProfile:
+        if self.names is None or self.kinds is None:
+            raise EmptyDataError("no data to profile: the input had no batches")
+        if self.rows == 0:
+            raise EmptyDataError("no rows to profile: the reference data is empty")
+        if self.sample_size is None:
+            stacked = (
+                np.concatenate(self.chunks) if self.chunks else np.empty((0, len(self.missing)))
+            )
+            sample = np.sort(stacked, axis=0) if len(self.chunks) > 1 else stacked
+            counts = np.count_nonzero(~np.isnan(sample), axis=0).astype(np.int64)
+            self.chunks = []
+            rank_error = np.zeros(counts.shape)
+            sample_counts = counts
+        else:
+            sample = pack([s[0] for s in self.sketch])
+            sample_counts = np.array([s[0].size for s in self.sketch], dtype=np.int64)
+            counts = np.array([s[1] for s in self.sketch], dtype=np.int64)
+            rank_error = np.array([s[2] for s in self.sketch])
+        categories = tuple(tuple(sorted(c)) for c in self.cat_counts)
+        category_counts = tuple(
+            np.array([c[label] for label in labels], dtype=np.int64)
+            for c, labels in zip(self.cat_counts, categories, strict=True)
+        )
+        return finalize(
+            columns=self.names,
+            kinds=self.kinds,
+            rows=self.rows,
+            bins=self.bins,
+            binning=self.binning,
+            sample_size=self.sample_size,
+            sample=sample,
+            sample_counts=sample_counts,
+            counts=counts,
+            missing=self.missing,
+            infinite=self.infinite,
+            minimum=self.minimum,
+            maximum=self.maximum,
+            rank_error=rank_error,
+            categories=categories,
+            category_counts=category_counts,
+            categorical_missing=self.cat_missing,
+        )
+
+
+def _doane_edges(sample: FloatArray, lengths: IntArray) -> FloatArray:
+    """Doane's equal-width bins over the reference range, as NannyML's Jensen-Shannon uses.
+
+    The number of bins differs per column (it depends on the skewness), so this runs column by
+    column; it is only used by the NannyML preset. The edges include the range itself so values
+    outside it fall in the two open outer bins; the top edge is nudged up by one ulp because
+    ``numpy.histogram`` closes its last bin on the right.
+    """
+    per_column = []
+    for index, n in enumerate(lengths):
+        values = sample[: int(n), index]
+        if values.size == 0:
+            per_column.append(np.empty(0))
+            continue
+        full = np.histogram_bin_edges(values, bins="doane")
+        full[-1] = np.nextafter(full[-1], np.inf)
+        per_column.append(full)
+    width = max((e.size for e in per_column), default=0)
+    edges = np.full((len(per_column), width), np.inf)
+    for index, column in enumerate(per_column):
+        edges[index, : column.size] = column
+    return edges
+
+
+def finalize(**parts: Any) -> DriftProfile:
+    """Derive edges, bin counts and spread from the sample, and build the profile."""
+    sample: FloatArray = parts["sample"]
+    sample_counts: IntArray = parts["sample_counts"]
+    counts: IntArray = parts["counts"]
+    bins: int = parts["bins"]
+    if parts["binning"] == "quantile":
+        edges = quantile_edges(sample, bins, presorted=True)
+    elif parts["binning"] == "uniform":
+        edges = uniform_edges(parts["minimum"], parts["maximum"], bins)
+    else:
+        edges = _doane_edges(sample, sample_counts)
+    points = bin_counts(sample, edges)
+    if np.array_equal(sample_counts, counts):
+        reference_counts = points
+    else:
+        # A sketch point stands for count / points values; rounding keeps the counts integral.
+        share = counts / np.maximum(sample_counts, 1)
+        reference_counts = np.round(points * share[:, None]).astype(np.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        std = np.nanstd(sample, axis=0) if sample.shape[0] else np.full(sample.shape[1], np.nan)
+    return DriftProfile(
+        edges=edges, bin_counts=reference_counts, std=np.asarray(std, dtype=np.float64), **parts
+    )
+
+
+def _is_batches(data: object) -> bool:
+    return isinstance(data, (Iterator, list, tuple)) or (
+        isinstance(data, Iterable)
+        and not isinstance(data, (np.ndarray, dict, str, bytes))
+        and not hasattr(data, "columns")
+        and not hasattr(data, "schema")
+    )
+
+
+def profile(
+    data: object,
+    *,
+    bins: int = 10,
+    categorical: Sequence[str] | None = None,
+    numeric: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    binning: Binning = "quantile",
+    sample_size: int | None = None,
+) -> DriftProfile:
+    """Profile reference data for later comparisons.
+
+    Args:
+        data: a pandas DataFrame, a pyarrow Table or RecordBatch, a 2-D NumPy array (columns are
+            named ``"0"``, ``"1"``, ...), a mapping of names to arrays, or an iterable of any of
+            these (batches, e.g. Parquet row groups), profiled with memory bounded by one batch
+            plus the profile.
+        bins: number of bins for PSI, KL and JS on numeric columns.
+        categorical: columns to treat as categorical even if numeric. Strings, pandas
+            categoricals and booleans are categorical anyway; numbers and datetimes are numeric.
+        numeric: columns that must be numeric; a non-numeric one raises ``ColumnTypeError``.
+        columns: profile only these columns.
+        binning: ``"quantile"`` (edges at the reference's ``j/bins`` quantiles) or ``"uniform"``
+            (equal-width bins over the reference's range).
+        sample_size: ``None`` keeps every value (exact KS and Wasserstein); an integer ``K``
+            keeps a sketch of at most ``K`` values per column whose ECDF is within
+            ``rank_error`` (about ``1/(2K)``) of the exact one.
+
+    Raises:
+        EmptyDataError: the data has no rows.
+        ColumnTypeError: a column named in ``numeric`` is not numeric.
+        DriftInputError: an unsupported input type or parameter.
+
+    Example:
+        >>> import pandas as pd
+        >>> import modelyard.drift as drift
+        >>> df = pd.DataFrame({"age": [31, 45, None, 27], "city": ["Oslo", "Lima", "Oslo", None]})
+        >>> p = drift.profile(df, bins=2)
+        >>> p.column_kinds, p.missing_count("age"), p.missing_count("city")
+        ({'age': 'numeric', 'city': 'categorical'}, 1, 1)
+    """
+    builder = _Builder(
+        bins=bins,
+        binning=binning,
+        sample_size=sample_size,
+        categorical=tuple(categorical or ()),
+        numeric=tuple(numeric or ()),
+        columns=None if columns is None else tuple(columns),
+    )
+    if _is_batches(data):
+        for batch in data:  # type: ignore[attr-defined]
+            builder.add(batch)
+    else:
+        builder.add(data)
+    result = builder.finish()
+    _warn_degenerate(result)
+    return result
+
+
+def _warn_degenerate(p: DriftProfile) -> None:
+    for name, index in p._numeric_index.items():
+        if p.counts[index] == 0:
+            warnings.warn(
+                f"column {name!r} has no values in the reference (all missing); its statistics "
+                "will be undefined (None)",
+                DriftWarning,
+                stacklevel=3,
+            )
+        elif p.minimum[index] == p.maximum[index]:
+            warnings.warn(
+                f"column {name!r} is constant in the reference ({p.minimum[index]!r}); its bins "
+                "collapse to one and the Wasserstein distance is not normalised",
+                DriftWarning,
+                stacklevel=3,
+            )
+    for name, index in p._categorical_index.items():
+        if not p.categories[index]:
+            warnings.warn(
+                f"column {name!r} has no values in the reference (all missing); its statistics "
+                "will be undefined (None)",
+                DriftWarning,
+                stacklevel=3,
+            )
+
+
+def merge(*profiles: DriftProfile) -> DriftProfile:
+    """Combine profiles of partitions of one dataset (same columns, kinds and settings).
+
+    >>> import numpy as np
+    >>> import modelyard.drift as drift
+    >>> data = np.arange(12.0).reshape(6, 2)
+    >>> drift.merge(drift.profile(data[:2]), drift.profile(data[2:])).rows
+    6
+    """
+    if not profiles:
+        raise DriftInputError("merge() needs at least one profile")
+    first = profiles[0]
+    for other in profiles[1:]:
+        settings = ("columns", "kinds", "bins", "binning", "sample_size")
+        differing = [s for s in settings if getattr(first, s) != getattr(other, s)]
+        if differing:
+            raise DriftInputError(
+                f"cannot merge profiles that differ in {differing}; profile every partition "
+                "with the same columns and settings",
+                differing=differing,
+            )
+    if len(profiles) == 1:
+        return first
+    size = first.sample_size
+    columns = len(first.numeric_columns)
+    merged: list[tuple[FloatArray, int, float]] = []
+    if size is None:
+        stacked = np.concatenate([p.sample for p in profiles])
+        sample = np.sort(stacked, axis=0)
+        counts = np.count_nonzero(~np.isnan(sample), axis=0).astype(np.int64)
+        sample_counts = counts
+        rank_error = np.zeros(columns)
+    else:
+        for index in range(columns):
+            state = (np.empty(0), 0, 0.0)
+            for p in profiles:
+                points = p.sample[: p.sample_counts[index], index]
+                state = merge_samples(
+                    state, (points, int(p.counts[index]), float(p.rank_error[index])), size
+                )
+            merged.append(state)
+        sample = pack([m[0] for m in merged])
+        sample_counts = np.array([m[0].size for m in merged], dtype=np.int64)
+        counts = np.array([m[1] for m in merged], dtype=np.int64)
+        rank_error = np.array([m[2] for m in merged])
+    categories: list[tuple[str, ...]] = []
+    category_counts: list[IntArray] = []
+    for index in range(len(first.categorical_columns)):
+        total: dict[str, int] = {}
+        for p in profiles:
+            for label, count in zip(p.categories[index], p.category_counts[index], strict=True):
+                total[label] = total.get(label, 0) + int(count)
+        labels = tuple(sorted(total))
+        categories.append(labels)
+        category_counts.append(np.array([total[x] for x in labels], dtype=np.int64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        minimum = np.fmin.reduce([p.minimum for p in profiles])
+        maximum = np.fmax.reduce([p.maximum for p in profiles])
+    return finalize(
+        columns=first.columns,
+        kinds=first.kinds,
+        rows=sum(p.rows for p in profiles),
+        bins=first.bins,
+        binning=first.binning,
+        sample_size=size,
+        sample=sample,
+        sample_counts=sample_counts,
+        counts=counts,
+        missing=np.sum([p.missing for p in profiles], axis=0).astype(np.int64),
+        infinite=np.sum([p.infinite for p in profiles], axis=0).astype(np.int64),
+        minimum=np.asarray(minimum, dtype=np.float64),
+        maximum=np.asarray(maximum, dtype=np.float64),
+        rank_error=rank_error,
+        categories=tuple(categories),
+        category_counts=tuple(category_counts),
+        categorical_missing=np.sum([p.categorical_missing for p in profiles], axis=0).astype(
+            np.int64
+        ),
+    )

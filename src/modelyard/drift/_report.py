@@ -1,0 +1,219 @@
+"""The result of a comparison: per column and statistic, the value, p-value, threshold, verdict."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from modelyard.drift._config import DriftConfig, Statistic
+from modelyard.errors import NotFoundError
+
+__all__ = ["ColumnDrift", "DriftReport", "StatisticResult"]
+
+Verdict = Literal["stable", "warning", "drift", "undefined"]
+
+
+class StatisticResult(BaseModel):
+    """One statistic on one column.
+
+    ``score`` is what the threshold is compared with: the p-value for tests (``ks``, ``chi2``;
+    drift when ``score < threshold``), the value for distances (drift when
+    ``score >= threshold``), and the value divided by the reference standard deviation for
+    ``wasserstein`` (when the configuration normalises it). ``value`` is ``None`` when the
+    statistic is undefined (no values on one side).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    statistic: Statistic
+    value: float | None
+    p_value: float | None = None
+    score: float | None
+    threshold: float
+    verdict: Verdict
+
+    @property
+    def drifted(self) -> bool:
+        """True when the verdict is ``"drift"``."""
+        return self.verdict == "drift"
+
+
+class ColumnDrift(BaseModel):
+    """Everything the report says about one column."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    kind: str
+    drifted: bool
+    statistics: tuple[StatisticResult, ...]
+    reference_count: int
+    current_count: int
+    reference_missing: int
+    current_missing: int
+    reference_missing_rate: float
+    current_missing_rate: float
+    reference_infinite: int = 0
+    current_infinite: int = 0
+    rank_error: float = 0.0
+    warnings: tuple[str, ...] = ()
+    bin_labels: tuple[str, ...] = ()
+    reference_shares: tuple[float, ...] = ()
+    current_shares: tuple[float, ...] = ()
+
+    def statistic(self, name: str) -> StatisticResult:
+        """The result of one statistic (``"psi"``, ``"ks"``, ...) on this column."""
+        for result in self.statistics:
+            if result.statistic == name:
+                return result
+        raise NotFoundError(
+            f"statistic {name!r} was not computed for column {self.name!r}",
+            name=name,
+            available=[r.statistic for r in self.statistics],
+        )
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.2e}"
+    return f"{value:.4f}"
+
+
+class DriftReport(BaseModel):
+    """A drift comparison, column by column. Immutable; print it for a terminal summary.
+
+    ``drifted`` lists the columns where at least one statistic's verdict is ``"drift"``.
+
+    Example:
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> rng = np.random.default_rng(0)
+        >>> report = drift.compare(rng.normal(size=(2000, 2)),
+        ...                        rng.normal([0.0, 1.0], size=(2000, 2)), stats=["psi", "ks"])
+        >>> report.drifted
+        ['1']
+        >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
+        Drift report (modelyard): 1 of 2 columns drifted; reference 2000 rows, current 2000 rows
+        column  kind     drift  psi             ks                            missing ref/cur
+        0       numeric  no     0.0173          0.0395 (p=0.0883)             0.0%/0.0%
+        1       numeric  YES    0.9646 (drift)  0.3965 (p=9.15e-141) (drift)  0.0%/0.0%
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    columns: tuple[ColumnDrift, ...]
+    config: DriftConfig
+    reference_rows: int
+    current_rows: int
+
+    @property
+    def drifted(self) -> list[str]:
+        """Names of the columns with at least one statistic whose verdict is ``"drift"``."""
+        return [c.name for c in self.columns if c.drifted]
+
+    def column(self, name: str) -> ColumnDrift:
+        """The entry of one column."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise NotFoundError(
+            f"column {name!r} is not in the report",
+            name=name,
+            available=[c.name for c in self.columns],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (NaN and infinities become ``None``)."""
+        return self.model_dump(mode="json")
+
+    def to_pandas(self) -> Any:
+        """One row per column and statistic, as a pandas DataFrame."""
+        import pandas as pd
+
+        records = [
+            {
+                "column": column.name,
+                "kind": column.kind,
+                "statistic": result.statistic,
+                "value": result.value,
+                "p_value": result.p_value,
+                "score": result.score,
+                "threshold": result.threshold,
+                "verdict": result.verdict,
+                "drifted": result.drifted,
+                "reference_missing": column.reference_missing,
+                "current_missing": column.current_missing,
+                "reference_missing_rate": column.reference_missing_rate,
+                "current_missing_rate": column.current_missing_rate,
+            }
+            for column in self.columns
+            for result in column.statistics
+        ]
+        return pd.DataFrame.from_records(
+            records,
+            columns=[
+                "column",
+                "kind",
+                "statistic",
+                "value",
+                "p_value",
+                "score",
+                "threshold",
+                "verdict",
+                "drifted",
+                "reference_missing",
+                "current_missing",
+                "reference_missing_rate",
+                "current_missing_rate",
+            ],
+        )
+
+    def summary(self) -> str:
+        """A plain-text table for terminals and logs."""
+        names: list[str] = []
+        for column in self.columns:
+            for stat in column.statistics:
+                if stat.statistic not in names:
+                    names.append(stat.statistic)
+        header = ["column", "kind", "drift", *names, "missing ref/cur"]
+        lines = [header]
+        for column in self.columns:
+            cells = [column.name, column.kind, "YES" if column.drifted else "no"]
+            by_name: dict[str, StatisticResult] = {r.statistic: r for r in column.statistics}
+            for name in names:
+                result = by_name.get(name)
+                if result is None:
+                    cells.append("")
+                    continue
+                text = _fmt(result.value)
+                if result.p_value is not None:
+                    text += f" (p={_fmt(result.p_value)})"
+                if result.verdict in ("drift", "warning"):
+                    text += f" ({result.verdict})"
+                cells.append(text)
+            cells.append(f"{column.reference_missing_rate:.1%}/{column.current_missing_rate:.1%}")
+            lines.append(cells)
+        widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+        body = "\n".join(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in lines
+        )
+        title = (
+            f"Drift report ({self.config.name}): {len(self.drifted)} of "
+            f"{len(self.columns)} columns drifted; reference {self.reference_rows} rows, "
+            f"current {self.current_rows} rows"
+        )
+        notes = [f"warning: {w}" for c in self.columns for w in c.warnings]
+        return "\n".join([title, body, *notes])
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        from modelyard.drift._html import report_html
+
+        return report_html(self)

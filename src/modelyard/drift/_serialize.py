@@ -1,0 +1,197 @@
+"""Arrow IPC encoding of :class:`DriftProfile` (one row per column, settings in the metadata)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from modelyard.drift._columns import NUMERIC_KINDS
+from modelyard.drift._profile import DriftProfile
+from modelyard.errors import CodecError
+
+__all__ = ["profile_from_bytes", "profile_to_bytes"]
+
+FORMAT = "modelyard.drift-profile"
+VERSION = 1
+
+
+def _list_array(pa: Any, parts: Sequence[NDArray[Any]], value_type: Any) -> Any:
+    lengths = np.array([len(p) for p in parts], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.concatenate(parts) if parts else np.empty(0)
+    values = pa.array(flat, type=value_type)
+    return pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), values)
+
+
+def profile_to_bytes(profile: DriftProfile) -> bytes:
+    import pyarrow as pa
+
+    numeric = profile._numeric_index
+    categorical = profile._categorical_index
+    empty_f = np.empty(0, dtype=np.float64)
+    empty_i = np.empty(0, dtype=np.int64)
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "sample",
+            "edges",
+            "bin_counts",
+            "categories",
+            "category_counts",
+            "sample_count",
+            "count",
+            "missing",
+            "infinite",
+            "minimum",
+            "maximum",
+            "std",
+            "rank_error",
+        )
+    }
+    for name, kind in zip(profile.columns, profile.kinds, strict=True):
+        if kind in NUMERIC_KINDS:
+            i = numeric[name]
+            rows["sample"].append(profile.sample[: profile.sample_counts[i], i])
+            rows["edges"].append(profile.edges[i])
+            rows["bin_counts"].append(profile.bin_counts[i])
+            rows["categories"].append([])
+            rows["category_counts"].append(empty_i)
+            for key, source in (
+                ("sample_count", profile.sample_counts),
+                ("count", profile.counts),
+                ("missing", profile.missing),
+                ("infinite", profile.infinite),
+                ("minimum", profile.minimum),
+                ("maximum", profile.maximum),
+                ("std", profile.std),
+                ("rank_error", profile.rank_error),
+            ):
+                rows[key].append(source[i].item())
+        else:
+            j = categorical[name]
+            rows["sample"].append(empty_f)
+            rows["edges"].append(empty_f)
+            rows["bin_counts"].append(empty_i)
+            rows["categories"].append(list(profile.categories[j]))
+            rows["category_counts"].append(profile.category_counts[j])
+            rows["missing"].append(int(profile.categorical_missing[j]))
+            for key in ("sample_count", "count", "infinite"):
+                rows[key].append(0)
+            for key in ("minimum", "maximum", "std", "rank_error"):
+                rows[key].append(float("nan"))
+    table = pa.table(
+        {
+            "name": pa.array(list(profile.columns), type=pa.string()),
+            "kind": pa.array(list(profile.kinds), type=pa.string()),
+            "sample": _list_array(pa, rows["sample"], pa.float64()),
+            "edges": _list_array(pa, rows["edges"], pa.float64()),
+            "bin_counts": _list_array(pa, rows["bin_counts"], pa.int64()),
+            "categories": pa.array(rows["categories"], type=pa.large_list(pa.string())),
+            "category_counts": _list_array(pa, rows["category_counts"], pa.int64()),
+            **{
+                k: pa.array(rows[k], type=pa.int64())
+                for k in ("sample_count", "count", "missing", "infinite")
+            },
+            **{
+                k: pa.array(rows[k], type=pa.float64())
+                for k in ("minimum", "maximum", "std", "rank_error")
+            },
+        }
+    )
+    settings = {
+        "format": FORMAT,
+        "version": VERSION,
+        "rows": profile.rows,
+        "bins": profile.bins,
+        "binning": profile.binning,
+        "sample_size": profile.sample_size,
+        "sample_rows": int(profile.sample.shape[0]),
+        "edge_count": int(profile.edges.shape[1]),
+    }
+    table = table.replace_schema_metadata({"modelyard": json.dumps(settings, sort_keys=True)})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _column_lists(table: Any, name: str, dtype: type) -> list[NDArray[Any]]:
+    column = table.column(name).combine_chunks()
+    offsets = column.offsets.to_numpy()
+    values = column.values.to_numpy(zero_copy_only=False).astype(dtype, copy=False)
+    return [values[offsets[i] : offsets[i + 1]] for i in range(len(column))]
+
+
+def profile_from_bytes(data: bytes) -> DriftProfile:
+    import pyarrow as pa
+
+    try:
+        table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+        settings = json.loads(table.schema.metadata[b"modelyard"])
+    except (pa.ArrowInvalid, KeyError, TypeError, ValueError) as exc:
+        raise CodecError(f"not a serialised drift profile: {exc}") from exc
+    if settings.get("format") != FORMAT or settings.get("version") != VERSION:
+        raise CodecError(
+            f"unsupported drift profile format {settings.get('format')!r} version "
+            f"{settings.get('version')!r}; this modelyard reads version {VERSION}"
+        )
+    names = table.column("name").to_pylist()
+    kinds = table.column("kind").to_pylist()
+    samples = _column_lists(table, "sample", np.float64)
+    edges = _column_lists(table, "edges", np.float64)
+    counts_lists = _column_lists(table, "bin_counts", np.int64)
+    categories = table.column("categories").to_pylist()
+    category_counts = _column_lists(table, "category_counts", np.int64)
+    scalars = {
+        k: table.column(k).to_numpy()
+        for k in (
+            "sample_count",
+            "count",
+            "missing",
+            "infinite",
+            "minimum",
+            "maximum",
+            "std",
+            "rank_error",
+        )
+    }
+    is_numeric = np.array([k in NUMERIC_KINDS for k in kinds], dtype=bool)
+    positions = np.nonzero(is_numeric)[0]
+    sample = np.full((settings["sample_rows"], positions.size), np.nan)
+    for index, row in enumerate(positions):
+        sample[: samples[row].size, index] = samples[row]
+    edge_count = settings["edge_count"]
+    from modelyard.drift._profile import DriftProfile as Profile
+
+    return Profile(
+        columns=tuple(names),
+        kinds=tuple(kinds),
+        rows=int(settings["rows"]),
+        bins=int(settings["bins"]),
+        binning=settings["binning"],
+        sample_size=settings["sample_size"],
+        sample=sample,
+        sample_counts=scalars["sample_count"][is_numeric].astype(np.int64),
+        counts=scalars["count"][is_numeric].astype(np.int64),
+        missing=scalars["missing"][is_numeric].astype(np.int64),
+        infinite=scalars["infinite"][is_numeric].astype(np.int64),
+        minimum=scalars["minimum"][is_numeric].astype(np.float64),
+        maximum=scalars["maximum"][is_numeric].astype(np.float64),
+        std=scalars["std"][is_numeric].astype(np.float64),
+        rank_error=scalars["rank_error"][is_numeric].astype(np.float64),
+        edges=np.array([edges[r] for r in positions], dtype=np.float64).reshape(
+            positions.size, edge_count
+        ),
+        bin_counts=np.array([counts_lists[r] for r in positions], dtype=np.int64).reshape(
+            positions.size, edge_count + 1
+        ),
+        categories=tuple(tuple(categories[r]) for r in np.nonzero(~is_numeric)[0]),
+        category_counts=tuple(
+            category_counts[r].astype(np.int64) for r in np.nonzero(~is_numeric)[0]
+        ),
+        categorical_missing=scalars["missing"][~is_numeric].astype(np.int64),
+    )
