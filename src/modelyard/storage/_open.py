@@ -153,8 +153,10 @@ def open_store(target: str | os.PathLike[str] | Store, **options: Any) -> Store:
             raise InputError("cannot open a store from an empty string; pass a URL or a path")
         return LocalStore(target, **options)
     scheme = match.group(1).lower()
-    _load_plugins()
     factory = _factories.get(scheme)
+    if factory is None:
+        _load_plugins()
+        factory = _factories.get(scheme)
     if factory is not None:
         return factory(target, **options)
     return _open_fsspec(target, scheme, options)
