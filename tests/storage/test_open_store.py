@@ -106,9 +106,11 @@ def test_plugins_load_lazily_and_a_broken_one_only_warns(monkeypatch: pytest.Mon
     _fake_entry_points(monkeypatch, [good, broken])
     store = open_store("plugged://x")
     assert isinstance(store, MemoryStore)
-    with pytest.warns(StorePluginWarning, match="broken"):
-        with pytest.raises(PluginError, match="no_such_module_anywhere"):
-            open_store("broken://x")
+    with (
+        pytest.warns(StorePluginWarning, match="broken"),
+        pytest.raises(PluginError, match="no_such_module_anywhere"),
+    ):
+        open_store("broken://x")
     # The good plugin keeps working after the broken one failed.
     assert isinstance(open_store("plugged://y"), MemoryStore)
 
