@@ -1,0 +1,178 @@
+"""Benchmark: ArtifactStore put/get of a large file against hashlib sha256 over the same bytes.
+
+Targets (issue 3), measured as ratios within one run on local disk:
+
+* put throughput           >= 0.7 x hashlib sha256 throughput over the same file
+* get (verified) throughput >= 0.7 x hashlib sha256 throughput
+* peak memory growth during put / get <= 64 MiB (RSS high-water mark, in a fresh subprocess)
+* put of an unchanged file (dedup hit) <= 1.2 x the time to hash it once
+
+The baseline is the standard way to hash a file: read it in 8 MiB chunks and feed hashlib, single
+threaded (what ``hashlib.file_digest`` does). An in-memory hashlib figure is printed for reference.
+Each measurement runs in its own subprocess so that its memory high-water mark is its own. The
+machine is shared, so the run is repeated ``--rounds`` times and the best and median are reported.
+
+Usage: python benchmarks/artifacts.py [--size-mib 1024] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+def _rss_peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _rss_now_mib() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+def child(task: str, work: Path) -> dict[str, float]:
+    """One measurement, in a fresh process. Imports happen before the baseline RSS is taken."""
+    from modelyard.artifacts import ArtifactStore
+    from modelyard.storage import LocalStore
+
+    source = work / "source.bin"
+    store = ArtifactStore(LocalStore(work / "store"))
+    ref_file = work / "ref.txt"
+    base = _rss_now_mib()
+    start = time.perf_counter()
+    if task == "hash":
+        hasher = hashlib.sha256()
+        buffer = bytearray(8 * MIB)
+        view = memoryview(buffer)
+        with open(source, "rb", buffering=0) as handle:
+            while count := handle.readinto(buffer):
+                hasher.update(view[:count])
+    elif task == "put":
+        ref = store.put(source, name="bench-file")
+        ref_file.write_text(ref.id)
+    elif task == "dedup":
+        store.put(source, name="bench-file")
+    elif task == "dedup-unnamed":
+        store.put(source)
+    elif task == "get":
+        out = work / "out"
+        shutil.rmtree(out, ignore_errors=True)
+        store.get(ref_file.read_text(), dest=out)
+    elif task == "open":
+        with store.open(ref_file.read_text()) as stream:
+            while stream.read(8 * MIB):
+                pass
+    else:
+        raise SystemExit(f"unknown task {task}")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "growth_mib": _rss_peak_mib() - base}
+
+
+def run(task: str, work: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", task, str(work)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def make_file(path: Path, size: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    with open(path, "wb") as handle:
+        left = size
+        while left:
+            piece = min(left, 64 * MIB)
+            handle.write(rng.bytes(piece))
+            left -= piece
+
+
+def in_memory_hash_gbps() -> float:
+    data = os.urandom(256 * MIB)
+    start = time.perf_counter()
+    hashlib.sha256(data).digest()
+    return len(data) / (time.perf_counter() - start) / 1e9
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("TASK", "WORKDIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], Path(args.child[1]))))
+        return 0
+
+    size = args.size_mib * MIB
+    rows: dict[str, list[float]] = {}
+    memory: dict[str, list[float]] = {}
+    work = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
+    try:
+        make_file(work / "source.bin", size)
+        run("hash", work)  # warm the page cache: every task then reads the same cached bytes
+        for _ in range(args.rounds):
+            shutil.rmtree(work / "store", ignore_errors=True)
+            timings = {task: run(task, work) for task in ("hash", "put", "get", "open", "dedup", "dedup-unnamed")}
+            hash_s = timings["hash"]["seconds"]
+            rows.setdefault("put / hash throughput", []).append(hash_s / timings["put"]["seconds"])
+            rows.setdefault("get / hash throughput", []).append(hash_s / timings["get"]["seconds"])
+            rows.setdefault("open / hash throughput", []).append(hash_s / timings["open"]["seconds"])
+            rows.setdefault("dedup put / hash time", []).append(timings["dedup"]["seconds"] / hash_s)
+            rows.setdefault("unnamed dedup put / hash time", []).append(timings["dedup-unnamed"]["seconds"] / hash_s)
+            rows.setdefault("hash GB/s", []).append(size / hash_s / 1e9)
+            rows.setdefault("put GB/s", []).append(size / timings["put"]["seconds"] / 1e9)
+            rows.setdefault("get GB/s", []).append(size / timings["get"]["seconds"] / 1e9)
+            for task in ("put", "get"):
+                memory.setdefault(f"{task} peak RSS growth MiB", []).append(timings[task]["growth_mib"])
+            shutil.rmtree(work / "out", ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    targets = {
+        "put / hash throughput": (">=", 0.7),
+        "get / hash throughput": (">=", 0.7),
+        "dedup put / hash time": ("<=", 1.2),
+        "put peak RSS growth MiB": ("<=", 64.0),
+        "get peak RSS growth MiB": ("<=", 64.0),
+    }
+    print(f"file {args.size_mib} MiB, {args.rounds} rounds; in-memory sha256 {in_memory_hash_gbps():.2f} GB/s")
+    print(f"{'measure':34} {'best':>8} {'median':>8} {'target':>9}  result")
+    everything = {**rows, **memory}
+    failed = False
+    for label, values in everything.items():
+        lower_is_better = label in memory or "time" in label
+        best = min(values) if lower_is_better else max(values)
+        median = statistics.median(values)
+        target = targets.get(label)
+        if target is None:
+            verdict, shown = "", ""
+        else:
+            op, bound = target
+            ok = median >= bound if op == ">=" else median <= bound
+            verdict = "PASS" if ok else "FAIL"
+            failed |= not ok
+            shown = f"{op} {bound:g}"
+        print(f"{label:34} {best:8.2f} {median:8.2f} {shown:>9}  {verdict}")
+    print("(PASS/FAIL is judged on the median of the rounds)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
