@@ -22,12 +22,12 @@ from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
 from modelyard.drift._warnings import DriftWarning
 
 __all__ = [
-    "PRESETS",
     "ColumnDrift",
     "DriftConfig",
     "DriftProfile",
     "DriftReport",
     "DriftWarning",
+    "PRESETS",
     "StatisticResult",
     "compare",
     "kernels",

@@ -281,8 +281,7 @@ def _shares(counts: NDArray[Any]) -> tuple[float, ...]:
 
 
 def _numeric_labels(edges: FloatArray) -> tuple[str, ...]:
-    finite = edges[np.isfinite(edges)]
-    bounds = ["-inf", *(f"{e:.4g}" for e in finite), "+inf"]
+    bounds = ["-inf", *(f"{e:.4g}" for e in edges), "+inf"]
     return tuple(f"[{a}, {b})" for a, b in itertools.pairwise(bounds))
 
 

@@ -196,7 +196,9 @@ class _Builder:
         self.kinds: tuple[Kind, ...] | None = None
         self.rows = 0
         self.chunks: list[FloatArray] = []
-        self.sketch: list[tuple[FloatArray, int, float]] = []
+        # Sketches of batches, merged like a binary counter (two of the same level make one of
+        # the next), so the error bound grows with log2(batches) rather than with batches.
+        self.levels: list[tuple[int, list[tuple[FloatArray, int, float]]]] = []
         self.missing: IntArray = np.zeros(0, dtype=np.int64)
         self.infinite: IntArray = np.zeros(0, dtype=np.int64)
         self.minimum: FloatArray = np.zeros(0)
@@ -229,15 +231,29 @@ class _Builder:
                 self.chunks.append(ordered)
             else:
                 counts = np.count_nonzero(~np.isnan(ordered), axis=0)
-                for index, column in enumerate(unpack(ordered, counts)):
-                    self.sketch[index] = merge_samples(
-                        self.sketch[index], (column, column.size, 0.0), self.sample_size
-                    )
+                empty = (np.empty(0), 0, 0.0)
+                state = [
+                    merge_samples(empty, (column, column.size, 0.0), self.sample_size)
+                    for column in unpack(ordered, counts)
+                ]
+                level = 0
+                while self.levels and self.levels[-1][0] == level:
+                    _, previous = self.levels.pop()
+                    state = self._merge_states(previous, state)
+                    level += 1
+                self.levels.append((level, state))
         for index, counts_ in enumerate(frame.categorical):
             target = self.cat_counts[index]
             for label, count in counts_.items():
                 target[label] = target.get(label, 0) + count
         self.cat_missing = self.cat_missing + frame.categorical_missing
+
+    def _merge_states(
+        self,
+        first: list[tuple[FloatArray, int, float]],
+        second: list[tuple[FloatArray, int, float]],
+    ) -> list[tuple[FloatArray, int, float]]:
+        return [merge_samples(a, b, self.sample_size) for a, b in zip(first, second, strict=True)]
 
     def _start(self, frame: Frame) -> None:
         self.names, self.kinds = frame.names, frame.kinds
@@ -246,7 +262,7 @@ class _Builder:
         self.infinite = np.zeros(k, dtype=np.int64)
         self.minimum = np.full(k, np.nan)
         self.maximum = np.full(k, np.nan)
-        self.sketch = [(np.empty(0), 0, 0.0) for _ in range(k)]
+        self.levels = []
         self.cat_counts = [{} for _ in frame.categorical]
         self.cat_missing = np.zeros(len(frame.categorical), dtype=np.int64)
 
@@ -265,10 +281,14 @@ class _Builder:
             rank_error = np.zeros(counts.shape)
             sample_counts = counts
         else:
-            sample = pack([s[0] for s in self.sketch])
-            sample_counts = np.array([s[0].size for s in self.sketch], dtype=np.int64)
-            counts = np.array([s[1] for s in self.sketch], dtype=np.int64)
-            rank_error = np.array([s[2] for s in self.sketch])
+            k = len(self.missing)
+            sketch: list[tuple[FloatArray, int, float]] = [(np.empty(0), 0, 0.0)] * k
+            while self.levels:
+                sketch = self._merge_states(self.levels.pop()[1], sketch)
+            sample = pack([s[0] for s in sketch])
+            sample_counts = np.array([s[0].size for s in sketch], dtype=np.int64)
+            counts = np.array([s[1] for s in sketch], dtype=np.int64)
+            rank_error = np.array([s[2] for s in sketch])
         categories = tuple(tuple(sorted(c)) for c in self.cat_counts)
         category_counts = tuple(
             np.array([c[label] for label in labels], dtype=np.int64)
@@ -425,8 +445,8 @@ def _warn_degenerate(p: DriftProfile) -> None:
             )
         elif p.minimum[index] == p.maximum[index]:
             warnings.warn(
-                f"column {name!r} is constant in the reference ({p.minimum[index]!r}); its bins "
-                "collapse to one and the Wasserstein distance is not normalised",
+                f"column {name!r} is constant in the reference ({float(p.minimum[index])!r}); "
+                "its bins collapse to one and its standard deviation is 0",
                 DriftWarning,
                 stacklevel=3,
             )
