@@ -30,3 +30,7 @@ def __getattr__(name: str) -> Any:
 
         return StoreConformance
     raise AttributeError(f"module 'modelyard.testing' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,75 @@
+"""The public surface: curated, sorted, resolvable and documented (a change here is deliberate)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+import modelyard
+
+PACKAGES = [
+    "modelyard",
+    "modelyard.storage",
+    "modelyard.artifacts",
+    "modelyard.registry",
+    "modelyard.lifecycle",
+    "modelyard.drift",
+    "modelyard.errors",
+    "modelyard.testing",
+]
+
+
+def test_top_level_exports_are_pinned() -> None:
+    assert modelyard.__all__ == [
+        "ConcurrentModificationError",
+        "IntegrityError",
+        "KeyExistsError",
+        "ModelyardError",
+        "NotFoundError",
+        "Store",
+        "TransitionRejected",
+        "Yard",
+        "__version__",
+        "artifacts",
+        "drift",
+        "errors",
+        "lifecycle",
+        "open_store",
+        "open_yard",
+        "registry",
+        "storage",
+        "testing",
+    ]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_all_is_sorted_and_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    names = list(module.__all__)
+    assert len(names) == len(set(names))
+
+    def isort_key(name: str) -> tuple[int, str]:  # CONSTANTS, then Classes, then functions
+        return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
+
+    assert names in (sorted(names), sorted(names, key=isort_key))
+    for name in names:
+        assert getattr(module, name) is not None, name
+    assert set(names) <= set(dir(module))
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_public_classes_and_functions_are_documented(package: str) -> None:
+    module = importlib.import_module(package)
+    assert module.__doc__
+    for name in module.__all__:
+        value = getattr(module, name)
+        if inspect.isclass(value) or inspect.isfunction(value):
+            assert inspect.getdoc(value), f"{package}.{name} has no docstring"
+
+
+def test_the_top_level_namespace_resolves_lazily() -> None:
+    assert modelyard.open_yard is importlib.import_module("modelyard.yard").open_yard
+    with pytest.raises(AttributeError):
+        modelyard.no_such_name  # noqa: B018
