@@ -129,18 +129,29 @@ def main() -> int:
         run("hash", work)  # warm the page cache: every task then reads the same cached bytes
         for _ in range(args.rounds):
             shutil.rmtree(work / "store", ignore_errors=True)
-            timings = {task: run(task, work) for task in ("hash", "put", "get", "open", "dedup", "dedup-unnamed")}
+            timings = {
+                task: run(task, work)
+                for task in ("hash", "put", "get", "open", "dedup", "dedup-unnamed")
+            }
             hash_s = timings["hash"]["seconds"]
             rows.setdefault("put / hash throughput", []).append(hash_s / timings["put"]["seconds"])
             rows.setdefault("get / hash throughput", []).append(hash_s / timings["get"]["seconds"])
-            rows.setdefault("open / hash throughput", []).append(hash_s / timings["open"]["seconds"])
-            rows.setdefault("dedup put / hash time", []).append(timings["dedup"]["seconds"] / hash_s)
-            rows.setdefault("unnamed dedup put / hash time", []).append(timings["dedup-unnamed"]["seconds"] / hash_s)
+            rows.setdefault("open / hash throughput", []).append(
+                hash_s / timings["open"]["seconds"]
+            )
+            rows.setdefault("dedup put / hash time", []).append(
+                timings["dedup"]["seconds"] / hash_s
+            )
+            rows.setdefault("unnamed dedup put / hash time", []).append(
+                timings["dedup-unnamed"]["seconds"] / hash_s
+            )
             rows.setdefault("hash GB/s", []).append(size / hash_s / 1e9)
             rows.setdefault("put GB/s", []).append(size / timings["put"]["seconds"] / 1e9)
             rows.setdefault("get GB/s", []).append(size / timings["get"]["seconds"] / 1e9)
             for task in ("put", "get"):
-                memory.setdefault(f"{task} peak RSS growth MiB", []).append(timings[task]["growth_mib"])
+                memory.setdefault(f"{task} peak RSS growth MiB", []).append(
+                    timings[task]["growth_mib"]
+                )
             shutil.rmtree(work / "out", ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -152,7 +163,9 @@ def main() -> int:
         "put peak RSS growth MiB": ("<=", 64.0),
         "get peak RSS growth MiB": ("<=", 64.0),
     }
-    print(f"file {args.size_mib} MiB, {args.rounds} rounds; in-memory sha256 {in_memory_hash_gbps():.2f} GB/s")
+    print(
+        f"file {args.size_mib} MiB, {args.rounds} rounds; in-memory sha256 {in_memory_hash_gbps():.2f} GB/s"
+    )
     print(f"{'measure':34} {'best':>8} {'median':>8} {'target':>9}  result")
     everything = {**rows, **memory}
     failed = False

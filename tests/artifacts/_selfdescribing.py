@@ -31,7 +31,7 @@ class Histogram:
 
 
 class NotReally:
-    """Has the attribute names, but ``from_bytes`` was replaced by something that is not callable."""
+    """Has the attribute names, but ``from_bytes`` is not callable."""
 
     media_type: ClassVar[str] = "x/y"
     from_bytes = None

@@ -13,8 +13,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from modelyard.artifacts import ArtifactStore, Encoded, Payload, register_codec, registered_codecs
-from modelyard.artifacts import _registry
+from modelyard.artifacts import (
+    ArtifactStore,
+    Encoded,
+    Payload,
+    _registry,
+    register_codec,
+    registered_codecs,
+)
 from modelyard.errors import (
     CodecError,
     InputError,

@@ -12,8 +12,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from modelyard.artifacts import ArtifactRef, ArtifactStore, Manifest
-from modelyard.artifacts import _pipeline
+from modelyard.artifacts import ArtifactRef, ArtifactStore, Manifest, _pipeline
 from modelyard.errors import (
     InputError,
     IntegrityError,
@@ -235,9 +234,7 @@ def test_corrupt_manifest_is_detected(tmp_path: Path) -> None:
         artifacts.manifest(ref)
 
 
-def test_directory_artifacts_share_unchanged_files(
-    any_store: Store, tmp_path: Path
-) -> None:
+def test_directory_artifacts_share_unchanged_files(any_store: Store, tmp_path: Path) -> None:
     artifacts = ArtifactStore(any_store, clock=FakeClock(tick=timedelta(seconds=1)))
     root = tmp_path / "model-dir"
     (root / "sub" / "deeper").mkdir(parents=True)

@@ -1,0 +1,97 @@
+"""Code run in child processes by the gc-race and killed-writer tests."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from modelyard.artifacts import ArtifactStore, Encoded, Payload, register_codec
+from modelyard.storage import LocalStore
+
+
+def putter(root: str, tag: str, rounds: int, results: str) -> None:
+    """Put content first as garbage (unnamed), then again under a name: the named put is a dedup
+    hit on a blob a concurrent gc wants to delete."""
+    artifacts = ArtifactStore(LocalStore(root))
+    rng = random.Random(tag)
+    lines = []
+    for i in range(rounds):
+        content = f"{i % 7}".encode() * rng.randint(1, 50_000)
+        artifacts.put(content)
+        ref = artifacts.put(content, name=f"keep-{tag}-{i}")
+        lines.append(f"{ref.id} {ref.digest} {len(content)}\n")
+        time.sleep(rng.uniform(0, 0.01))
+    Path(results).write_text("".join(lines))
+
+
+def collector(root: str, stop: str, results: str) -> None:
+    from datetime import timedelta
+
+    artifacts = ArtifactStore(LocalStore(root))
+    swept = deferred = removed = 0
+    while not os.path.exists(stop):
+        report = artifacts.gc(grace=timedelta(0), dry_run=False, keep_named=True)
+        if report.deferred:
+            deferred += 1
+        else:
+            swept += 1
+            removed += len(report.artifacts)
+    Path(results).write_text(f"{swept} {deferred} {removed}")
+
+
+class SlowCodec:
+    """Writes ``size`` bytes in 256 KiB pieces; after the first MiB it says so and slows down."""
+
+    name = "test-slow"
+
+    def can_encode(self, obj: Any) -> bool:
+        return False
+
+    def encode(self, obj: Any) -> Encoded:
+        ready, size = obj
+
+        def write(sink: IO[bytes]) -> None:
+            piece = b"x" * (256 * 1024)
+            written = 0
+            while written < size:
+                sink.write(piece)
+                written += len(piece)
+                if written == 1024 * 1024:
+                    Path(ready).touch()
+                if written > 1024 * 1024:
+                    time.sleep(0.05)
+
+        return Encoded("application/octet-stream", write)
+
+    def decode(self, payload: Payload, *, trusted: bool) -> Any:
+        return payload.read()
+
+
+def slow_put(root: str, ready: str, parent: str) -> None:
+    register_codec(SlowCodec(), clobber=True)
+    artifacts = ArtifactStore(LocalStore(root))
+    artifacts.put((ready, 64 * 1024 * 1024), codec="test-slow", name="slow", parents=[parent])
+
+
+def busy_putter(root: str, seed: int) -> None:
+    """Puts forever (until killed): files, bytes and directories, with names and parents."""
+    artifacts = ArtifactStore(LocalStore(root))
+    rng = random.Random(seed)
+    work = Path(root).parent / f"work-{seed}"
+    work.mkdir(exist_ok=True)
+    previous = None
+    while True:
+        kind = rng.choice(["bytes", "file", "dir"])
+        if kind == "bytes":
+            obj: Any = rng.randbytes(rng.randint(1, 1_000_000))
+        else:
+            folder = work / f"d{rng.randint(0, 1 << 30)}"
+            folder.mkdir()
+            for n in range(rng.randint(1, 4)):
+                (folder / f"f{n}.bin").write_bytes(rng.randbytes(rng.randint(0, 300_000)))
+            obj = folder if kind == "dir" else folder / "f0.bin"
+        parents = [previous] if previous is not None else []
+        previous = artifacts.put(obj, name=f"busy-{kind}", parents=parents)
