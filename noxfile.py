@@ -31,7 +31,8 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def tests_lowest(session: nox.Session) -> None:
     """Run the test suite against the lowest supported core dependencies."""
-    session.install("-e", ".[dev]", *LOWEST)
+    # The S3 extra needs a newer fsspec than the core lower bound, so S3 is left out here.
+    session.install("-e", ".[test]", *LOWEST)
     session.run("pytest", "-m", "not s3", *session.posargs)
 
 

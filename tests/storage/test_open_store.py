@@ -43,10 +43,27 @@ def test_a_store_is_returned_as_it_is() -> None:
     assert open_store(store) is store
 
 
+@pytest.mark.s3
 def test_fsspec_schemes_open_an_fsspec_store() -> None:
+    pytest.importorskip("s3fs", minversion="2024.12.0")
     store = open_store("s3://bucket/prefix", endpoint_url="http://127.0.0.1:1")
     assert isinstance(store, FsspecStore)
     assert store.capabilities.atomic_create
+
+
+def test_an_s3fs_without_conditional_writes_is_not_trusted() -> None:
+    from modelyard.storage._fsspec import _has_conditional_put
+
+    class OldS3FS:  # before 2024.12, pipe_file had no mode and silently overwrote
+        async def _pipe_file(self, path: str, data: bytes, chunksize: int = 1, **kw: Any) -> None:
+            pass
+
+    class NewS3FS:
+        async def _pipe_file(self, path: str, data: bytes, mode: str = "overwrite") -> None:
+            pass
+
+    assert not _has_conditional_put(OldS3FS())
+    assert _has_conditional_put(NewS3FS())
 
 
 def test_a_filesystem_without_atomic_create_says_so(tmp_path: Path) -> None:

@@ -32,6 +32,8 @@ class FsspecStore:
 
     * ``s3://``: true. ``create`` is a conditional write (``If-None-Match: *``), which S3 performs
       atomically; ``write`` is a single PUT or a multipart upload, visible only when complete.
+      This needs s3fs 2024.12 or newer (``pip install 'modelyard[s3]'``); with an older s3fs the
+      store is generic and says so.
     * ``file://``: true. The bytes go to a temp file that is published with ``os.link``.
     * ``memory://``: true between threads of one process (fsspec's memory filesystem is per
       process).
@@ -58,7 +60,7 @@ class FsspecStore:
         protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
         if "file" in protocols or "local" in protocols:
             self._kind = "local"
-        elif "s3" in protocols or "s3a" in protocols:
+        elif ("s3" in protocols or "s3a" in protocols) and _has_conditional_put(fs):
             self._kind = "s3"
         elif "memory" in protocols:
             self._kind = "memory"
@@ -221,6 +223,17 @@ class FsspecStore:
                     raise
                 time.sleep(min(0.5, 0.01 * 2**attempt))
         raise _exists(key)
+
+
+def _has_conditional_put(fs: Any) -> bool:
+    # s3fs learned exclusive writes (pipe_file(mode="create") -> If-None-Match: *) in 2024.12;
+    # older versions silently overwrite, so they must not be trusted with an atomic create.
+    import inspect
+
+    try:
+        return "mode" in inspect.signature(type(fs)._pipe_file).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
 
 
 def _rebuild(url: str, options: dict[str, Any]) -> FsspecStore:
