@@ -177,6 +177,7 @@ def _numeric_block(
     frame: Frame,
     wanted: set[str],
     config: DriftConfig,
+    workers: int | None,
 ) -> tuple[_Numbers, IntArray, IntArray, IntArray]:
     numbers = _Numbers({}, {}, {})
     current = frame.numeric
@@ -202,9 +203,9 @@ def _numeric_block(
     if wanted & {"ks", "wasserstein"}:
         sample = prof.sample if whole else prof.sample[:, index]
         sample_counts = prof.sample_counts[index]
-        ordered = np.sort(current, axis=0)
-        distances = ecdf_distances(sample, sample_counts, ordered, counts)
-        del ordered
+        distances = ecdf_distances(
+            sample, sample_counts, current, counts, current_is_sorted=False, workers=workers
+        )
         ref_n = prof.counts[index]
         if "ks" in wanted:
             numbers.value["ks"] = distances.ks
@@ -294,6 +295,7 @@ def compare(
     columns: Sequence[str] | None = None,
     config: DriftConfig | str | None = None,
     categorical: Sequence[str] | None = None,
+    workers: int | None = 1,
 ) -> DriftReport:
     """Compare current data with a reference profile (or reference data) column by column.
 
@@ -311,6 +313,8 @@ def compare(
         config: a :class:`DriftConfig` or a preset name (``"modelyard"``, ``"evidently"``,
             ``"nannyml"``).
         categorical: with reference data, columns to treat as categorical.
+        workers: threads for the sorting and merging behind KS and Wasserstein (default 1;
+            ``None``: one per CPU, at most 4). The report does not depend on it.
 
     Raises:
         ColumnMismatchError: a column present on one side only.
@@ -340,7 +344,12 @@ def compare(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DriftWarning)
             prof = profile(
-                reference, bins=cfg.bins, binning=binning, categorical=categorical, columns=columns
+                reference,
+                bins=cfg.bins,
+                binning=binning,
+                categorical=categorical,
+                columns=columns,
+                workers=workers,
             )
     if columns is not None:
         absent = [c for c in columns if c not in prof.columns]
@@ -359,11 +368,15 @@ def compare(
     if frame.rows == 0:
         raise EmptyDataError("the current data has no rows; there is nothing to compare")
     plan = _plan(stats, names, kinds, cfg)
-    return _assemble(prof, frame, plan, cfg)
+    return _assemble(prof, frame, plan, cfg, workers)
 
 
 def _assemble(
-    prof: DriftProfile, frame: Frame, plan: dict[str, tuple[Statistic, ...]], cfg: DriftConfig
+    prof: DriftProfile,
+    frame: Frame,
+    plan: dict[str, tuple[Statistic, ...]],
+    cfg: DriftConfig,
+    workers: int | None,
 ) -> DriftReport:
     numeric_names = frame.numeric_names
     categorical_names = frame.categorical_names
@@ -373,7 +386,7 @@ def _assemble(
     if numeric_names:
         wanted: set[str] = {s for n in numeric_names for s in plan[n]}
         numbers, ref_counts, cur_counts, cur_n = _numeric_block(
-            prof, numeric_index, frame, wanted, cfg
+            prof, numeric_index, frame, wanted, cfg, workers
         )
         edges = prof.edges[numeric_index]
         for i, name in enumerate(numeric_names):

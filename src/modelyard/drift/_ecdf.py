@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from modelyard.drift._binning import sorted_columns
+from modelyard.drift._parallel import column_blocks, run_blocks
 
 __all__ = ["EcdfDistances", "ecdf_distances", "ks_statistic", "wasserstein_distance"]
 
@@ -34,6 +35,9 @@ def ecdf_distances(
     reference_counts: ArrayLike,
     current_sorted: ArrayLike,
     current_counts: ArrayLike,
+    *,
+    current_is_sorted: bool = True,
+    workers: int | None = 1,
 ) -> EcdfDistances:
     r"""KS statistic and Wasserstein-1 distance from column-sorted samples, in one merge.
 
@@ -48,6 +52,10 @@ def ecdf_distances(
     over the merged values ``z``, with ``D`` taken only at the last of tied values, exactly as
     ``scipy.stats.ks_2samp`` and ``scipy.stats.wasserstein_distance`` define them. Columns with no
     values on one side give NaN.
+
+    With ``current_is_sorted=False`` the current columns are sorted here, block by block, which
+    saves a full sorted copy. ``workers`` threads process blocks of columns in parallel (``None``:
+    one per CPU, at most 4); the results do not depend on it.
 
     >>> import numpy as np
     >>> ref = np.array([[1.0], [2.0], [3.0]])
@@ -71,10 +79,12 @@ def ecdf_distances(
     if rows == 0 or columns == 0:
         return EcdfDistances(ks, numerator, w1)
     block = max(1, _BLOCK_BYTES // (40 * rows))
-    for start in range(0, columns, block):
-        part = slice(start, min(start + block, columns))
-        k, d, w = _merge_block(ref[:, part], n[part], cur[:, part], m[part])
-        ks[part], numerator[part], w1[part] = k, d, w
+
+    def work(part: slice) -> None:
+        current = cur[:, part] if current_is_sorted else np.sort(cur[:, part], axis=0)
+        ks[part], numerator[part], w1[part] = _merge_block(ref[:, part], n[part], current, m[part])
+
+    run_blocks(work, column_blocks(columns, block), workers)
     return EcdfDistances(ks, numerator, w1)
 
 
@@ -82,7 +92,8 @@ def _merge_block(
     ref: FloatArray, n: IntArray, cur: FloatArray, m: IntArray
 ) -> tuple[FloatArray, IntArray, FloatArray]:
     n_ref = ref.shape[0]
-    merged = np.empty((ref.shape[1], n_ref + cur.shape[0]), dtype=np.complex128)
+    total = n_ref + cur.shape[0]
+    merged = np.empty((ref.shape[1], total), dtype=np.complex128)
     # The imaginary part labels the side (0 reference, 1 current). Complex numbers sort by real
     # then imaginary part, NaN last, and the stable sort (timsort) merges two sorted runs in
     # linear time: the labels come along with no argsort and no gather.
@@ -91,27 +102,41 @@ def _merge_block(
     merged.real[:, n_ref:] = cur.T
     merged.imag[:, n_ref:] = 1.0
     merged.sort(axis=1, kind="stable")
-    values = merged.real
-    below_ref = np.cumsum(merged.imag == 0.0, axis=1, dtype=np.int64)
-    position = np.arange(1, merged.shape[1] + 1, dtype=np.int64)
-    below_cur = position - below_ref
+    values = np.ascontiguousarray(merged.real)
+    counter = np.int32 if total < 2**31 - 1 else np.int64
+    below_ref = np.cumsum(merged.imag == 0.0, axis=1, dtype=counter)
     del merged
-    n_col = n[:, None]
-    m_col = m[:, None]
-    # F_r - F_c scaled by n*m, an exact integer.
-    difference = np.abs(below_ref * m_col - below_cur * n_col)
-    valid = position <= (n_col + m_col)
-    last_of_ties = np.ones(values.shape, dtype=bool)
-    np.not_equal(values[:, :-1], values[:, 1:], out=last_of_ties[:, :-1])
-    numerator = np.max(np.where(valid & last_of_ties, difference, 0), axis=1)
-    steps = np.diff(values, axis=1)
-    inside = valid[:, 1:]
-    area = np.sum(np.where(inside, steps * difference[:, :-1], 0.0), axis=1)
-    nm = (n * m).astype(np.float64)
-    empty = (n == 0) | (m == 0)
+    n_f = n.astype(np.float64)[:, None]
+    m_f = m.astype(np.float64)[:, None]
+    position = np.arange(1, total + 1, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ks = np.where(empty, np.nan, numerator / nm)
-        w1 = np.where(empty, np.nan, area / nm)
+        # F_ref - F_cur after each merged value. True divisions (not products with 1/n) make
+        # equal ECDF values exactly equal floats, so identical samples give exactly 0.
+        below_cur: FloatArray = position - below_ref
+        gap: FloatArray = below_ref / n_f
+        np.divide(below_cur, m_f, out=below_cur)
+        gap -= below_cur
+        del below_cur
+    np.abs(gap, out=gap)
+    del below_ref
+    last_of_ties = np.empty(values.shape, dtype=bool)
+    np.not_equal(values[:, :-1], values[:, 1:], out=last_of_ties[:, :-1])
+    last_of_ties[:, -1] = True
+    full = bool((n == n_ref).all() and (m == cur.shape[0]).all())
+    if not full:
+        # Padding (NaN) sorts after every value; positions past n + m are not data.
+        last_of_ties &= position[None, :] <= (n_f + m_f)
+    ks = np.max(np.where(last_of_ties, gap, 0.0), axis=1, initial=0.0)
+    steps = np.diff(values, axis=1)
+    if not full:
+        steps[~(position[None, 1:] <= (n_f + m_f))] = 0.0
+    area = np.einsum("ij,ij->i", steps, gap[:, :-1])
+    empty = (n == 0) | (m == 0)
+    # The largest gap is a multiple of 1/(n*m): round away the float noise of the gap sum.
+    numerator = np.where(empty, 0, np.rint(ks * n * m)).astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ks = np.where(empty, np.nan, numerator / (n * m).astype(np.float64))
+    w1 = np.where(empty, np.nan, area)
     return ks, numerator, w1
 
 

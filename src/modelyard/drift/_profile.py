@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from modelyard.drift._binning import bin_counts, quantile_edges, uniform_edges
+from modelyard.drift._binning import bin_counts, quantile_edges, sorted_columns, uniform_edges
 from modelyard.drift._columns import NUMERIC_KINDS, Frame, Kind, to_frame
 from modelyard.drift._sketch import merge_samples, pack, unpack
 from modelyard.drift._warnings import DriftWarning
@@ -181,6 +181,7 @@ class _Builder:
         categorical: Sequence[str],
         numeric: Sequence[str],
         columns: Sequence[str] | None,
+        workers: int | None = 1,
     ) -> None:
         if bins < 1:
             raise DriftInputError(f"bins must be at least 1, got {bins}")
@@ -192,6 +193,7 @@ class _Builder:
             raise DriftInputError(f"sample_size must be None or at least 2, got {sample_size}")
         self.bins, self.binning, self.sample_size = bins, binning, sample_size
         self.categorical, self.numeric, self.columns = categorical, numeric, columns
+        self.workers = workers
         self.names: tuple[str, ...] | None = None
         self.kinds: tuple[Kind, ...] | None = None
         self.rows = 0
@@ -226,7 +228,7 @@ class _Builder:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 self.minimum = np.fmin(self.minimum, np.nanmin(values, axis=0))
                 self.maximum = np.fmax(self.maximum, np.nanmax(values, axis=0))
-            ordered = np.sort(values, axis=0)
+            ordered, _ = sorted_columns(values, workers=self.workers)
             if self.sample_size is None:
                 self.chunks.append(ordered)
             else:
@@ -339,6 +341,17 @@ def _doane_edges(sample: FloatArray, lengths: IntArray) -> FloatArray:
     return edges
 
 
+def _column_std(sample: FloatArray, lengths: IntArray) -> FloatArray:
+    """Population standard deviation of each NaN-padded column (NaN for an empty column)."""
+    if sample.shape[0] == 0:
+        return np.full(sample.shape[1], np.nan)
+    filled = np.where(np.isnan(sample), 0.0, sample)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / lengths
+        centred = np.where(np.isnan(sample), 0.0, sample - mean)
+        return np.asarray(np.sqrt((centred * centred).sum(axis=0) / lengths), dtype=np.float64)
+
+
 def finalize(**parts: Any) -> DriftProfile:
     """Derive edges, bin counts and spread from the sample, and build the profile."""
     sample: FloatArray = parts["sample"]
@@ -360,7 +373,7 @@ def finalize(**parts: Any) -> DriftProfile:
         reference_counts = np.round(points * share[:, None]).astype(np.int64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        std = np.nanstd(sample, axis=0) if sample.shape[0] else np.full(sample.shape[1], np.nan)
+        std = _column_std(sample, sample_counts)
     return DriftProfile(
         edges=edges, bin_counts=reference_counts, std=np.asarray(std, dtype=np.float64), **parts
     )
@@ -384,6 +397,7 @@ def profile(
     columns: Sequence[str] | None = None,
     binning: Binning = "quantile",
     sample_size: int | None = None,
+    workers: int | None = 1,
 ) -> DriftProfile:
     """Profile reference data for later comparisons.
 
@@ -402,6 +416,9 @@ def profile(
         sample_size: ``None`` keeps every value (exact KS and Wasserstein); an integer ``K``
             keeps a sketch of at most ``K`` values per column whose ECDF is within
             ``rank_error`` (about ``1/(2K)``) of the exact one.
+        workers: threads for sorting blocks of columns (default 1; ``None``: one per CPU, at
+            most 4).
+            The profile does not depend on it.
 
     Raises:
         EmptyDataError: the data has no rows.
@@ -423,6 +440,7 @@ def profile(
         categorical=tuple(categorical or ()),
         numeric=tuple(numeric or ()),
         columns=None if columns is None else tuple(columns),
+        workers=workers,
     )
     if _is_batches(data):
         for batch in data:  # type: ignore[attr-defined]
