@@ -21,7 +21,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -33,13 +32,20 @@ from pathlib import Path
 MIB = 1024 * 1024
 
 
-def _rss_peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+def _status_mib(field: str) -> float:
+    # VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec, so a child would report its parent's
+    # high-water mark.
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _rss_now_mib() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+def _reset_peak() -> None:
+    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux 4.0+).
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
 
 
 def child(task: str, work: Path) -> dict[str, float]:
@@ -50,7 +56,16 @@ def child(task: str, work: Path) -> dict[str, float]:
     source = work / "source.bin"
     store = ArtifactStore(LocalStore(work / "store"))
     ref_file = work / "ref.txt"
-    base = _rss_now_mib()
+    # Warm up (codec registry, thread pool, imports) on a scratch store, so that the memory
+    # growth measured below is the put or get itself.
+    scratch = ArtifactStore(LocalStore(work / "scratch"))
+    warm = work / "warm.bin"
+    warm.write_bytes(os.urandom(3 * MIB))
+    scratch.get(scratch.put(warm), dest=work / "warm-out")
+    shutil.rmtree(work / "scratch")
+    shutil.rmtree(work / "warm-out")
+    _reset_peak()
+    base = _status_mib("VmRSS")
     start = time.perf_counter()
     if task == "hash":
         hasher = hashlib.sha256()
@@ -59,6 +74,18 @@ def child(task: str, work: Path) -> dict[str, float]:
         with open(source, "rb", buffering=0) as handle:
             while count := handle.readinto(buffer):
                 hasher.update(view[:count])
+    elif task == "copy":
+        # The IO floor: a durable copy of the file (read, write, fsync), no hashing.
+        buffer = bytearray(8 * MIB)
+        view = memoryview(buffer)
+        target = work / "copy.bin"
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        with open(source, "rb", buffering=0) as handle:
+            while count := handle.readinto(buffer):
+                os.write(fd, view[:count])
+        os.fsync(fd)
+        os.close(fd)
+        target.unlink()
     elif task == "put":
         ref = store.put(source, name="bench-file")
         ref_file.write_text(ref.id)
@@ -77,7 +104,7 @@ def child(task: str, work: Path) -> dict[str, float]:
     else:
         raise SystemExit(f"unknown task {task}")
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "growth_mib": _rss_peak_mib() - base}
+    return {"seconds": seconds, "growth_mib": _status_mib("VmHWM") - base}
 
 
 def run(task: str, work: Path) -> dict[str, float]:
@@ -126,6 +153,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="modelyard-bench-"))
     try:
         make_file(work / "source.bin", size)
+        os.sync()  # the file to store is at rest, as it would be in use
         run("hash", work)  # warm the page cache: every task then reads the same cached bytes
         for _ in range(args.rounds):
             shutil.rmtree(work / "store", ignore_errors=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from modelyard.artifacts import ArtifactRef, ArtifactStore, Manifest, _pipeline
+from modelyard.artifacts import ArtifactRef, ArtifactStore, Manifest, _pipeline, _targets
 from modelyard.errors import (
     InputError,
     IntegrityError,
@@ -67,6 +67,7 @@ def test_large_content_streams_in_chunks(
     # Small chunks make a few hundred KiB cross many chunk boundaries and the threaded path.
     monkeypatch.setattr(_pipeline, "CHUNK", 4096)
     monkeypatch.setattr(_pipeline, "_INLINE", 8192)
+    monkeypatch.setattr(_targets, "WRITEBACK_EVERY", 50_000)  # early writeback runs too
     data = os.urandom(300_001)
     source = tmp_path / "big.bin"
     source.write_bytes(data)

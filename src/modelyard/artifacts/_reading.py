@@ -63,10 +63,14 @@ class VerifiedStream(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        data = self._raw.read(len(view))
-        count = len(data)
-        if count:
+        readinto = getattr(self._raw, "readinto", None)
+        if readinto is not None:
+            count = readinto(view) or 0
+        else:
+            data = self._raw.read(len(view))
+            count = len(data)
             view[:count] = data
+        if count:
             self._hash.update(view[:count])
             self._seen += count
             if self._size is not None and self._seen > self._size:
