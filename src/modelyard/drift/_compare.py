@@ -140,6 +140,25 @@ def _binned(
         numbers.value["js"] = numbers.score["js"] = v
 
 
+def _binned_by_width(
+    numbers: _Numbers,
+    wanted: set[str],
+    ref_counts: NDArray[Any],
+    cur_counts: NDArray[Any],
+    widths: IntArray,
+    config: DriftConfig,
+) -> None:
+    """Binned statistics on columns grouped by their own number of bins (no padding)."""
+    columns = ref_counts.shape[0]
+    for width in np.unique(widths):
+        group = np.nonzero(widths == width)[0]
+        part = _Numbers({}, {}, {})
+        _binned(part, wanted, ref_counts[group, :width], cur_counts[group, :width], config)
+        for key, values in part.value.items():
+            numbers.value.setdefault(key, np.full(columns, np.nan))[group] = values
+            numbers.score.setdefault(key, np.full(columns, np.nan))[group] = values
+
+
 def _sturges_both(
     prof: DriftProfile, index: IntArray, current: FloatArray, counts: IntArray
 ) -> tuple[IntArray, IntArray, IntArray]:
@@ -186,15 +205,7 @@ def _numeric_block(
     # Bin counts are needed for the report's charts even when no binned statistic is asked for.
     if config.binning == "sturges_both":
         ref_counts, cur_counts, widths = _sturges_both(prof, index, current, counts)
-        # Evidently smooths every one of a column's own bins, so columns are grouped by their
-        # number of bins rather than padded (padding would be smoothed too).
-        for width in np.unique(widths):
-            group = np.nonzero(widths == width)[0]
-            part = _Numbers({}, {}, {})
-            _binned(part, wanted, ref_counts[group, :width], cur_counts[group, :width], config)
-            for key, values in part.value.items():
-                numbers.value.setdefault(key, np.full(index.size, np.nan))[group] = values
-                numbers.score.setdefault(key, np.full(index.size, np.nan))[group] = values
+        _binned_by_width(numbers, wanted, ref_counts, cur_counts, widths, config)
     else:
         edges = prof.edges if whole else prof.edges[index]
         ref_counts = prof.bin_counts if whole else prof.bin_counts[index]
@@ -266,7 +277,12 @@ def _categorical_block(
         counts = frame.categorical[position]
         cur[position, : len(labels[position])] = [counts.get(x, 0) for x in labels[position]]
     numbers = _Numbers({}, {}, {})
-    _binned(numbers, wanted, ref, cur, config)
+    widths = np.array([len(x) for x in labels], dtype=np.int64)
+    if config.drop_empty_bins:
+        _binned(numbers, wanted, ref, cur, config)
+    else:
+        # Conventions that smooth empty bins must not see the padding of shorter columns.
+        _binned_by_width(numbers, wanted, ref, cur, widths, config)
     if "chi2" in wanted:
         result = chi_square(ref, cur, test=config.chi_square_test)
         numbers.value["chi2"] = result.statistic
