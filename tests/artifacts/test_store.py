@@ -307,3 +307,24 @@ def test_concurrent_puts_from_threads(mem_artifacts: ArtifactStore) -> None:
     assert {mem_artifacts.get(ref)["i"] for ref in refs} == {0, 1, 2}
     assert mem_artifacts.verify().ok
     assert mem_artifacts.store.list("leases/") == []
+
+
+@pytest.mark.s3
+def test_round_trip_on_s3(s3_url: str, s3_endpoint: str, tmp_path: Path) -> None:
+    from modelyard.storage import FsspecStore
+
+    store = FsspecStore(s3_url, endpoint_url=s3_endpoint, key="testing", secret="testing")
+    artifacts = ArtifactStore(store)
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha")
+    data = artifacts.put({"rows": 3}, name="s3-data")
+    bundle = artifacts.put(folder, name="s3-bundle", parents=[data])
+    again = artifacts.put({"rows": 3}, name="s3-data")
+    assert again.digest == data.digest
+    assert artifacts.get("s3-data@latest") == {"rows": 3}
+    assert (artifacts.get(bundle, dest=tmp_path / "out") / "a.txt").read_text() == "alpha"
+    assert [r.name for r in artifacts.lineage(data, "descendants").descendants] == ["s3-bundle"]
+    assert artifacts.verify().ok
+    assert artifacts.gc(grace=timedelta(0), dry_run=False, keep_named=False).kept == 0
+    assert artifacts.store.list("manifests/") == [] and artifacts.store.list("blobs/") == []

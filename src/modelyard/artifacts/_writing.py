@@ -32,8 +32,14 @@ class Written:
 
 
 def _commit(store: Store, target: Any, digest: str) -> None:
-    # A False commit is the dedup case: identical bytes are already stored under this digest.
-    target.commit(blob_key(digest))
+    key = blob_key(digest)
+    # Dedup: identical bytes are already stored under this digest. Checking first skips the
+    # commit's fsync of bytes that are about to be thrown away; a False commit (another writer
+    # published the same bytes in between) is the same case, found later.
+    if store.exists(key):
+        target.abort()
+        return
+    target.commit(key)
 
 
 def write_bytes(store: Store, data: bytes | bytearray | memoryview, tick: Tick) -> tuple[str, int]:
