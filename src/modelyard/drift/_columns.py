@@ -45,7 +45,7 @@ def _is_dataframe(data: object) -> bool:
     return type(data).__name__ == "DataFrame" and hasattr(data, "dtypes")
 
 
-def _is_arrow(data: object) -> bool:
+def is_arrow(data: object) -> bool:
     module = type(data).__module__ or ""
     return module.startswith("pyarrow") and hasattr(data, "schema")
 
@@ -56,7 +56,7 @@ def to_pandas(data: object) -> Any:
 
     if _is_dataframe(data):
         return data
-    if _is_arrow(data):
+    if is_arrow(data):
         return data.to_pandas()  # type: ignore[attr-defined]
     if isinstance(data, Mapping):
         return pd.DataFrame(dict(data))
@@ -159,7 +159,7 @@ def _from_numpy(
     columns = array.shape[1]
     own = tuple(str(i) for i in range(columns))
     if names is not None and tuple(names) != own:
-        _check_names(own, tuple(names))
+        check_names(own, tuple(names))
     if kinds is not None and any(k not in NUMERIC_KINDS for k in kinds):
         return None
     values, missing, infinite = _split_numeric(np.asarray(array, dtype=np.float64))
@@ -175,7 +175,7 @@ def _from_numpy(
     )
 
 
-def _check_names(expected: tuple[str, ...], found: tuple[str, ...]) -> None:
+def check_names(expected: tuple[str, ...], found: tuple[str, ...]) -> None:
     missing = [n for n in expected if n not in found]
     unexpected = [n for n in found if n not in expected]
     if missing or unexpected:
@@ -226,7 +226,7 @@ def to_frame(
             )
         df_names = tuple(columns)
     if names is not None:
-        _check_names(tuple(names), df_names)
+        check_names(tuple(names), df_names)
         df_names = tuple(names)
     chosen_kinds: list[Kind] = []
     for position, name in enumerate(df_names):

@@ -10,9 +10,10 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from modelyard.drift._binning import bin_counts, quantile_edges, sorted_columns, uniform_edges
-from modelyard.drift._columns import NUMERIC_KINDS, Frame, Kind, to_frame
-from modelyard.drift._sketch import merge_samples, pack, unpack
+from modelyard.drift._arrow import iter_arrow_columns
+from modelyard.drift._binning import quantile_edges, sorted_columns, uniform_edges
+from modelyard.drift._columns import NUMERIC_KINDS, Kind, is_arrow, to_frame
+from modelyard.drift._sketch import merge_samples, pack
 from modelyard.drift._warnings import DriftWarning
 from modelyard.errors import DriftInputError, EmptyDataError
 
@@ -24,9 +25,10 @@ Binning = Literal["quantile", "uniform", "doane"]
 
 
 def _frozen(array: NDArray[Any]) -> NDArray[Any]:
-    array = np.ascontiguousarray(array)
-    array.flags.writeable = False
-    return array
+    # A read-only view: the data itself is not copied (samples can be large).
+    view: NDArray[Any] = array.view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -170,7 +172,12 @@ class DriftProfile:
 
 
 class _Builder:
-    """Accumulates batches of one dataset into a profile with bounded extra memory."""
+    """Accumulates batches of one dataset into a profile.
+
+    Numeric columns are handled one at a time (sorted values kept per column), so the extra
+    memory beyond the profile itself is one batch; pyarrow batches are read column by column
+    without converting the batch whole.
+    """
 
     def __init__(
         self,
@@ -197,9 +204,13 @@ class _Builder:
         self.names: tuple[str, ...] | None = None
         self.kinds: tuple[Kind, ...] | None = None
         self.rows = 0
-        self.chunks: list[FloatArray] = []
-        # Sketches of batches, merged like a binary counter (two of the same level make one of
-        # the next), so the error bound grows with log2(batches) rather than with batches.
+        self.batches = 0
+        # Exact mode: the sorted values of every batch, per numeric column.
+        self.chunks: list[list[FloatArray]] = []
+        # The first batch's sorted matrix, used as the sample when there is only one batch.
+        self.whole: FloatArray | None = None
+        # Sketch mode: sketches of batches, merged like a binary counter (two of the same level
+        # make one of the next), so the error bound grows with log2(batches), not batches.
         self.levels: list[tuple[int, list[tuple[FloatArray, int, float]]]] = []
         self.missing: IntArray = np.zeros(0, dtype=np.int64)
         self.infinite: IntArray = np.zeros(0, dtype=np.int64)
@@ -209,6 +220,9 @@ class _Builder:
         self.cat_missing: IntArray = np.zeros(0, dtype=np.int64)
 
     def add(self, data: object) -> None:
+        if is_arrow(data):
+            self._add_arrow(data)
+            return
         frame = to_frame(
             data,
             names=self.names,
@@ -217,38 +231,101 @@ class _Builder:
             numeric=self.numeric,
             columns=self.columns,
         )
-        if self.names is None:
-            self._start(frame)
-        self.rows += frame.rows
-        self.missing = self.missing + frame.numeric_missing
-        self.infinite = self.infinite + frame.numeric_infinite
+        self._begin(frame.names, frame.kinds, frame.rows)
+        self.missing += frame.numeric_missing
+        self.infinite += frame.numeric_infinite
+        categorical = list(
+            enumerate(zip(frame.categorical, frame.categorical_missing, strict=True))
+        )
         values = frame.numeric
+        del frame
         if values.shape[1] and values.shape[0]:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                self.minimum = np.fmin(self.minimum, np.nanmin(values, axis=0))
-                self.maximum = np.fmax(self.maximum, np.nanmax(values, axis=0))
-            ordered, _ = sorted_columns(values, workers=self.workers)
-            if self.sample_size is None:
-                self.chunks.append(ordered)
+            ordered, counts = sorted_columns(values, workers=self.workers)
+            del values
+            if self.sample_size is None and self.batches == 1:
+                self.whole = ordered
+            self._add_sorted((j, ordered[: counts[j], j]) for j in range(ordered.shape[1]))
+        else:
+            self._add_sorted([])
+        self._add_categorical(categorical)
+
+    def _add_arrow(self, batch: object) -> None:
+        names, kinds, rows, values = iter_arrow_columns(
+            batch,
+            names=self.names,
+            kinds=self.kinds,
+            categorical=self.categorical,
+            numeric=self.numeric,
+            columns=self.columns,
+        )
+        self._begin(names, kinds, rows)
+        numeric_position = 0
+        categorical_position = 0
+        sorted_parts: list[tuple[int, FloatArray]] = []
+        categorical_parts: list[tuple[int, tuple[dict[str, int], int]]] = []
+        for index, column in values:
+            if kinds[index] in NUMERIC_KINDS:
+                finite = np.isfinite(column)
+                nan = np.isnan(column)
+                self.missing[numeric_position] += int(np.count_nonzero(nan))
+                self.infinite[numeric_position] += int(
+                    column.size - np.count_nonzero(finite) - np.count_nonzero(nan)
+                )
+                kept = np.sort(column[finite])
+                sorted_parts.append((numeric_position, kept))
+                numeric_position += 1
+                if self.sample_size is not None:
+                    # Sketch as we go, so at most one column of the batch is held sorted.
+                    self._add_sorted(sorted_parts, final=False)
+                    sorted_parts = []
             else:
-                counts = np.count_nonzero(~np.isnan(ordered), axis=0)
-                empty = (np.empty(0), 0, 0.0)
-                state = [
-                    merge_samples(empty, (column, column.size, 0.0), self.sample_size)
-                    for column in unpack(ordered, counts)
-                ]
-                level = 0
-                while self.levels and self.levels[-1][0] == level:
-                    _, previous = self.levels.pop()
-                    state = self._merge_states(previous, state)
-                    level += 1
-                self.levels.append((level, state))
-        for index, counts_ in enumerate(frame.categorical):
+                categorical_parts.append((categorical_position, column))
+                categorical_position += 1
+        self._add_sorted(sorted_parts)
+        self._add_categorical(categorical_parts)
+
+    def _begin(self, names: tuple[str, ...], kinds: tuple[Kind, ...], rows: int) -> None:
+        if self.names is None:
+            self.names, self.kinds = names, kinds
+            k = sum(1 for kind in kinds if kind in NUMERIC_KINDS)
+            self.missing = np.zeros(k, dtype=np.int64)
+            self.infinite = np.zeros(k, dtype=np.int64)
+            self.minimum = np.full(k, np.nan)
+            self.maximum = np.full(k, np.nan)
+            self.chunks = [[] for _ in range(k)]
+            self.cat_counts = [{} for kind in kinds if kind not in NUMERIC_KINDS]
+            self.cat_missing = np.zeros(len(self.cat_counts), dtype=np.int64)
+        self.rows += rows
+        self.batches += 1
+        self.pending: list[tuple[FloatArray, int, float]] = [
+            (np.empty(0), 0, 0.0) for _ in range(len(self.missing))
+        ]
+
+    def _add_sorted(self, parts: Iterable[tuple[int, FloatArray]], *, final: bool = True) -> None:
+        for j, column in parts:
+            if column.size:
+                self.minimum[j] = np.fmin(self.minimum[j], column[0])
+                self.maximum[j] = np.fmax(self.maximum[j], column[-1])
+            if self.sample_size is None:
+                self.chunks[j].append(column)
+            else:
+                self.pending[j] = merge_samples(
+                    (np.empty(0), 0, 0.0), (column, column.size, 0.0), self.sample_size
+                )
+        if self.sample_size is not None and final:
+            state, level = self.pending, 0
+            while self.levels and self.levels[-1][0] == level:
+                _, previous = self.levels.pop()
+                state = self._merge_states(previous, state)
+                level += 1
+            self.levels.append((level, state))
+
+    def _add_categorical(self, parts: Iterable[tuple[int, tuple[dict[str, int], int]]]) -> None:
+        for index, (counts, missing) in parts:
             target = self.cat_counts[index]
-            for label, count in counts_.items():
+            for label, count in counts.items():
                 target[label] = target.get(label, 0) + count
-        self.cat_missing = self.cat_missing + frame.categorical_missing
+            self.cat_missing[index] += int(missing)
 
     def _merge_states(
         self,
@@ -257,16 +334,24 @@ class _Builder:
     ) -> list[tuple[FloatArray, int, float]]:
         return [merge_samples(a, b, self.sample_size) for a, b in zip(first, second, strict=True)]
 
-    def _start(self, frame: Frame) -> None:
-        self.names, self.kinds = frame.names, frame.kinds
-        k = frame.numeric.shape[1]
-        self.missing = np.zeros(k, dtype=np.int64)
-        self.infinite = np.zeros(k, dtype=np.int64)
-        self.minimum = np.full(k, np.nan)
-        self.maximum = np.full(k, np.nan)
-        self.levels = []
-        self.cat_counts = [{} for _ in frame.categorical]
-        self.cat_missing = np.zeros(len(frame.categorical), dtype=np.int64)
+    def _exact_sample(self) -> tuple[FloatArray, IntArray]:
+        if self.whole is not None and self.batches == 1:
+            sample = self.whole
+            counts = np.array([c[0].size for c in self.chunks], dtype=np.int64)
+            self.whole, self.chunks = None, []
+            return sample, counts
+        counts = np.array([sum(p.size for p in c) for c in self.chunks], dtype=np.int64)
+        # Fortran order: each column is contiguous, so filling one column touches only its own
+        # pages, and the batches' sorted chunks of a column are freed as soon as it is written.
+        sample = np.empty((self.rows, len(self.chunks)), dtype=np.float64, order="F")
+        for j in range(len(self.chunks)):
+            parts, self.chunks[j] = self.chunks[j], []
+            merged = parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+            del parts
+            sample[: merged.size, j] = merged
+            sample[merged.size :, j] = np.nan
+            del merged
+        return sample, counts
 
     def finish(self) -> DriftProfile:
         if self.names is None or self.kinds is None:
@@ -274,12 +359,7 @@ class _Builder:
         if self.rows == 0:
             raise EmptyDataError("no rows to profile: the reference data is empty")
         if self.sample_size is None:
-            stacked = (
-                np.concatenate(self.chunks) if self.chunks else np.empty((0, len(self.missing)))
-            )
-            sample = np.sort(stacked, axis=0) if len(self.chunks) > 1 else stacked
-            counts = np.count_nonzero(~np.isnan(sample), axis=0).astype(np.int64)
-            self.chunks = []
+            sample, counts = self._exact_sample()
             rank_error = np.zeros(counts.shape)
             sample_counts = counts
         else:
@@ -341,15 +421,29 @@ def _doane_edges(sample: FloatArray, lengths: IntArray) -> FloatArray:
     return edges
 
 
+def _sorted_bin_counts(sample: FloatArray, lengths: IntArray, edges: FloatArray) -> IntArray:
+    """Bin counts of sorted columns: one binary search per edge instead of a pass over values."""
+    counts = np.zeros((edges.shape[0], edges.shape[1] + 1), dtype=np.int64)
+    for j in range(edges.shape[0]):
+        values = sample[: int(lengths[j]), j]
+        below = np.searchsorted(values, edges[j], side="left")
+        counts[j] = np.diff(below, prepend=0, append=values.size)
+    return counts
+
+
 def _column_std(sample: FloatArray, lengths: IntArray) -> FloatArray:
-    """Population standard deviation of each NaN-padded column (NaN for an empty column)."""
-    if sample.shape[0] == 0:
-        return np.full(sample.shape[1], np.nan)
-    filled = np.where(np.isnan(sample), 0.0, sample)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = filled.sum(axis=0) / lengths
-        centred = np.where(np.isnan(sample), 0.0, sample - mean)
-        return np.asarray(np.sqrt((centred * centred).sum(axis=0) / lengths), dtype=np.float64)
+    """Population standard deviation of each NaN-padded column (NaN for an empty column).
+
+    Column by column on 1-D slices, so the result does not depend on the memory layout of the
+    sample (C or Fortran order sum in different orders).
+    """
+    std = np.full(sample.shape[1], np.nan)
+    for j in range(sample.shape[1]):
+        values = sample[: int(lengths[j]), j]
+        if values.size:
+            centred = values - values.sum() / values.size
+            std[j] = np.sqrt(np.sum(centred * centred) / values.size)
+    return std
 
 
 def finalize(**parts: Any) -> DriftProfile:
@@ -364,7 +458,7 @@ def finalize(**parts: Any) -> DriftProfile:
         edges = uniform_edges(parts["minimum"], parts["maximum"], bins)
     else:
         edges = _doane_edges(sample, sample_counts)
-    points = bin_counts(sample, edges)
+    points = _sorted_bin_counts(sample, sample_counts, edges)
     if np.array_equal(sample_counts, counts):
         reference_counts = points
     else:
