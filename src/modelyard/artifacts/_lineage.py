@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from modelyard.artifacts._catalog import read_manifest, ref_of
 from modelyard.artifacts._layout import LINEAGE, manifest_key
 from modelyard.artifacts._refs import ArtifactRef
@@ -60,5 +62,9 @@ def walk(store: Store, root: ArtifactRef, direction: Direction, depth: int | Non
     kept_edges = tuple(e for e in edges if e[0] in nodes and e[1] in nodes)
     ordered = sorted(nodes.values(), key=lambda ref: (distance[ref.id], ref.id))
     return Lineage(
-        root=root, direction=direction, nodes=tuple(ordered), edges=kept_edges, distance=distance
+        root=root,
+        direction=direction,
+        nodes=tuple(ordered),
+        edges=kept_edges,
+        distance=MappingProxyType(distance),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from modelyard.artifacts._refs import ArtifactRef
@@ -30,7 +32,7 @@ class Lineage:
     direction: Direction
     nodes: tuple[ArtifactRef, ...]
     edges: tuple[tuple[str, str], ...]
-    distance: dict[str, int] = field(default_factory=dict)
+    distance: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
 
     def parents(self, ref: ArtifactRef | str) -> tuple[ArtifactRef, ...]:
         """The reached parents of ``ref``."""
