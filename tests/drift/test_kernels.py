@@ -177,3 +177,18 @@ def test_kernels_are_vectorised_column_independent() -> None:
     for c in range(5):
         single = kernels.ks_statistic(ref[:, [c]], cur[:, [c]])
         assert single[0] == whole[c]
+
+
+def test_bin_counts_from_sorted_columns_equal_the_counting_pass() -> None:
+    ref = _with_ties_and_nans(_data(21, 900, 6), 22)
+    cur = _with_ties_and_nans(_data(23, 700, 6, shift=0.5), 24)
+    edges = kernels.quantile_edges(ref, bins=8)
+    ref_sorted, n = kernels.sorted_columns(ref)
+    _, m = kernels.sorted_columns(cur)
+    result = kernels.ecdf_distances(ref_sorted, n, cur, m, current_is_sorted=False, edges=edges)
+    np.testing.assert_array_equal(result.current_bin_counts, kernels.bin_counts(cur, edges))
+    threaded = kernels.ecdf_distances(
+        ref_sorted, n, cur, m, current_is_sorted=False, edges=edges, workers=3
+    )
+    np.testing.assert_array_equal(threaded.ks, result.ks)
+    np.testing.assert_array_equal(threaded.wasserstein, result.wasserstein)

@@ -202,21 +202,34 @@ def _numeric_block(
     current = frame.numeric
     counts = (frame.rows - frame.numeric_missing - frame.numeric_infinite).astype(np.int64)
     whole = index.size == len(prof.numeric_columns) and np.array_equal(index, np.arange(index.size))
-    # Bin counts are needed for the report's charts even when no binned statistic is asked for.
+    sorted_path = bool(wanted & {"ks", "wasserstein"})
+    distances = None
+    if sorted_path:
+        sample = prof.sample if whole else prof.sample[:, index]
+        sample_counts = prof.sample_counts[index]
+        distances = ecdf_distances(
+            sample,
+            sample_counts,
+            current,
+            counts,
+            current_is_sorted=False,
+            workers=workers,
+            edges=None if config.binning == "sturges_both" else prof.edges[index],
+        )
+    # Bin counts feed the binned statistics and the report's charts; the sorted path gets
+    # them by binary search, otherwise they take a counting pass.
     if config.binning == "sturges_both":
         ref_counts, cur_counts, widths = _sturges_both(prof, index, current, counts)
         _binned_by_width(numbers, wanted, ref_counts, cur_counts, widths, config)
     else:
-        edges = prof.edges if whole else prof.edges[index]
         ref_counts = prof.bin_counts if whole else prof.bin_counts[index]
-        cur_counts = bin_counts(current, edges)
+        if distances is not None and distances.current_bin_counts is not None:
+            cur_counts = distances.current_bin_counts
+        else:
+            cur_counts = bin_counts(current, prof.edges if whole else prof.edges[index])
         _binned(numbers, wanted, ref_counts, cur_counts, config)
-    if wanted & {"ks", "wasserstein"}:
-        sample = prof.sample if whole else prof.sample[:, index]
+    if distances is not None:
         sample_counts = prof.sample_counts[index]
-        distances = ecdf_distances(
-            sample, sample_counts, current, counts, current_is_sorted=False, workers=workers
-        )
         ref_n = prof.counts[index]
         if "ks" in wanted:
             numbers.value["ks"] = distances.ks

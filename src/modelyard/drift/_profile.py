@@ -266,12 +266,16 @@ class _Builder:
         for index, column in values:
             if kinds[index] in NUMERIC_KINDS:
                 finite = np.isfinite(column)
-                nan = np.isnan(column)
-                self.missing[numeric_position] += int(np.count_nonzero(nan))
-                self.infinite[numeric_position] += int(
-                    column.size - np.count_nonzero(finite) - np.count_nonzero(nan)
-                )
-                kept = np.sort(column[finite])
+                n_finite = int(np.count_nonzero(finite))
+                if n_finite == column.size:
+                    kept = np.sort(column)
+                else:
+                    n_nan = int(np.count_nonzero(np.isnan(column)))
+                    self.missing[numeric_position] += n_nan
+                    self.infinite[numeric_position] += column.size - n_finite - n_nan
+                    kept = column[finite]
+                    kept.sort()
+                del finite, column
                 sorted_parts.append((numeric_position, kept))
                 numeric_position += 1
                 if self.sample_size is not None:
@@ -537,8 +541,11 @@ def profile(
         workers=workers,
     )
     if _is_batches(data):
-        for batch in data:  # type: ignore[attr-defined]
+        batches = iter(data)  # type: ignore[call-overload]
+        while (batch := next(batches, None)) is not None:
             builder.add(batch)
+            # Drop this batch before the iterator reads the next one: one batch at a time.
+            del batch
     else:
         builder.add(data)
     result = builder.finish()

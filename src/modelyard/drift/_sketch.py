@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["compress", "merge_samples", "pack", "unpack"]
+__all__ = ["compress", "compress_sorted", "merge_samples", "pack", "unpack"]
 
 FloatArray = NDArray[np.float64]
 
@@ -36,6 +36,19 @@ def compress(values: FloatArray, weights: FloatArray, size: int) -> FloatArray:
     targets = (np.arange(1, size + 1) - 0.5) * (total / size)
     index = np.searchsorted(cumulative, targets, side="left")
     return np.asarray(values[np.minimum(index, values.size - 1)], dtype=np.float64)
+
+
+def compress_sorted(values: FloatArray, size: int) -> FloatArray:
+    """:func:`compress` for equal weights, without building weights or cumulative sums.
+
+    >>> compress_sorted(np.arange(10.0), 2)
+    array([2., 7.])
+    """
+    targets = (np.arange(1, size + 1) - 0.5) * (values.size / size)
+    # With unit weights the cumulative weight of value i is i + 1, so the first value whose
+    # cumulative weight reaches t is at index ceil(t) - 1.
+    index = np.ceil(targets).astype(np.int64) - 1
+    return np.asarray(values[np.clip(index, 0, values.size - 1)], dtype=np.float64)
 
 
 def merge_samples(
@@ -56,6 +69,9 @@ def merge_samples(
     a, n_a, e_a = first
     b, n_b, e_b = second
     total = n_a + n_b
+    if size is not None and n_a == 0 and b.size == n_b and n_b > size:
+        # A batch on its own: compress it directly (the common streaming step).
+        return compress_sorted(b, size), n_b, 1.0 / (2 * size)
     exact = e_a == 0 and e_b == 0 and a.size == n_a and b.size == n_b
     if size is None or (exact and total <= size):
         return (

@@ -1,0 +1,263 @@
+"""Drift benchmark: modelyard against scipy loops and NumPy passes, as ratios in one run.
+
+    python benchmarks/drift.py                 # both sizes, the Parquet memory test, PASS/FAIL
+    python benchmarks/drift.py --quick         # small sizes, for a smoke run
+    python benchmarks/drift.py --workers 2     # modelyard with two threads
+
+Data: seeded synthetic float64, reference and current of the same shape, half the columns of the
+current shifted by 0.1. Every figure is a ratio of two timings taken in this run on this
+machine, so the targets do not depend on the machine's speed. Each modelyard timing is the best
+of two runs (the first touches fresh memory); the scipy loop runs once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import modelyard.drift as drift
+
+FIVE = ["psi", "kl", "js", "ks", "wasserstein"]
+
+
+def data(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(42)
+    reference = rng.normal(size=(rows, cols))
+    current = rng.normal(size=(rows, cols))
+    current[:, ::2] += 0.1
+    return reference, current
+
+
+def best(fn: Callable[[], Any], repeat: int = 2) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def scipy_loop(reference: np.ndarray, current: np.ndarray) -> float:
+    from scipy import stats
+
+    start = time.perf_counter()
+    for c in range(reference.shape[1]):
+        stats.ks_2samp(reference[:, c], current[:, c])
+        stats.wasserstein_distance(reference[:, c], current[:, c])
+    return time.perf_counter() - start
+
+
+class Table:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    def add(
+        self, name: str, ours: float, base_name: str, base: float, target: str, ok: bool
+    ) -> None:
+        self.rows.append(
+            (name, f"{ours:.3f} s", f"{base_name} {base:.3f} s", target, "PASS" if ok else "FAIL")
+        )
+
+    def note(self, name: str, value: str, target: str, ok: bool | None) -> None:
+        self.rows.append(
+            (name, value, "", target, "" if ok is None else ("PASS" if ok else "FAIL"))
+        )
+
+    def show(self) -> None:
+        header = ("measurement", "modelyard", "baseline", "target", "verdict")
+        widths = [max(len(r[i]) for r in [header, *self.rows]) for i in range(5)]
+        for row in [header, tuple("-" * w for w in widths), *self.rows]:
+            print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def speed(table: Table, rows: int, cols: int, workers: int, skip_scipy: bool) -> None:
+    reference, current = data(rows, cols)
+    label = f"{rows:,} x {cols}"
+
+    def full() -> None:
+        p = drift.profile(reference, workers=workers)
+        drift.compare(p, current, stats=FIVE, workers=workers)
+
+    ours = best(full)
+    if not skip_scipy:
+        theirs = scipy_loop(reference, current)
+        ratio = theirs / ours
+        table.add(
+            f"profile + compare, 5 statistics, {label}",
+            ours,
+            "scipy ks_2samp + wasserstein loop",
+            theirs,
+            f">= 12x faster (got {ratio:.1f}x)",
+            ratio >= 12,
+        )
+    p = drift.profile(reference, workers=workers)
+    binned = best(lambda: drift.compare(p, current, stats=["psi", "kl", "js"], workers=workers))
+    one_pass = best(lambda: current.sum(axis=0), repeat=5)
+    table.add(
+        f"compare vs profile, PSI+KL+JS, {label}",
+        binned,
+        "current.sum(axis=0)",
+        one_pass,
+        f"<= 4x (got {binned / one_pass:.1f}x)",
+        binned <= 4 * one_pass,
+    )
+    ks = best(lambda: drift.compare(p, current, stats=["ks"], workers=workers))
+    sort = best(lambda: np.sort(current, axis=0))
+    table.add(
+        f"compare vs profile, KS, {label}",
+        ks,
+        "np.sort(current, axis=0)",
+        sort,
+        f"<= 3x (got {ks / sort:.2f}x)",
+        ks <= 3 * sort,
+    )
+    del reference, current, p
+    gc.collect()
+
+
+_MEMORY_CHILD = textwrap.dedent(
+    """
+    import gc, json, resource, sys, threading, time, tracemalloc
+    import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+    import modelyard.drift as drift
+
+    path, sample_size = sys.argv[1], sys.argv[2]
+    sample_size = None if sample_size == "exact" else int(sample_size)
+    parquet = pq.ParquetFile(path, memory_map=True, pre_buffer=False)
+    names = parquet.schema_arrow.names
+    page = resource.getpagesize()
+
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * page
+
+    def read(index):
+        # Column by column: the Parquet reader's decoding buffers are then one column's worth
+        # rather than a whole row group's (about 2.4x the table when read at once).
+        columns = [parquet.read_row_group(index, columns=[n], use_threads=False).column(0)
+                   for n in names]
+        return pa.Table.from_arrays(columns, names=names)
+
+    def batches():
+        for index in range(parquet.num_row_groups):
+            yield read(index)
+
+    # Warm up imports and allocators on one row group.
+    drift.profile(read(0), sample_size=sample_size)
+    gc.collect()
+    before = rss()
+    peak = before
+    done = False
+
+    def watch() -> None:
+        global peak
+        while not done:
+            peak = max(peak, rss())
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    # NumPy and Python allocations are traced; Arrow's come from its memory pool's peak.
+    tracemalloc.start()
+    profile = drift.profile(batches(), sample_size=sample_size)
+    traced_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    done = True
+    watcher.join()
+    peak = max(peak, rss())
+    held = profile.sample.nbytes + profile.edges.nbytes + profile.bin_counts.nbytes
+    print(json.dumps({
+        "allocated": traced_peak + pa.default_memory_pool().max_memory(),
+        "numpy_peak": traced_peak,
+        "arrow_peak": pa.default_memory_pool().max_memory(),
+        "rss_growth": peak - before,
+        "profile_bytes": held,
+        "rows": profile.rows,
+    }))
+    """
+)
+
+
+def write_parquet(path: Path, rows: int, cols: int, group: int) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    names = [f"f{i}" for i in range(cols)]
+    schema = pa.schema([(n, pa.float64()) for n in names])
+    with pq.ParquetWriter(path, schema, compression="none") as writer:
+        for start in range(0, rows, group):
+            size = min(group, rows - start)
+            block = rng.normal(size=(size, cols))
+            writer.write_table(
+                pa.Table.from_arrays(list(block.T), schema=schema), row_group_size=size
+            )
+    return group * cols * 8
+
+
+def memory(table: Table, rows: int, cols: int, group: int, modes: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reference.parquet"
+        group_bytes = write_parquet(path, rows, cols, group)
+        for mode in modes:
+            out = subprocess.run(
+                [sys.executable, "-c", _MEMORY_CHILD, str(path), mode],
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            )
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            budget = 1.5 * group_bytes + result["profile_bytes"]
+            what = "exact sample" if mode == "exact" else f"sketch of {int(mode):,} values"
+            mib = 2**20
+            table.note(
+                f"profile {rows:,} x {cols} from Parquet ({rows // group} row groups), {what}",
+                f"peak {result['allocated'] / mib:.0f} MiB allocated "
+                f"(NumPy {result['numpy_peak'] / mib:.0f} + Arrow {result['arrow_peak'] / mib:.0f}; "
+                f"RSS +{result['rss_growth'] / mib:.0f})",
+                f"<= 1.5 x row group ({group_bytes / mib:.0f} MiB) + profile "
+                f"({result['profile_bytes'] / mib:.1f} MiB) = {budget / mib:.0f} MiB "
+                f"(got {result['allocated'] / max(budget, 1):.2f} of it)",
+                result["allocated"] <= budget,
+            )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--skip-scipy", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--memory-modes", default="20000,exact", help="comma-separated: sketch sizes and/or 'exact'"
+    )
+    args = parser.parse_args(argv)
+    sizes = [(20_000, 40), (200_000, 8)] if args.quick else [(100_000, 200), (1_000_000, 20)]
+    table = Table()
+    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, modelyard workers={args.workers}")
+    for rows, cols in sizes:
+        speed(table, rows, cols, args.workers, args.skip_scipy)
+    if not args.skip_memory:
+        parquet_rows, group = (1_000_000, 100_000) if args.quick else (10_000_000, 500_000)
+        memory(table, parquet_rows, 20, group, args.memory_modes.split(","))
+    table.show()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
