@@ -33,21 +33,23 @@ def _gather(queue: Any, procs: list[Any], expected: int) -> list[Any]:
             proc.join(timeout=60)
 
 
+def _race(target: Any, argument_lists: list[tuple[Any, ...]], expected: int) -> list[Any]:
+    """Start one process per argument list, all released together by a barrier; gather results."""
+    barrier = CTX.Barrier(len(argument_lists))
+    queue = CTX.Queue()
+    procs = [CTX.Process(target=target, args=(*args, barrier, queue)) for args in argument_lists]
+    for proc in procs:
+        proc.start()
+    results = _gather(queue, procs, expected)
+    assert all(proc.exitcode == 0 for proc in procs)
+    return results
+
+
 def test_8_processes_x_25_registrations_give_200_gap_free_versions(tmp_path: Path) -> None:
     yard = open_yard(tmp_path)
     artifact = yard.artifacts.put(b"weights", name="churn").id
-    barrier = CTX.Barrier(8)
-    queue = CTX.Queue()
-    procs = [
-        CTX.Process(
-            target=_workers.register_many, args=(str(tmp_path), artifact, w, 25, barrier, queue)
-        )
-        for w in range(8)
-    ]
-    for proc in procs:
-        proc.start()
-    results = _gather(queue, procs, 200)
-    assert all(proc.exitcode == 0 for proc in procs)
+    path = str(tmp_path)
+    results = _race(_workers.register_many, [(path, artifact, w, 25) for w in range(8)], 200)
     numbers = sorted(version for _, _, version in results)
     assert numbers == list(range(1, 201))  # no gap, no duplicate
     versions = open_yard(tmp_path).registry.versions("churn")
@@ -63,15 +65,7 @@ def test_8_processes_racing_to_production_leave_exactly_one_holder(tmp_path: Pat
     for version in range(1, 9):
         registry.register("churn", artifact)
         registry.transition("churn", version, "staging")
-    barrier = CTX.Barrier(8)
-    queue = CTX.Queue()
-    procs = [
-        CTX.Process(target=_workers.promote, args=(str(tmp_path), v, barrier, queue))
-        for v in range(1, 9)
-    ]
-    for proc in procs:
-        proc.start()
-    results = dict(_gather(queue, procs, 8))
+    results = dict(_race(_workers.promote, [(str(tmp_path), v) for v in range(1, 9)], 8))
     assert set(results.values()) == {"ok"}, results
     fresh = open_yard(tmp_path).registry
     holders = [v.version for v in fresh.versions("churn") if v.state == "production"]
@@ -98,15 +92,7 @@ def test_8_processes_racing_a_compare_and_set_alias_move_have_one_winner(tmp_pat
     for _ in range(9):
         registry.register("churn", artifact)
     registry.set_alias("churn", "champion", 1)
-    barrier = CTX.Barrier(8)
-    queue = CTX.Queue()
-    procs = [
-        CTX.Process(target=_workers.move_alias, args=(str(tmp_path), v, barrier, queue))
-        for v in range(2, 10)
-    ]
-    for proc in procs:
-        proc.start()
-    results = dict(_gather(queue, procs, 8))
+    results = dict(_race(_workers.move_alias, [(str(tmp_path), v) for v in range(2, 10)], 8))
     winners = [v for v, outcome in results.items() if outcome == "won"]
     assert len(winners) == 1, results
     assert all(outcome in ("won", "conflict") for outcome in results.values()), results

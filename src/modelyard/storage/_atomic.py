@@ -55,11 +55,15 @@ def ensure_dir(path: Path, *, durable: bool, key: str) -> None:
 
 
 def _value_conflict(key: str) -> InvalidKeyError:
+    return _conflict(key, "part of it is a value, not a folder", "prefix is a value")
+
+
+def _conflict(key: str, what: str, reason: str) -> InvalidKeyError:
     return InvalidKeyError(
-        f"invalid storage key {key!r}: part of it is a value, not a folder; a key cannot be both "
-        "a value and the folder of another key",
+        f"invalid storage key {key!r}: {what}; a key cannot be both a value and the folder of "
+        "another key",
         key=key,
-        reason="prefix is a value",
+        reason=reason,
     )
 
 
@@ -82,9 +86,17 @@ class StagedFile:
         self.size += len(data)
         return len(data)
 
-    def write_all(self, data: Data) -> None:
-        for chunk in iter_chunks(data):
-            self.write(chunk)
+    @classmethod
+    def of(cls, staging_dir: Path, data: Data, *, durable: bool) -> StagedFile:
+        """A staged file holding ``data``; nothing is left behind if writing it fails."""
+        staged = cls(staging_dir, durable=durable)
+        try:
+            for chunk in iter_chunks(data):
+                staged.write(chunk)
+        except BaseException:
+            staged.abort()
+            raise
+        return staged
 
     def _close(self) -> None:
         if self._fd is not None:
@@ -137,9 +149,4 @@ class StagedFile:
 
 
 def _folder_conflict(key: str) -> InvalidKeyError:
-    return InvalidKeyError(
-        f"invalid storage key {key!r}: it is the folder of other keys; a key cannot be both a "
-        "value and the folder of another key",
-        key=key,
-        reason="key is a folder",
-    )
+    return _conflict(key, "it is the folder of other keys", "key is a folder")

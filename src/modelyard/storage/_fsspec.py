@@ -150,8 +150,7 @@ class FsspecStore:
     def write(self, key: str, data: Data) -> None:
         path = self._path(key)
         if self._kind == "local":
-            staged = self._staged_local(data)
-            staged.replace(Path(path), key=key)
+            self._staged_local(data).replace(Path(path), key=key)
         elif self._kind == "memory":
             value = _join(data)
             with _MEMORY_LOCK:
@@ -162,8 +161,7 @@ class FsspecStore:
     def create(self, key: str, data: Data) -> None:
         path = self._path(key)
         if self._kind == "local":
-            staged = self._staged_local(data)
-            staged.link_to(Path(path), key=key)
+            self._staged_local(data).link_to(Path(path), key=key)
         elif self._kind == "memory":
             value = _join(data)
             with _MEMORY_LOCK:
@@ -190,13 +188,7 @@ class FsspecStore:
     # -- helpers -------------------------------------------------------------------------------
 
     def _staged_local(self, data: Data) -> StagedFile:
-        staged = StagedFile(Path(self._root) / _STAGING, durable=True)
-        try:
-            staged.write_all(data)
-        except BaseException:
-            staged.abort()
-            raise
-        return staged
+        return StagedFile.of(Path(self._root) / _STAGING, data, durable=True)
 
     def _upload(self, path: str, data: Data, *, mode: str) -> None:
         if isinstance(data, (bytes, bytearray, memoryview)):

@@ -86,23 +86,11 @@ class LocalStore:
 
     def write(self, key: str, data: Data) -> None:
         path = self._path(key)
-        staged = StagedFile(self._staging, durable=self.durable)
-        try:
-            staged.write_all(data)
-        except BaseException:
-            staged.abort()
-            raise
-        staged.replace(path, key=key)
+        StagedFile.of(self._staging, data, durable=self.durable).replace(path, key=key)
 
     def create(self, key: str, data: Data) -> None:
         path = self._path(key)
-        staged = StagedFile(self._staging, durable=self.durable)
-        try:
-            staged.write_all(data)
-        except BaseException:
-            staged.abort()
-            raise
-        staged.link_to(path, key=key)
+        StagedFile.of(self._staging, data, durable=self.durable).link_to(path, key=key)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
