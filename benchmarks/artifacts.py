@@ -9,8 +9,10 @@ Targets (issue 3), measured as ratios within one run on local disk:
 
 The baseline is the standard way to hash a file: read it in 8 MiB chunks and feed hashlib, single
 threaded (what ``hashlib.file_digest`` does). An in-memory hashlib figure is printed for reference.
-Each measurement runs in its own subprocess so that its memory high-water mark is its own. The
-machine is shared, so the run is repeated ``--rounds`` times and the best and median are reported.
+Each measurement runs in its own subprocess so that its memory high-water mark is its own, and
+starts after ``os.sync()`` and a short pause so that it does not pay for the previous task's disk
+writeback. The machine is shared, so the run is repeated ``--rounds`` times and the best and median
+are reported.
 
 Usage: python benchmarks/artifacts.py [--size-mib 1024] [--rounds 3]
 """
@@ -108,6 +110,10 @@ def child(task: str, work: Path) -> dict[str, float]:
 
 
 def run(task: str, work: Path) -> dict[str, float]:
+    # Each task starts on a settled disk: the previous task's writes are flushed first, so that
+    # one measurement does not pay for another's writeback.
+    os.sync()
+    time.sleep(1.0)
     out = subprocess.run(
         [sys.executable, __file__, "--child", task, str(work)],
         check=True,
