@@ -183,3 +183,15 @@ def test_profiles_are_shareable_between_threads() -> None:
     for t in threads:
         t.join()
     assert results == [expected] * 4
+
+
+@pytest.mark.parametrize("expected_rows", [600, 100, 5000])
+def test_expected_rows_gives_the_same_profile(frame: pd.DataFrame, expected_rows: int) -> None:
+    whole = drift.profile(frame)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    arrow = drift.profile(iter(table.to_batches(max_chunksize=97)), expected_rows=expected_rows)
+    pandas_batches = drift.profile(
+        (frame.iloc[i : i + 150] for i in range(0, len(frame), 150)), expected_rows=expected_rows
+    )
+    assert arrow == whole
+    assert pandas_batches == whole

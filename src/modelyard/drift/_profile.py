@@ -189,6 +189,7 @@ class _Builder:
         numeric: Sequence[str],
         columns: Sequence[str] | None,
         workers: int | None = 1,
+        expected_rows: int | None = None,
     ) -> None:
         if bins < 1:
             raise DriftInputError(f"bins must be at least 1, got {bins}")
@@ -201,6 +202,12 @@ class _Builder:
         self.bins, self.binning, self.sample_size = bins, binning, sample_size
         self.categorical, self.numeric, self.columns = categorical, numeric, columns
         self.workers = workers
+        # Exact mode with a row count known in advance: values are written straight into the
+        # final (Fortran-ordered) sample and sorted in place at the end, so the profile is the
+        # only large allocation.
+        self.expected_rows = expected_rows
+        self.buffer: FloatArray | None = None
+        self.fill: IntArray = np.zeros(0, dtype=np.int64)
         self.names: tuple[str, ...] | None = None
         self.kinds: tuple[Kind, ...] | None = None
         self.rows = 0
@@ -239,7 +246,11 @@ class _Builder:
         )
         values = frame.numeric
         del frame
-        if values.shape[1] and values.shape[0]:
+        if values.shape[1] and values.shape[0] and self.buffer is not None:
+            self._add_sorted(
+                (j, values[:, j][~np.isnan(values[:, j])]) for j in range(values.shape[1])
+            )
+        elif values.shape[1] and values.shape[0]:
             ordered, counts = sorted_columns(values, workers=self.workers)
             del values
             if self.sample_size is None and self.batches == 1:
@@ -268,14 +279,16 @@ class _Builder:
                 finite = np.isfinite(column)
                 n_finite = int(np.count_nonzero(finite))
                 if n_finite == column.size:
-                    kept = np.sort(column)
+                    kept = column
                 else:
                     n_nan = int(np.count_nonzero(np.isnan(column)))
                     self.missing[numeric_position] += n_nan
                     self.infinite[numeric_position] += column.size - n_finite - n_nan
                     kept = column[finite]
-                    kept.sort()
                 del finite, column
+                if self.buffer is None:
+                    # Sorted per batch (unless written straight into a preallocated sample).
+                    kept = np.sort(kept)
                 sorted_parts.append((numeric_position, kept))
                 numeric_position += 1
                 if self.sample_size is not None:
@@ -297,6 +310,9 @@ class _Builder:
             self.minimum = np.full(k, np.nan)
             self.maximum = np.full(k, np.nan)
             self.chunks = [[] for _ in range(k)]
+            if self.sample_size is None and self.expected_rows is not None:
+                self.buffer = np.empty((max(self.expected_rows, rows), k), order="F")
+                self.fill = np.zeros(k, dtype=np.int64)
             self.cat_counts = [{} for kind in kinds if kind not in NUMERIC_KINDS]
             self.cat_missing = np.zeros(len(self.cat_counts), dtype=np.int64)
         self.rows += rows
@@ -307,6 +323,13 @@ class _Builder:
 
     def _add_sorted(self, parts: Iterable[tuple[int, FloatArray]], *, final: bool = True) -> None:
         for j, column in parts:
+            if self.buffer is not None:
+                # Unsorted finite values, written into the final sample (sorted at the end).
+                if column.size:
+                    self.minimum[j] = np.fmin(self.minimum[j], column.min())
+                    self.maximum[j] = np.fmax(self.maximum[j], column.max())
+                self._write(j, column)
+                continue
             if column.size:
                 self.minimum[j] = np.fmin(self.minimum[j], column[0])
                 self.maximum[j] = np.fmax(self.maximum[j], column[-1])
@@ -338,7 +361,29 @@ class _Builder:
     ) -> list[tuple[FloatArray, int, float]]:
         return [merge_samples(a, b, self.sample_size) for a, b in zip(first, second, strict=True)]
 
+    def _write(self, j: int, column: FloatArray) -> None:
+        assert self.buffer is not None
+        end = int(self.fill[j]) + column.size
+        if end > self.buffer.shape[0]:
+            # More rows than announced: grow (this copy is what expected_rows avoids).
+            grown = np.empty((max(end, 2 * self.buffer.shape[0]), self.buffer.shape[1]), order="F")
+            grown[: self.buffer.shape[0]] = self.buffer
+            self.buffer = grown
+        self.buffer[self.fill[j] : end, j] = column
+        self.fill[j] = end
+
+    def _buffered_sample(self) -> tuple[FloatArray, IntArray]:
+        assert self.buffer is not None
+        sample, counts = self.buffer[: self.rows], self.fill.copy()
+        self.buffer = None
+        for j in range(sample.shape[1]):
+            sample[: counts[j], j].sort()
+            sample[counts[j] :, j] = np.nan
+        return sample, counts
+
     def _exact_sample(self) -> tuple[FloatArray, IntArray]:
+        if self.buffer is not None:
+            return self._buffered_sample()
         if self.whole is not None and self.batches == 1:
             sample = self.whole
             counts = np.array([c[0].size for c in self.chunks], dtype=np.int64)
@@ -442,11 +487,17 @@ def _column_std(sample: FloatArray, lengths: IntArray) -> FloatArray:
     sample (C or Fortran order sum in different orders).
     """
     std = np.full(sample.shape[1], np.nan)
+    block = 1 << 20  # bounded temporaries for long columns
     for j in range(sample.shape[1]):
         values = sample[: int(lengths[j]), j]
         if values.size:
-            centred = values - values.sum() / values.size
-            std[j] = np.sqrt(np.sum(centred * centred) / values.size)
+            mean = sum(float(values[i : i + block].sum()) for i in range(0, values.size, block))
+            mean /= values.size
+            squares = 0.0
+            for i in range(0, values.size, block):
+                centred = values[i : i + block] - mean
+                squares += float(np.dot(centred, centred))
+            std[j] = np.sqrt(squares / values.size)
     return std
 
 
@@ -496,6 +547,7 @@ def profile(
     binning: Binning = "quantile",
     sample_size: int | None = None,
     workers: int | None = 1,
+    expected_rows: int | None = None,
 ) -> DriftProfile:
     """Profile reference data for later comparisons.
 
@@ -517,6 +569,10 @@ def profile(
         workers: threads for sorting blocks of columns (default 1; ``None``: one per CPU, at
             most 4).
             The profile does not depend on it.
+        expected_rows: for an exact profile of a stream, the number of rows if known (a
+            Parquet file's ``metadata.num_rows``): the sample is then allocated once and filled
+            in place, so peak memory is the profile plus one batch rather than about twice the
+            profile. A wrong count is safe (the sample grows, or the extra is unused).
 
     Raises:
         EmptyDataError: the data has no rows.
@@ -539,6 +595,7 @@ def profile(
         numeric=tuple(numeric or ()),
         columns=None if columns is None else tuple(columns),
         workers=workers,
+        expected_rows=expected_rows,
     )
     if _is_batches(data):
         batches = iter(data)  # type: ignore[call-overload]
