@@ -32,6 +32,15 @@ class Encoded:
         params: JSON values the codec needs at decode time, stored in ``Manifest.codec_params``.
         packages: distribution names whose installed versions are recorded in
             ``Manifest.environment`` (e.g. ``("pandas", "pyarrow")``).
+
+    >>> Encoded("text/csv", b"a,b", params={"sep": ","}).media_type
+    'text/csv'
+    >>> import io
+    >>> streamed = Encoded("text/plain", lambda sink: sink.write(b"written on demand"))
+    >>> buffer = io.BytesIO()
+    >>> _ = streamed.content(buffer)
+    >>> buffer.getvalue()
+    b'written on demand'
     """
 
     media_type: str

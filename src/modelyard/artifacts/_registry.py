@@ -76,7 +76,14 @@ def register_codec(codec: Codec, *, clobber: bool = False) -> Codec:
 
 
 def registered_codecs() -> Mapping[str, Codec]:
-    """A read-only view of the codecs by name, in the order automatic selection asks them."""
+    """A read-only view of the codecs by name, in the order automatic selection asks them.
+
+    >>> codecs = registered_codecs()
+    >>> {"json", "numpy", "pandas", "pickle", "self-describing"} <= set(codecs)
+    True
+    >>> list(codecs).index("self-describing") < list(codecs).index("json")
+    True
+    """
     _ensure_loaded()
     with _lock:
         return MappingProxyType(dict(reversed(list(_codecs.items()))))

@@ -26,6 +26,18 @@ class Lineage:
         edges: ``(parent id, child id)`` pairs between reached artifacts.
         distance: hops from the root for each reached id (ancestors and descendants both count
             upwards from 0 at the root).
+
+    >>> from modelyard.artifacts import ArtifactStore
+    >>> from modelyard.storage import MemoryStore
+    >>> artifacts = ArtifactStore(MemoryStore())
+    >>> raw = artifacts.put(b"raw", name="raw")
+    >>> clean = artifacts.put(b"clean", name="clean", parents=[raw])
+    >>> model = artifacts.put(b"model", name="model", parents=[clean])
+    >>> lineage = artifacts.lineage(clean, direction="both")
+    >>> [ref.name for ref in lineage.ancestors], [ref.name for ref in lineage.descendants]
+    (['raw'], ['model'])
+    >>> lineage.distance[raw.id], [ref.name for ref in lineage.parents(clean)]
+    (1, ['raw'])
     """
 
     root: ArtifactRef
@@ -119,6 +131,19 @@ class VerifyReport:
         bytes: how many content bytes were re-hashed.
         problems: everything found wrong; empty when all is well.
         orphans: blobs no manifest refers to (harmless; ``gc`` removes them).
+
+    >>> from modelyard.artifacts import ArtifactStore
+    >>> from modelyard.storage import MemoryStore
+    >>> store = MemoryStore()
+    >>> artifacts = ArtifactStore(store)
+    >>> ref = artifacts.put(b"weights", name="model")
+    >>> artifacts.verify().ok
+    True
+    >>> key = f"blobs/sha256/{ref.digest[7:9]}/{ref.digest[9:]}"
+    >>> store.write(key, b"weightz")  # a flipped byte
+    >>> report = artifacts.verify()
+    >>> report.ok, report.corrupt == (ref.id,), report.problems[0].kind
+    (False, True, 'blob')
     """
 
     artifacts: int
@@ -150,6 +175,20 @@ class GcReport:
         bytes: content bytes freed.
         deferred: True if the sweep was skipped because puts were in flight; run it again later.
         in_flight: how many puts were in flight when the sweep was decided.
+
+    >>> from datetime import timedelta
+    >>> from modelyard.artifacts import ArtifactStore
+    >>> from modelyard.storage import MemoryStore
+    >>> artifacts = ArtifactStore(MemoryStore())
+    >>> keep = artifacts.put(b"keep")
+    >>> scratch = artifacts.put(b"scratch")
+    >>> report = artifacts.gc(roots=[keep], grace=timedelta(0))  # a dry run
+    >>> report.artifacts == (scratch.id,), artifacts.exists(scratch)
+    (True, True)
+    >>> artifacts.gc(roots=[keep], grace=timedelta(0), dry_run=False).blobs == (scratch.digest,)
+    True
+    >>> artifacts.exists(scratch), artifacts.exists(keep)
+    (False, True)
     """
 
     dry_run: bool
