@@ -57,7 +57,8 @@ def _numeric(name: str, column: Any, kind: Kind) -> NDArray[np.float64]:
             dtype=str(column.type),
         )
     if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
+        # One chunk (a row group, a record batch) is used as it is; combining would copy it.
+        column = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
     if pa.types.is_decimal(column.type):
         column = column.cast(pa.float64())
     values = column.to_numpy(zero_copy_only=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from modelyard.drift._parallel import column_blocks, run_blocks
 
@@ -65,7 +65,13 @@ def _collapse(edges: FloatArray) -> FloatArray:
     return np.sort(collapsed, axis=1)
 
 
-def quantile_edges(reference: object, bins: int = 10, *, presorted: bool = False) -> FloatArray:
+def quantile_edges(
+    reference: object,
+    bins: int = 10,
+    *,
+    presorted: bool = False,
+    counts: ArrayLike | None = None,
+) -> FloatArray:
     """Interior quantile bin edges of each reference column.
 
     The edges are the ``j / bins`` quantiles (``j = 1 .. bins - 1``, linear interpolation as in
@@ -74,6 +80,9 @@ def quantile_edges(reference: object, bins: int = 10, *, presorted: bool = False
     ``[e_{bins-1}, +inf)``.
     Repeated edges (columns with ties or few distinct values) are collapsed; the unused slots at the
     end of a row hold ``+inf`` and give bins that are always empty.
+
+    With ``presorted=True`` the columns must already be sorted with NaN last (as
+    :func:`sorted_columns` returns them), and ``counts`` may give their non-missing lengths.
 
     Returns a ``(columns, bins - 1)`` array.
 
@@ -89,7 +98,9 @@ def quantile_edges(reference: object, bins: int = 10, *, presorted: bool = False
         raise ValueError(f"bins must be at least 1, got {bins}")
     if presorted:
         values = _as_2d(reference)
-        counts = np.count_nonzero(~np.isnan(values), axis=0).astype(np.int64)
+        if counts is None:
+            counts = np.count_nonzero(~np.isnan(values), axis=0)
+        counts = np.asarray(counts, dtype=np.int64)
     else:
         values, counts = sorted_columns(reference)
     columns = values.shape[1]

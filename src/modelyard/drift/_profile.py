@@ -272,7 +272,6 @@ class _Builder:
         self._begin(names, kinds, rows)
         numeric_position = 0
         categorical_position = 0
-        sorted_parts: list[tuple[int, FloatArray]] = []
         categorical_parts: list[tuple[int, tuple[dict[str, int], int]]] = []
         for index, column in values:
             if kinds[index] in NUMERIC_KINDS:
@@ -289,16 +288,14 @@ class _Builder:
                 if self.buffer is None:
                     # Sorted per batch (unless written straight into a preallocated sample).
                     kept = np.sort(kept)
-                sorted_parts.append((numeric_position, kept))
+                # Column by column, so at most one column of the batch is held in a copy.
+                self._add_sorted([(numeric_position, kept)], final=False)
+                del kept
                 numeric_position += 1
-                if self.sample_size is not None:
-                    # Sketch as we go, so at most one column of the batch is held sorted.
-                    self._add_sorted(sorted_parts, final=False)
-                    sorted_parts = []
             else:
                 categorical_parts.append((categorical_position, column))
                 categorical_position += 1
-        self._add_sorted(sorted_parts)
+        self._add_sorted([])
         self._add_categorical(categorical_parts)
 
     def _begin(self, names: tuple[str, ...], kinds: tuple[Kind, ...], rows: int) -> None:
@@ -508,7 +505,7 @@ def finalize(**parts: Any) -> DriftProfile:
     counts: IntArray = parts["counts"]
     bins: int = parts["bins"]
     if parts["binning"] == "quantile":
-        edges = quantile_edges(sample, bins, presorted=True)
+        edges = quantile_edges(sample, bins, presorted=True, counts=sample_counts)
     elif parts["binning"] == "uniform":
         edges = uniform_edges(parts["minimum"], parts["maximum"], bins)
     else:
