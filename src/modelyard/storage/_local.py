@@ -166,8 +166,8 @@ class LocalStagedWrite:
         return self._file.write(data)
 
     def fileno(self) -> int:
-        """The temp file's descriptor while the write is open, for writeback hints such as
-        ``os.posix_fadvise`` (large durable writes start flushing early instead of all at commit).
+        """The temp file's descriptor while the write is open, for writeback hints such as Linux
+        ``sync_file_range`` (large durable writes start flushing early instead of all at commit).
         Do not write to it or close it."""
         fd = self._file._fd
         if fd is None:
