@@ -199,8 +199,21 @@ class FsspecStore:
                 handle.write(chunk)
 
     def _create_s3(self, path: str, key: str, data: Data) -> None:
-        # A stream is buffered so that a 409 conflict can be retried with the same bytes.
-        value = _join(data)
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            # A stream goes up as a multipart upload whose completion is conditional
+            # (If-None-Match: *), so memory stays bounded whatever the size.
+            try:
+                with self.fs.open(path, "xb") as handle:
+                    for chunk in iter_chunks(data):
+                        handle.write(chunk)
+            except FileExistsError:
+                raise _exists(key) from None
+            except OSError as exc:
+                if "PreconditionFailed" in str(exc) or "412" in str(exc):
+                    raise _exists(key) from None
+                raise
+            return
+        value = bytes(data)
         for attempt in range(_CONFLICT_RETRIES):
             try:
                 self.fs.pipe_file(path, value, mode="create")
@@ -213,8 +226,9 @@ class FsspecStore:
                     raise _exists(key) from None
                 if "ConditionalRequestConflict" not in text and "409" not in text:
                     raise
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
                 time.sleep(min(0.5, 0.01 * 2**attempt))
-        raise _exists(key)
 
 
 def _has_conditional_put(fs: Any) -> bool:

@@ -104,6 +104,15 @@ class StoreConformance:
         store.create("log/2.json", b"")
         assert store.read("log/2.json") == b""
 
+    def test_large_create_from_a_stream_is_exclusive(self, store: Store) -> None:
+        import io
+
+        value = _big_value(60 * _MIB)  # past the multipart threshold of object stores
+        store.create("big/value", io.BytesIO(value))
+        with pytest.raises(KeyExistsError):
+            store.create("big/value", io.BytesIO(b"other" * _MIB))
+        assert hashlib.sha256(store.read("big/value")).digest() == hashlib.sha256(value).digest()
+
     def test_missing_keys_raise_not_found(self, store: Store) -> None:
         assert not store.exists("nope")
         for call in (store.read, store.open, store.delete):
