@@ -13,6 +13,14 @@ Runs in its own environment (see requirements-drift.txt); it does not import mod
 
 from __future__ import annotations
 
+import os
+
+# Both tools phone home by default (NannyML's usage logging, Evidently's telemetry); a benchmark
+# sends nothing anywhere.
+os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
+os.environ.setdefault("ITERATIVE_DO_NOT_TRACK", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
 import argparse
 import json
 import platform
