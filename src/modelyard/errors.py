@@ -7,7 +7,7 @@ derives from the builtin exception a caller would already catch for that kind of
     ├── InputError (ValueError) ................ bad input; raised before anything is written
     │   ├── InvalidKeyError ..................... a storage key that is not a clean relative path
     │   ├── InvalidNameError .................... a model or artifact name that cannot be used
-    │   ├── InvalidReferenceError ............... a reference ("name@alias", "name/3") that does not parse
+    │   ├── InvalidReferenceError ............... an unparsable reference ("name@alias")
     │   ├── UnsupportedURLError ................. no store is registered for a URL's scheme
     │   ├── UnsupportedObjectError (TypeError) .. no codec can store this object
     │   ├── LifecycleDefinitionError ............ a lifecycle that is not a valid state machine
