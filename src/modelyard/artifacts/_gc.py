@@ -9,7 +9,8 @@ relies on leases (see ``_leases.py``): the gc writes its lease, then looks for p
 put is in flight the sweep is deferred. A put that starts later finds the gc lease and waits until
 the gc is done. Manifests are read once before the lease is taken (the slow part) and re-listed
 under it, so puts are held up only for the sweep itself. Deletion order (name entries, lineage
-hints, manifests, blobs) means a gc killed midway leaves only unreferenced blobs behind.
+hints, manifests, blobs, size markers) means a gc killed midway leaves only unreferenced blobs
+(and size markers, which are hints) behind.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from modelyard.artifacts._layout import (
     LEASES_PUT,
     LINEAGE,
     NAMES,
+    SIZES,
     digest_of_key,
     manifest_key,
     parse_name_entry,
+    size_of_key,
 )
 from modelyard.artifacts._leases import Lease, fresh_leases
 from modelyard.artifacts._manifest import Manifest
@@ -92,10 +95,14 @@ def collect(
             start.update(parsed[2] for _, parsed in names if parsed is not None)
         kept = _mark(cache, start)
         live: set[str] = set()
+        live_sizes: set[int] = set()
         for artifact_id in kept:
             manifest = cache[artifact_id]
             if manifest is not None:
                 live.update(manifest.blob_digests())
+                live_sizes.update(entry.size for entry in manifest.tree or ())
+                if manifest.tree is None:
+                    live_sizes.add(manifest.size)
         doomed = sorted(set(cache) - kept)
         doomed_names = [k for k, parsed in names if parsed is not None and parsed[2] not in kept]
         doomed_hints = []
@@ -125,6 +132,10 @@ def collect(
                 *doomed_hints,
                 *(manifest_key(a) for a in doomed),
                 *(key for key, _ in doomed_blobs),
+                # Size markers are hints: one left for a size no kept blob has would cost a
+                # later put of that size an extra hash; one removed wrongly (a tree listing's
+                # size) costs a discarded write. Neither loses data.
+                *(key for key in store.list(SIZES) if size_of_key(key) not in live_sizes),
                 *stale_puts,
                 *stale_gcs,
             ]

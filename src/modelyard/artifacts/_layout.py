@@ -11,6 +11,8 @@ __all__ = [
     "LINEAGE",
     "MANIFESTS",
     "NAMES",
+    "SIZES",
+    "SIZE_INDEX_MIN",
     "blob_key",
     "digest_of_key",
     "lineage_key",
@@ -18,6 +20,8 @@ __all__ = [
     "name_entry",
     "name_prefix",
     "parse_name_entry",
+    "size_key",
+    "size_of_key",
     "stamp",
 ]
 
@@ -27,6 +31,11 @@ NAMES = "names/"
 LINEAGE = "lineage/"
 LEASES_PUT = "leases/put/"
 LEASES_GC = "leases/gc/"
+SIZES = "sizes/"
+
+#: Blobs at least this large get a size marker (see :func:`size_key`). Below it, writing a blob
+#: that turns out to be stored already costs less than looking the marker up.
+SIZE_INDEX_MIN = 1024 * 1024
 
 _STAMP = "%Y%m%dT%H%M%S%fZ"
 
@@ -58,6 +67,30 @@ def digest_of_key(key: str) -> str | None:
             if len(rest) == 64:
                 return f"sha256:{rest}"
     return None
+
+
+def size_key(size: int) -> str:
+    """``sizes/<bytes>``: an empty marker saying that some blob of this size was stored.
+
+    A put of a large file whose size has no marker cannot be a dedup hit, so it writes while it
+    hashes; one whose size has a marker hashes first and writes only if the digest is new. The
+    marker is a hint, never trusted for correctness: a missing one costs a write that is then
+    discarded, a stale one (its blob collected) costs one extra hash.
+
+    >>> size_key(1 << 30)
+    'sizes/1073741824'
+    """
+    return f"{SIZES}{size}"
+
+
+def size_of_key(key: str) -> int | None:
+    """The size a marker key stands for, or None if the key is not one.
+
+    >>> size_of_key("sizes/42"), size_of_key("sizes/x")
+    (42, None)
+    """
+    rest = key[len(SIZES) :] if key.startswith(SIZES) else ""
+    return int(rest) if rest.isdigit() and rest.isascii() else None
 
 
 def lineage_key(parent_id: str, child_id: str) -> str:

@@ -50,8 +50,7 @@ class _SpoolTarget:
         os.close(self._fd)
         self._fd = None
         try:
-            if self._store.exists(key):
-                return False
+            # No exists() probe first: the caller has just made one, and create is exclusive.
             with open(self._path, "rb") as handle:
                 self._store.create(key, handle)
             return True

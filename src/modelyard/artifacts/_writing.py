@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Mapping
@@ -9,12 +10,13 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from modelyard._internal.canonical import canonical_json
+from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts._codec import Encoded
-from modelyard.artifacts._layout import blob_key
+from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
 from modelyard.artifacts._manifest import TreeEntry
-from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into, hash_stream
+from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into
 from modelyard.artifacts._targets import open_target
-from modelyard.errors import CodecError
+from modelyard.errors import CodecError, KeyExistsError
 from modelyard.storage import Store
 
 __all__ = ["Written", "write_content"]
@@ -31,22 +33,41 @@ class Written:
         self.tree = tree
 
 
-def _commit(store: Store, target: Any, digest: str) -> None:
+def _commit(store: Store, target: Any, digest: str, size: int) -> None:
     key = blob_key(digest)
     # Dedup: identical bytes are already stored under this digest. Checking first skips the
     # commit's fsync of bytes that are about to be thrown away; a False commit (another writer
     # published the same bytes in between) is the same case, found later.
     if store.exists(key):
         target.abort()
-        return
-    target.commit(key)
+    else:
+        target.commit(key)
+    # After the blob, never before: a writer killed in between leaves a blob without a marker,
+    # which costs the next put of the same bytes one discarded write (and writes the marker).
+    _mark_size(store, size)
+
+
+def _mark_size(store: Store, size: int) -> None:
+    if size >= SIZE_INDEX_MIN:
+        with contextlib.suppress(KeyExistsError):
+            store.create(size_key(size), b"")
+
+
+def _maybe_stored(store: Store, size: int) -> bool:
+    """Whether a blob of ``size`` bytes may already be stored (so hashing first can pay off)."""
+    return size >= SIZE_INDEX_MIN and store.exists(size_key(size))
 
 
 def write_bytes(store: Store, data: bytes | bytearray | memoryview, tick: Tick) -> tuple[str, int]:
+    view = memoryview(data).cast("B")
+    if _maybe_stored(store, len(view)):
+        digest = digest_bytes(view)
+        if store.exists(blob_key(digest)):
+            return digest, len(view)
     target = open_target(store)
     try:
-        digest, size = hash_bytes_into(data, target.write)
-        _commit(store, target, digest)
+        digest, size = hash_bytes_into(view, target.write)
+        _commit(store, target, digest, size)
     except BaseException:
         target.abort()
         raise
@@ -56,21 +77,30 @@ def write_bytes(store: Store, data: bytes | bytearray | memoryview, tick: Tick) 
 def write_file(
     store: Store, path: Path, tick: Tick, *, expect: str | None = None
 ) -> tuple[str, int]:
-    """Store one file. With ``expect`` (the digest a previous version had at this size) the file
-    is hashed first, and written only if it changed: an unchanged file costs one hash, no write."""
-    if expect is not None:
-        with open(path, "rb", buffering=0) as source:
-            digest, size = hash_stream(source)
-        if digest == expect and store.exists(blob_key(digest)):
-            return digest, size
-    target = open_target(store)
-    try:
-        with open(path, "rb", buffering=0) as source:
+    """Store one file.
+
+    If it may be stored already (``expect``, the digest the previous version of the same name
+    had at this size, or a size marker for its size) it is hashed first and written only if its
+    digest is new: an unchanged file costs one hash and no write. Otherwise it is written while
+    it is hashed, in one pass.
+    """
+    with open(path, "rb", buffering=0) as source:
+        size_now = os.fstat(source.fileno()).st_size
+        if expect is not None or _maybe_stored(store, size_now):
+            digest, size = copy_hashing(source, None, tick=tick)
+            if store.exists(blob_key(digest)):
+                _mark_size(store, size)
+                return digest, size
+            source.seek(0)
+        target = open_target(store)
+        try:
+            # Hashed again while written: the file may have changed since the first pass, and the
+            # digest must be that of the bytes stored.
             digest, size = copy_hashing(source, target.write, tick=tick)
-        _commit(store, target, digest)
-    except BaseException:
-        target.abort()
-        raise
+            _commit(store, target, digest, size)
+        except BaseException:
+            target.abort()
+            raise
     return digest, size
 
 
@@ -83,7 +113,7 @@ def write_stream(store: Store, writer: Callable[[IO[bytes]], None], tick: Tick) 
         except Exception as exc:
             raise CodecError(f"the encoder failed: {exc!r}") from exc
         digest, size = sink.finish()
-        _commit(store, target, digest)
+        _commit(store, target, digest, size)
     except BaseException:
         sink.close()
         target.abort()
