@@ -2,8 +2,11 @@
 
 sha256 and file IO both release the GIL on large buffers, so hashing one chunk in a worker thread
 while the calling thread reads or writes the next one runs them on two cores at once. Done serially
-(read, hash, write) a put reaches only about half of hashlib's throughput. Chunks go through a small
-ring of reusable buffers, so memory stays at ``DEPTH * CHUNK`` whatever the size of the content.
+(read, hash, write) a put reaches only about half of hashlib's throughput. A copy (``copy_hashing``
+with a ``write``) has three stages: the calling thread reads, one worker hashes, another writes, so
+a source that is not in the page cache is read from disk while the previous chunk is written.
+Chunks go through a small ring of reusable buffers (a buffer is refilled only once its hash and
+its write are done), so memory stays at ``DEPTH * CHUNK`` whatever the size of the content.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ __all__ = ["CHUNK", "DEPTH", "HashingSink", "copy_hashing", "hash_bytes_into", "
 #: Bytes per chunk. Large enough that per-call overhead vanishes; small enough to stay in cache-ish
 #: territory and keep memory bounded.
 CHUNK = 8 * 1024 * 1024
-#: Buffers in flight: one being hashed, one being written, one being filled.
-DEPTH = 3
+#: Buffers in flight: one being filled, the others being hashed and written (the writer and the
+#: hasher may each lag the reader by a chunk without stalling it).
+DEPTH = 4
 # Content below this size is hashed inline: starting a thread would cost more than it saves.
 _INLINE = 2 * CHUNK
 
@@ -59,28 +63,63 @@ class _Hasher:
 
 
 class _Ring:
-    """A ring of reusable buffers; a buffer is handed out again only once its hash is done."""
+    """A ring of reusable buffers; a buffer is handed out again only once its hash and its write
+    (the futures held for it) are done."""
 
     def __init__(self) -> None:
         self._buffers: list[bytearray] = []
-        self._pending: list[Future[None] | None] = []
+        self._pending: list[tuple[Future[Any] | None, ...]] = []
         self._next = 0
 
     def take(self) -> tuple[int, bytearray]:
         if len(self._buffers) < DEPTH:
             self._buffers.append(bytearray(CHUNK))
-            self._pending.append(None)
+            self._pending.append(())
             index = len(self._buffers) - 1
         else:
             index = self._next
             self._next = (self._next + 1) % DEPTH
-            pending = self._pending[index]
-            if pending is not None:
-                pending.result()
+            self._wait(index)
         return index, self._buffers[index]
 
-    def hold(self, index: int, future: Future[None] | None) -> None:
-        self._pending[index] = future
+    def hold(self, index: int, *futures: Future[Any] | None) -> None:
+        self._pending[index] = futures
+
+    def drain(self) -> None:
+        """Wait for every chunk in flight; re-raise the first error one of them hit."""
+        for index in range(len(self._pending)):
+            self._wait(index)
+
+    def _wait(self, index: int) -> None:
+        pending, self._pending[index] = self._pending[index], ()
+        for future in pending:
+            if future is not None:
+                future.result()
+
+
+class _Writer:
+    """Runs ``write`` on chunks in order in one worker thread; after a failure it writes nothing
+    more (the error is raised to the reader through the chunk's future)."""
+
+    def __init__(self, write: Write) -> None:
+        self._write = write
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="modelyard-write")
+        self._failed = False
+
+    def submit(self, view: memoryview) -> Future[None]:
+        return self._pool.submit(self._run, view)
+
+    def _run(self, view: memoryview) -> None:
+        if self._failed:
+            return
+        try:
+            self._write(view)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def copy_hashing(
@@ -93,6 +132,7 @@ def copy_hashing(
     """
     hasher = _Hasher()
     ring = _Ring()
+    writer = _Writer(write) if write is not None else None
     readinto = getattr(source, "readinto", None)
     try:
         while True:
@@ -106,13 +146,17 @@ def copy_hashing(
             if not count:
                 break
             view = memoryview(buffer)[:count]
-            ring.hold(index, hasher.submit(view))
-            if write is not None:
-                write(view)
+            ring.hold(
+                index, hasher.submit(view), writer.submit(view) if writer is not None else None
+            )
             if tick is not None:
                 tick()
+        # Every write has landed (or its error is raised here) before the caller commits.
+        ring.drain()
         return hasher.finish(), hasher.size
     finally:
+        if writer is not None:
+            writer.close()
         hasher.close()
 
 
