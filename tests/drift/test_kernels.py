@@ -192,3 +192,55 @@ def test_bin_counts_from_sorted_columns_equal_the_counting_pass() -> None:
     )
     np.testing.assert_array_equal(threaded.ks, result.ks)
     np.testing.assert_array_equal(threaded.wasserstein, result.wasserstein)
+
+
+@pytest.mark.parametrize("step", [1, 8, 64])
+@pytest.mark.parametrize(
+    ("rows_ref", "rows_cur", "nans"),
+    [(300, 300, False), (300, 300, True), (410, 170, False), (170, 410, True), (90, 90, True)],
+)
+def test_ecdf_distances_equal_scipy_on_every_path(
+    monkeypatch: pytest.MonkeyPatch, step: int, rows_ref: int, rows_cur: int, nans: bool
+) -> None:
+    """Bounded spans refined value by value (small steps), equal and unequal sample sizes,
+    heavy ties, identical columns, and per-column missing counts (the general Wasserstein path)."""
+    from modelyard.drift import _ecdf
+
+    monkeypatch.setattr(_ecdf, "_ks_first_step", lambda rows: step)
+    rng = np.random.default_rng(step * 1000 + rows_ref + rows_cur)
+    ref = np.column_stack(
+        [
+            rng.normal(size=rows_ref),
+            rng.integers(0, 4, size=rows_ref),
+            rng.normal(size=rows_ref).round(1),
+            np.full(rows_ref, 2.0),
+            rng.exponential(size=rows_ref),
+        ]
+    )
+    cur = np.column_stack(
+        [
+            rng.normal(0.2, size=rows_cur),
+            rng.integers(1, 5, size=rows_cur),
+            rng.normal(size=rows_cur).round(1),
+            np.full(rows_cur, 2.0),
+            rng.exponential(size=rows_cur),
+        ]
+    )
+    if rows_ref == rows_cur:
+        cur[:, 4] = ref[:, 4][rng.permutation(rows_ref)]  # the same sample, shuffled
+    if nans:
+        ref[rng.random(ref.shape) < 0.1] = np.nan
+        cur[rng.random(cur.shape) < 0.2] = np.nan
+    ref_sorted, n = kernels.sorted_columns(ref)
+    cur_sorted, m = kernels.sorted_columns(cur)
+    result = kernels.ecdf_distances(ref_sorted, n, cur_sorted, m)
+    for c in range(ref.shape[1]):
+        a, b = ref[:, c][~np.isnan(ref[:, c])], cur[:, c][~np.isnan(cur[:, c])]
+        expected = stats.ks_2samp(a, b)
+        assert abs(result.ks[c] - expected.statistic) <= 1e-12
+        assert result.ks_numerator[c] == round(expected.statistic * a.size * b.size)
+        w1 = stats.wasserstein_distance(a, b)
+        assert result.wasserstein[c] == pytest.approx(w1, rel=1e-9, abs=1e-300)
+    if rows_ref == rows_cur and not nans:
+        assert result.ks[4] == 0.0
+        assert result.wasserstein[4] == 0.0
