@@ -12,6 +12,7 @@ its write are done), so memory stays at ``DEPTH * CHUNK`` whatever the size of t
 from __future__ import annotations
 
 import hashlib
+import mmap
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, BinaryIO
@@ -67,13 +68,14 @@ class _Ring:
     (the futures held for it) are done."""
 
     def __init__(self) -> None:
-        self._buffers: list[bytearray] = []
+        self._buffers: list[mmap.mmap] = []
         self._pending: list[tuple[Future[Any] | None, ...]] = []
         self._next = 0
 
-    def take(self) -> tuple[int, bytearray]:
+    def take(self) -> tuple[int, mmap.mmap]:
         if len(self._buffers) < DEPTH:
-            self._buffers.append(bytearray(CHUNK))
+            # Anonymous maps are page-aligned, so chunks can be written with direct IO.
+            self._buffers.append(mmap.mmap(-1, CHUNK))
             self._pending.append(())
             index = len(self._buffers) - 1
         else:
@@ -177,7 +179,7 @@ class HashingSink:
         self._tick = tick
         self._hasher = _Hasher()
         self._ring = _Ring()
-        self._current: tuple[int, bytearray] | None = None
+        self._current: tuple[int, mmap.mmap] | None = None
         self._fill = 0
         self._threaded = False
         self.closed = False

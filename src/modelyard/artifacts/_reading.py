@@ -10,10 +10,11 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import format_digest
+from modelyard.artifacts._direct import DirectWriter, open_direct
 from modelyard.artifacts._layout import blob_key
 from modelyard.artifacts._manifest import Manifest
 from modelyard.artifacts._pipeline import CHUNK, copy_hashing
@@ -112,8 +113,19 @@ def copy_verified(store: Store, digest: str, ref: ArtifactRef | None, target: Pa
             while view:
                 view = view[os.write(fd, view) :]
 
+        # A fresh copy for the caller, not the store: no fsync. Large files skip the page cache
+        # on both sides where they can (see _direct.py); the copy is still hashed from exactly
+        # the bytes written, read once.
         with open_blob(store, digest, ref) as source:
-            actual, size = copy_hashing(source, write)
+            direct = open_direct(source)
+            try:
+                actual, size = copy_hashing(
+                    cast(BinaryIO, direct) if direct is not None else source,
+                    DirectWriter(fd, write),
+                )
+            finally:
+                if direct is not None:
+                    direct.close()
         if actual != digest:
             raise corrupt(ref, digest, f"{size} bytes hashing to {actual}")
     except BaseException:
