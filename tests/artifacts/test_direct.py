@@ -1,0 +1,119 @@
+"""Direct IO for large blobs: the same bytes as buffered IO, with fallback; corruption caught."""
+
+from __future__ import annotations
+
+import functools
+import io
+import mmap
+import os
+from pathlib import Path
+
+import pytest
+
+from modelyard.artifacts import ArtifactStore, _direct, _pipeline, _reading
+from modelyard.errors import IntegrityError
+from modelyard.storage import LocalStore
+
+ALIGN = _direct.ALIGN
+
+
+def _supports_direct(folder: Path) -> bool:
+    fd = os.open(folder / ".probe", os.O_WRONLY | os.O_CREAT)
+    try:
+        return _direct.enable_direct(fd)
+    finally:
+        os.close(fd)
+        os.unlink(folder / ".probe")
+
+
+@pytest.fixture
+def direct_dir(tmp_path: Path) -> Path:
+    if not _supports_direct(tmp_path):
+        pytest.skip("no direct IO on this platform or filesystem")
+    return tmp_path
+
+
+def _aligned_buffer(data: bytes) -> memoryview:
+    buffer = mmap.mmap(-1, max(len(data), 1))
+    buffer[: len(data)] = data
+    return memoryview(buffer)[: len(data)]
+
+
+def test_writer_goes_direct_while_aligned_then_buffered(direct_dir: Path) -> None:
+    data = os.urandom(3 * ALIGN + 123)
+    path = direct_dir / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    written: list[bool] = []
+
+    def write(view: memoryview) -> None:
+        while view:
+            view = view[os.write(fd, view) :]
+
+    writer = _direct.DirectWriter(fd, write)
+    for start in (0, 2 * ALIGN):
+        end = min(start + 2 * ALIGN, len(data))
+        writer(_aligned_buffer(data[start:end]))
+        written.append(writer.direct)
+    os.close(fd)
+    assert path.read_bytes() == data
+    assert written == [True, False]  # the unaligned tail switched the descriptor back
+
+
+def test_writer_falls_back_for_unaligned_memory(direct_dir: Path) -> None:
+    data = os.urandom(2 * ALIGN)
+    path = direct_dir / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    writer = _direct.DirectWriter(fd, lambda view: os.write(fd, view))
+    writer(memoryview(b"\0" + data)[1:])  # right length, address off by one: never EINVAL
+    os.close(fd)
+    assert not writer.direct and path.read_bytes() == data
+
+
+def test_reader_reads_every_byte_of_an_uncached_file(direct_dir: Path) -> None:
+    data = os.urandom(5 * ALIGN + 77)
+    path = direct_dir / "blob.bin"
+    path.write_bytes(data)
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    reader = _direct.DirectReader(os.open(path, os.O_RDONLY | os.O_DIRECT), len(data))
+    buffer = mmap.mmap(-1, 2 * ALIGN)
+    out = bytearray()
+    while count := reader.readinto(buffer):
+        out += buffer[:count]
+    reader.close()
+    assert bytes(out) == data
+
+
+def test_open_direct_only_for_large_regular_files(direct_dir: Path) -> None:
+    assert _direct.open_direct(io.BytesIO(b"x" * 100), at_least=0) is None
+    path = direct_dir / "small.bin"
+    path.write_bytes(b"x" * 100)
+    with open(path, "rb") as handle:
+        assert _direct.open_direct(handle) is None  # below the size threshold
+
+
+def test_get_through_direct_reads_and_writes(
+    direct_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks and no size threshold, so that a small file takes the paths large ones do.
+    monkeypatch.setattr(_pipeline, "CHUNK", 2 * ALIGN)
+    monkeypatch.setattr(_reading, "open_direct", functools.partial(_direct.open_direct, at_least=0))
+    artifacts = ArtifactStore(LocalStore(direct_dir / "s"))
+    source = direct_dir / "w.bin"
+    data = os.urandom(7 * ALIGN + 5)
+    source.write_bytes(data)
+    ref = artifacts.put(source)
+    assert artifacts.get(ref, dest=direct_dir / "out").read_bytes() == data
+    assert artifacts.verify().ok
+    blob = direct_dir / "s" / "blobs" / "sha256" / ref.digest[7:9] / ref.digest[9:]
+    damaged = bytearray(data)
+    damaged[3 * ALIGN] ^= 0x01
+    blob.write_bytes(bytes(damaged))
+    with open(blob, "rb") as handle:  # out of the page cache, so the direct path reads it
+        os.fsync(handle.fileno())
+        os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        assert _direct.open_direct(handle, at_least=0) is not None
+    with pytest.raises(IntegrityError):
+        artifacts.get(ref, dest=direct_dir / "bad")
+    assert list((direct_dir / "bad").iterdir()) == []
