@@ -207,6 +207,7 @@ def test_ecdf_distances_equal_scipy_on_every_path(
     from modelyard.drift import _ecdf
 
     monkeypatch.setattr(_ecdf, "_ks_first_step", lambda rows: step)
+    monkeypatch.setattr(_ecdf, "_ROW_BLOCK", 64)  # several row blocks per column
     rng = np.random.default_rng(step * 1000 + rows_ref + rows_cur)
     ref = np.column_stack(
         [

@@ -380,9 +380,15 @@ def _wasserstein_block(ref: FloatArray, n: IntArray, cur: FloatArray, m: IntArra
         a = longer[first : first + i.shape[0]]
         near = np.abs(a - np.take_along_axis(shorter, j0c, axis=0)) * w1
         near += np.abs(a - np.take_along_axis(shorter, j1c, axis=0)) * w2
-        total += np.where(valid, near, 0.0).sum(axis=0)
+        total += _column_sums(np.where(valid, near, 0.0))
     out = total / (p.astype(np.float64) * q)
     return np.where(filled, out, np.nan)
+
+
+def _column_sums(block: FloatArray) -> FloatArray:
+    """Column sums that do not depend on the column's position or the block's width: each
+    column is summed as one contiguous row (pairwise), whatever the memory layout."""
+    return np.ascontiguousarray(block.T).sum(axis=1)
 
 
 def _wasserstein_equal(ref: FloatArray, n: int, cur: FloatArray, m: int) -> FloatArray:
@@ -397,21 +403,22 @@ def _wasserstein_equal(ref: FloatArray, n: int, cur: FloatArray, m: int) -> Floa
         a = longer[first : min(first + _ROW_BLOCK, p)]
         out = scratch[: a.shape[0]]
         if p == q:
+            # Equal sizes pair the i-th values with weight q each: the mean absolute difference.
             np.subtract(a, shorter[first : first + a.shape[0]], out=out)
             np.abs(out, out=out)
-            # Equal sizes pair the i-th values with weight q each: the mean absolute difference.
-            total += out.sum(axis=0) * q
-            continue
-        i = np.arange(first, first + a.shape[0], dtype=np.int64)
-        j0 = (i * q) // p
-        w1 = np.minimum((i + 1) * q, (j0 + 1) * p) - i * q
-        np.subtract(a, shorter[j0], out=out)
-        np.abs(out, out=out)
-        total += w1.astype(np.float64) @ out
-        split = np.nonzero(w1 < q)[0]
-        if split.size:
-            part = np.abs(a[split] - shorter[np.minimum(j0[split] + 1, q - 1)])
-            total += (q - w1[split]).astype(np.float64) @ part
+            out *= q
+        else:
+            i = np.arange(first, first + a.shape[0], dtype=np.int64)
+            j0 = (i * q) // p
+            w1 = np.minimum((i + 1) * q, (j0 + 1) * p) - i * q
+            np.subtract(a, shorter[j0], out=out)
+            np.abs(out, out=out)
+            out *= w1[:, None]
+            split = np.nonzero(w1 < q)[0]
+            if split.size:
+                part = np.abs(a[split] - shorter[np.minimum(j0[split] + 1, q - 1)])
+                out[split] += part * (q - w1[split])[:, None]
+        total += _column_sums(out)
     return total / (float(p) * q)
 
 
