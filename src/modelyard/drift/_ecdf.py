@@ -388,7 +388,8 @@ def _wasserstein_block(ref: FloatArray, n: IntArray, cur: FloatArray, m: IntArra
 def _column_sums(block: FloatArray) -> FloatArray:
     """Column sums that do not depend on the column's position or the block's width: each
     column is summed as one contiguous row (pairwise), whatever the memory layout."""
-    return np.ascontiguousarray(block.T).sum(axis=1)
+    sums: FloatArray = np.ascontiguousarray(block.T).sum(axis=1)
+    return sums
 
 
 def _wasserstein_equal(ref: FloatArray, n: int, cur: FloatArray, m: int) -> FloatArray:
