@@ -478,24 +478,35 @@ def _sorted_bin_counts(sample: FloatArray, lengths: IntArray, edges: FloatArray)
 
 
 def _column_std(sample: FloatArray, lengths: IntArray) -> FloatArray:
-    """Population standard deviation of each NaN-padded column (NaN for an empty column).
+    """Population standard deviation of each NaN-padded sorted column (NaN for an empty one).
 
-    Column by column on 1-D slices, so the result does not depend on the memory layout of the
-    sample (C or Fortran order sum in different orders).
+    One pass over blocks of rows for all columns at once. Values are taken relative to the
+    column's median (the sample is sorted), which keeps the sum of squares free of cancellation.
+    Each block is transposed so every column is summed as one contiguous row: the result does
+    not depend on the memory layout of the sample nor on the other columns.
     """
-    std = np.full(sample.shape[1], np.nan)
-    block = 1 << 20  # bounded temporaries for long columns
-    for j in range(sample.shape[1]):
-        values = sample[: int(lengths[j]), j]
-        if values.size:
-            mean = sum(float(values[i : i + block].sum()) for i in range(0, values.size, block))
-            mean /= values.size
-            squares = 0.0
-            for i in range(0, values.size, block):
-                centred = values[i : i + block] - mean
-                squares += float(np.dot(centred, centred))
-            std[j] = np.sqrt(squares / values.size)
-    return std
+    rows, columns = sample.shape
+    std = np.full(columns, np.nan)
+    filled = lengths > 0
+    if rows == 0 or not filled.any():
+        return std
+    middle = sample[np.maximum(lengths - 1, 0) // 2, np.arange(columns)]
+    middle = np.where(filled, middle, 0.0)
+    total = np.zeros(columns)
+    squares = np.zeros(columns)
+    block = 4096
+    for first in range(0, rows, block):
+        part = sample[first : first + block].T.copy()  # a C-ordered copy, never a view
+        part -= middle[:, None]
+        past = np.arange(first, first + part.shape[1])[None, :] >= lengths[:, None]
+        part[past] = 0.0
+        total += part.sum(axis=1)
+        part *= part
+        squares += part.sum(axis=1)
+    count = np.maximum(lengths, 1).astype(np.float64)
+    mean = total / count
+    variance = np.maximum(squares / count - mean * mean, 0.0)
+    return np.where(filled, np.sqrt(variance), np.nan)
 
 
 def finalize(**parts: Any) -> DriftProfile:
