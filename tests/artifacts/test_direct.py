@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import io
 import mmap
@@ -67,6 +68,38 @@ def test_writer_falls_back_for_unaligned_memory(direct_dir: Path) -> None:
     writer(memoryview(b"\0" + data)[1:])  # right length, address off by one: never EINVAL
     os.close(fd)
     assert not writer.direct and path.read_bytes() == data
+
+
+def test_writer_retries_buffered_when_the_device_refuses_direct_io(direct_dir: Path) -> None:
+    data = os.urandom(2 * ALIGN)
+    path = direct_dir / "out.bin"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    calls: list[int] = []
+
+    def write(view: memoryview) -> None:
+        calls.append(len(view))
+        if len(calls) == 1:  # what a device with 64 KiB blocks answers, having written nothing
+            raise OSError(errno.EINVAL, "Invalid argument")
+        os.write(fd, view)
+
+    writer = _direct.DirectWriter(fd, write)
+    writer(_aligned_buffer(data))
+    os.close(fd)
+    assert calls == [len(data), len(data)] and not writer.direct
+    assert path.read_bytes() == data
+
+
+def test_a_real_error_is_not_retried(direct_dir: Path) -> None:
+    fd = os.open(direct_dir / "out.bin", os.O_WRONLY | os.O_CREAT)
+
+    def write(view: memoryview) -> None:
+        os.write(fd, view[:ALIGN])  # part of the chunk landed: retrying would duplicate it
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    writer = _direct.DirectWriter(fd, write)
+    with pytest.raises(OSError):
+        writer(_aligned_buffer(os.urandom(2 * ALIGN)))
+    os.close(fd)
 
 
 def test_reader_reads_every_byte_of_an_uncached_file(direct_dir: Path) -> None:

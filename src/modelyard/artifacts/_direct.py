@@ -77,10 +77,28 @@ class DirectWriter:
 
     def __call__(self, view: memoryview) -> None:
         if self.direct and not _aligned(view, self._offset):
-            _disable_direct(self._fd)
-            self.direct = False
-        self._write(view)
+            self._buffered()
+        if not self.direct:
+            self._write(view)
+        else:
+            try:
+                self._write(view)
+            except OSError as exc:
+                # A device that needs more than ALIGN: direct IO refuses the chunk before
+                # writing any of it. Anything else, or a chunk partly written, is a real error.
+                if not _refused(exc, self._fd, self._offset):
+                    raise
+                self._buffered()
+                self._write(view)
         self._offset += len(view)
+
+    def _buffered(self) -> None:
+        _disable_direct(self._fd)
+        self.direct = False
+
+
+def _refused(exc: OSError, fd: int, offset: int) -> bool:
+    return exc.errno == errno.EINVAL and os.lseek(fd, 0, os.SEEK_CUR) == offset
 
 
 def _cached(fd: int, size: int) -> bool:
@@ -121,7 +139,14 @@ class DirectReader:
         if self._direct and not _aligned(view, self._offset):
             _disable_direct(self._fd)
             self._direct = False
-        count = os.readv(self._fd, [view])
+        try:
+            count = os.readv(self._fd, [view])
+        except OSError as exc:
+            if not (self._direct and _refused(exc, self._fd, self._offset)):
+                raise
+            _disable_direct(self._fd)
+            self._direct = False
+            count = os.readv(self._fd, [view])
         self._offset += count
         if self._direct and count < len(view) and self._offset < self._size:
             _disable_direct(self._fd)
