@@ -55,7 +55,9 @@ class ArtifactStore:
     Storage layout (keys): ``blobs/sha256/<2 hex>/<62 hex>`` content, stored once;
     ``manifests/sha256/<2 hex>/<62 hex>`` manifests (canonical JSON, named by the artifact id);
     ``names/<name>/<created>-<id hex>`` the versions of a name; ``lineage/<parent hex>/<child hex>``
-    the reverse (descendants) index; ``leases/`` in-flight puts and gc runs. Nothing is written
+    the reverse (descendants) index; ``sizes/<bytes>`` empty markers of the sizes of stored blobs
+    of 1 MiB or more (a hint that lets a put of a large unchanged file hash it without writing it);
+    ``leases/`` in-flight puts and gc runs. Nothing is written
     under ``models/`` (that prefix belongs to the registry).
 
     ``clock`` (anything with ``now()`` returning an aware UTC datetime) stamps ``created_at``.
@@ -95,9 +97,11 @@ class ArtifactStore:
 
         The codec is chosen by type unless ``codec`` names one (see :func:`registered_codecs`).
         The content is hashed while it is written, in one pass with bounded memory; bytes that are
-        already stored are not stored again. ``parents`` (refs or reference strings) record
-        lineage and must exist. ``metadata`` must be JSON values. Every put creates a new version
-        (a new manifest with its own ``created_at``), even when the content is unchanged.
+        already stored are not stored again (a large file whose size matches a stored blob is
+        hashed first, and not written at all if its digest is stored). ``parents`` (refs or
+        reference strings) record lineage and must exist. ``metadata`` must be JSON values. Every
+        put creates a new version (a new manifest with its own ``created_at``), even when the
+        content is unchanged.
 
         Raises :class:`~modelyard.errors.UnsupportedObjectError` (lists the codecs) when no codec
         handles ``obj``, :class:`~modelyard.errors.InvalidNameError` for a bad name,
