@@ -243,6 +243,7 @@ def _numeric_block(
                     counts,
                     method=config.ks_method,
                     numerator=distances.ks_numerator if exact_sample else None,
+                    workers=workers,
                 )
             numbers.score["ks"] = numbers.p_value["ks"]
         if "wasserstein" in wanted:

@@ -14,6 +14,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from modelyard.drift._parallel import column_blocks, run_blocks
+
 __all__ = ["kolmogorov_sf", "ks_pvalue"]
 
 FloatArray = NDArray[np.float64]
@@ -84,7 +86,7 @@ def _pelz_good_cdf(n: FloatArray, x: FloatArray) -> FloatArray:
     return k0 + k1 / np.sqrt(n) + k2 / n + k3 / (n * np.sqrt(n))
 
 
-def _smirnov_sf(n: FloatArray, x: FloatArray) -> FloatArray:
+def _smirnov_sf(n: FloatArray, x: FloatArray, workers: int | None = 1) -> FloatArray:
     """Smirnov's one-sided tail ``P(D_n^+ >= x)``, exact, vectorised over elements.
 
     Birnbaum and Tingey (1951): ``x * sum_{j=0}^{floor(n(1-x))} binom(n, j) (1 - x - j/n)**(n-j)
@@ -92,38 +94,58 @@ def _smirnov_sf(n: FloatArray, x: FloatArray) -> FloatArray:
     ``scipy.special.smirnov`` but runs as array operations, with ``log binom(n, j)`` shared by every
     value with the same ``n``.
     """
-    from scipy import special
-
     out = np.empty(x.shape)
+    tasks: list[tuple[int, NDArray[np.intp]]] = []
     for size in np.unique(n):
         group = np.nonzero(n == size)[0]
-        size_i = int(size)
-        terms = np.arange(size_i + 1, dtype=np.float64)
-        log_binom = _log_binom(size_i, terms)
-        # About 4M terms at a time bounds the working memory.
-        step = max(1, (4 << 20) // (size_i + 1))
-        for start in range(0, group.size, step):
-            chosen = group[start : start + step]
+        # About a million terms per task bounds the working memory and spreads the work.
+        step = max(1, (1 << 20) // (int(size) + 1))
+        tasks += [(int(size), group[i : i + step]) for i in range(0, group.size, step)]
+    tables: dict[int, tuple[FloatArray, ...]] = {}
+    for size, _ in tasks:
+        if size not in tables:
+            terms = np.arange(size + 1, dtype=np.float64)
+            tables[size] = (_log_binom(size, terms), terms / size, size - terms, terms - 1)
+
+    def work(task: slice) -> None:
+        for size, chosen in tasks[task]:
+            log_binom, fraction, power_low, power_high = tables[size]
             xs = x[chosen][:, None]
+            # Terms past floor(n (1 - x)) are zero: stop at the largest limit of the task.
+            stop = int(np.floor(size * (1 - float(x[chosen].min())))) + 1
+            stop = min(max(stop, 1), size + 1)
+            u = xs + fraction[None, :stop]
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_terms = (
-                    log_binom[None, :]
-                    + (size_i - terms)[None, :] * np.log1p(-xs - terms[None, :] / size_i)
-                    + (terms[None, :] - 1) * np.log(xs + terms[None, :] / size_i)
-                )
-            keep = terms[None, :] <= np.floor(size_i * (1 - xs))
-            log_terms = np.where(keep & ~np.isnan(log_terms), log_terms, -np.inf)
-            out[chosen] = x[chosen] * np.exp(special.logsumexp(log_terms, axis=1))
+                log_terms = np.log(u)
+                log_terms *= power_high[None, :stop]
+                upper = np.log1p(-u)
+                upper *= power_low[None, :stop]
+                log_terms += upper
+                log_terms += log_binom[None, :stop]
+            keep = np.arange(stop)[None, :] <= np.floor(size * (1 - xs))
+            keep &= ~np.isnan(log_terms)
+            log_terms[~keep] = -np.inf
+            # log-sum-exp of positive terms, by the largest one.
+            top = log_terms.max(axis=1, keepdims=True)
+            top[~np.isfinite(top)] = 0.0
+            log_terms -= top
+            np.exp(log_terms, out=log_terms)
+            with np.errstate(divide="ignore"):
+                out[chosen] = x[chosen] * np.exp(top[:, 0] + np.log(log_terms.sum(axis=1)))
+
+    run_blocks(work, column_blocks(len(tasks), 1), workers)
     return out
 
 
-def kolmogorov_sf(n: ArrayLike, x: ArrayLike) -> FloatArray:
+def kolmogorov_sf(n: ArrayLike, x: ArrayLike, *, workers: int | None = 1) -> FloatArray:
     """Survival function ``P(D_n >= x)`` of the one-sample two-sided Kolmogorov statistic.
 
     Elementwise over ``n`` and ``x``, with the branches of ``scipy.stats.kstwo.sf`` (Simard and
     L'Ecuyer 2011): the Ruben-Gambino exact forms near ``x = 1/n`` and ``x = 1``, twice Smirnov's
     one-sided tail where ``n*x**2 >= 2.2`` (exact to the precision of a double there), and the
     Pelz-Good series in the body. Effective sizes below 400 are evaluated by scipy itself.
+    ``workers`` threads share the one-sided tails, the costly part (``None``: one per CPU, at
+    most 4); the values do not depend on it.
 
     >>> import scipy.stats
     >>> float(kolmogorov_sf(50_000, 0.006)[0])
@@ -151,7 +173,7 @@ def kolmogorov_sf(n: ArrayLike, x: ArrayLike) -> FloatArray:
         tail = todo & (t > 1) & (t < n_arr - 1) & ((x_arr >= 0.5) | ((nx2 >= 2.2) & (nx2 < 370)))
         smirnov2 = np.zeros(x_arr.shape)
         if tail.any():
-            smirnov2[tail] = 2 * _smirnov_sf(n_arr[tail], x_arr[tail])
+            smirnov2[tail] = 2 * _smirnov_sf(n_arr[tail], x_arr[tail], workers)
         log_nfact = special.gammaln(n_arr + 1) - n_arr * np.log(n_arr)
         near_one_over_n = 1.0 - np.exp(log_nfact + n_arr * np.log(2 * t - 1))
         near_one = 2 * (1.0 - x_arr) ** n_arr
@@ -288,6 +310,7 @@ def ks_pvalue(
     *,
     method: Literal["auto", "exact", "asymp"] = "auto",
     numerator: ArrayLike | None = None,
+    workers: int | None = 1,
 ) -> FloatArray:
     """Two-sided p-value of the two-sample KS statistic, one per column.
 
@@ -295,7 +318,8 @@ def ks_pvalue(
     values, else Kolmogorov's limiting distribution at the effective size
     ``round(n*m / (n + m))`` (:func:`kolmogorov_sf`). ``numerator`` is the statistic times
     ``n*m`` as an integer (from :func:`ecdf_distances`); without it the statistic is rounded to the
-    nearest multiple of ``1/lcm(n, m)``, as scipy does.
+    nearest multiple of ``1/lcm(n, m)``, as scipy does. ``workers`` is passed to
+    :func:`kolmogorov_sf`.
 
     >>> import numpy as np, scipy.stats
     >>> rng = np.random.default_rng(1)
@@ -323,7 +347,7 @@ def ks_pvalue(
         big = np.maximum(n1[asymp], n2[asymp]).astype(np.float64)
         small = np.minimum(n1[asymp], n2[asymp]).astype(np.float64)
         effective = np.round(big * small / (big + small))
-        out[asymp] = kolmogorov_sf(effective, d[asymp])
+        out[asymp] = kolmogorov_sf(effective, d[asymp], workers=workers)
     if exact.any():
         if numerator is None:
             gcd = np.gcd(n1, n2)
