@@ -166,9 +166,11 @@ class LocalStagedWrite:
         return self._file.write(data)
 
     def fileno(self) -> int:
-        """The temp file's descriptor while the write is open, for writeback hints such as Linux
-        ``sync_file_range`` (large durable writes start flushing early instead of all at commit).
-        Do not write to it or close it."""
+        """The temp file's descriptor while the write is open.
+
+        For IO hints only: writeback hints such as Linux ``sync_file_range`` (large durable writes
+        start flushing early instead of all at commit), or switching ``O_DIRECT`` on and off with
+        ``fcntl`` for large aligned chunks. Write through :meth:`write`; never close it."""
         fd = self._file._fd
         if fd is None:
             raise ValueError("staged write already finished")
