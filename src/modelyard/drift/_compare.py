@@ -325,7 +325,7 @@ def compare(
     columns: Sequence[str] | None = None,
     config: DriftConfig | str | None = None,
     categorical: Sequence[str] | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
 ) -> DriftReport:
     """Compare current data with a reference profile (or reference data) column by column.
 
@@ -343,8 +343,9 @@ def compare(
         config: a :class:`DriftConfig` or a preset name (``"modelyard"``, ``"evidently"``,
             ``"nannyml"``).
         categorical: with reference data, columns to treat as categorical.
-        workers: threads for the sorting and merging behind KS and Wasserstein (default 1;
-            ``None``: one per CPU, at most 4). The report does not depend on it.
+        workers: threads for the sorting, searching and p-values behind KS and Wasserstein
+            (default ``None``: one per usable CPU, at most 4; ``1`` runs on the calling thread
+            alone). The report does not depend on it.
 
     Raises:
         ColumnMismatchError: a column present on one side only.

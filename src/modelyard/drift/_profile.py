@@ -188,7 +188,7 @@ class _Builder:
         categorical: Sequence[str],
         numeric: Sequence[str],
         columns: Sequence[str] | None,
-        workers: int | None = 1,
+        workers: int | None = None,
         expected_rows: int | None = None,
     ) -> None:
         if bins < 1:
@@ -554,7 +554,7 @@ def profile(
     columns: Sequence[str] | None = None,
     binning: Binning = "quantile",
     sample_size: int | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     expected_rows: int | None = None,
 ) -> DriftProfile:
     """Profile reference data for later comparisons.
@@ -574,9 +574,9 @@ def profile(
         sample_size: ``None`` keeps every value (exact KS and Wasserstein); an integer ``K``
             keeps a sketch of at most ``K`` values per column whose ECDF is within
             ``rank_error`` (about ``1/(2K)``) of the exact one.
-        workers: threads for sorting blocks of columns (default 1; ``None``: one per CPU, at
-            most 4).
-            The profile does not depend on it.
+        workers: threads for sorting blocks of columns (default ``None``: one per usable CPU,
+            at most 4; ``1`` runs on the calling thread alone). The profile does not depend on
+            it.
         expected_rows: for an exact profile of a stream, the number of rows if known (a
             Parquet file's ``metadata.num_rows``): the sample is then allocated once and filled
             in place, so peak memory is the profile plus one batch rather than about twice the
