@@ -2,7 +2,7 @@
 
     python benchmarks/drift.py                 # both sizes, the Parquet memory test, PASS/FAIL
     python benchmarks/drift.py --quick         # small sizes, for a smoke run
-    python benchmarks/drift.py --workers 2     # modelyard with two threads
+    python benchmarks/drift.py --workers 1     # modelyard on one thread (default: its own)
 
 Data: seeded synthetic float64, reference and current of the same shape, half the columns of the
 current shifted by 0.1. Every figure is a ratio of two timings taken in this run on this
@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 import modelyard.drift as drift
+from modelyard.drift._parallel import default_workers
 
 FIVE = ["psi", "kl", "js", "ks", "wasserstein"]
 
@@ -83,7 +84,7 @@ class Table:
             print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
-def speed(table: Table, rows: int, cols: int, workers: int, skip_scipy: bool) -> None:
+def speed(table: Table, rows: int, cols: int, workers: int | None, skip_scipy: bool) -> None:
     reference, current = data(rows, cols)
     label = f"{rows:,} x {cols}"
 
@@ -241,7 +242,9 @@ def main(argv: list[str]) -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="modelyard threads (default: the library's)"
+    )
     parser.add_argument("--skip-scipy", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
@@ -251,7 +254,8 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     sizes = [(20_000, 40), (200_000, 8)] if args.quick else [(100_000, 200), (1_000_000, 20)]
     table = Table()
-    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, modelyard workers={args.workers}")
+    threads = args.workers or f"{default_workers()} (default)"
+    print(f"numpy {np.__version__}, {os.cpu_count()} CPUs, modelyard workers={threads}")
     for rows, cols in [] if args.skip_speed else sizes:
         speed(table, rows, cols, args.workers, args.skip_scipy)
         gc.collect()

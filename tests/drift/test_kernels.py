@@ -245,3 +245,14 @@ def test_ecdf_distances_equal_scipy_on_every_path(
     if rows_ref == rows_cur and not nans:
         assert result.ks[4] == 0.0
         assert result.wasserstein[4] == 0.0
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_bin_counts_over_many_row_blocks_equal_a_naive_count(workers: int) -> None:
+    data = _with_ties_and_nans(_data(25, 1301, 7), 26)  # several blocks of 255 rows
+    edges = kernels.quantile_edges(data, bins=6)
+    got = kernels.bin_counts(data, edges, workers=workers)
+    for c in range(data.shape[1]):
+        values = data[:, c][~np.isnan(data[:, c])]
+        bins = np.searchsorted(edges[c], values, side="right")  # [e_j, e_{j+1}) -> j + 1
+        np.testing.assert_array_equal(got[c], np.bincount(bins, minlength=edges.shape[1] + 1))

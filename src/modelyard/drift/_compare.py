@@ -226,7 +226,9 @@ def _numeric_block(
         if distances is not None and distances.current_bin_counts is not None:
             cur_counts = distances.current_bin_counts
         else:
-            cur_counts = bin_counts(current, prof.edges if whole else prof.edges[index])
+            cur_counts = bin_counts(
+                current, prof.edges if whole else prof.edges[index], workers=workers
+            )
         _binned(numbers, wanted, ref_counts, cur_counts, config)
     if distances is not None:
         sample_counts = prof.sample_counts[index]
