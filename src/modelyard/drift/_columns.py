@@ -135,10 +135,15 @@ def _category_counts(series: Any) -> tuple[dict[str, int], int]:
 def _split_numeric(
     values: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    zeros = np.zeros(values.shape[1], dtype=np.int64)
+    with np.errstate(all="ignore"):
+        # A finite sum proves a column has no NaN and no infinity (one cheap pass); only
+        # otherwise are the values classified one by one.
+        if np.isfinite(values.sum(axis=0)).all():
+            return values, zeros, zeros.copy()
     finite = np.isfinite(values)
     not_finite = values.shape[0] - np.count_nonzero(finite, axis=0)
     if not np.any(not_finite):
-        zeros = np.zeros(values.shape[1], dtype=np.int64)
         return values, zeros, zeros.copy()
     infinite = np.count_nonzero(np.isinf(values), axis=0).astype(np.int64)
     # Infinities are kept out of every statistic and counted apart, like missing values.
