@@ -17,7 +17,8 @@ SCHEMA_VERSION = 1
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas are built on first use, not at import: services embedding modelyard start faster.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class TreeEntry(_Frozen):
