@@ -256,3 +256,20 @@ def test_bin_counts_over_many_row_blocks_equal_a_naive_count(workers: int) -> No
         values = data[:, c][~np.isnan(data[:, c])]
         bins = np.searchsorted(edges[c], values, side="right")  # [e_j, e_{j+1}) -> j + 1
         np.testing.assert_array_equal(got[c], np.bincount(bins, minlength=edges.shape[1] + 1))
+
+
+def test_ks_finds_a_gap_between_grid_points_of_otherwise_identical_columns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modelyard.drift import _ecdf
+
+    monkeypatch.setattr(_ecdf, "_ks_first_step", lambda rows: 8)
+    ref = np.sort(np.random.default_rng(31).normal(size=(300, 3)), axis=0)
+    cur = ref.copy()
+    cur[10, 1] = (ref[10, 1] + ref[11, 1]) / 2  # one value moved, off the grid of every 8th
+    result = kernels.ecdf_distances(ref, [300] * 3, cur, [300] * 3)
+    for c in range(3):
+        expected = stats.ks_2samp(ref[:, c], cur[:, c]).statistic
+        assert result.ks[c] == expected
+    assert result.ks[1] == pytest.approx(1 / 300)
+    assert result.ks[0] == result.ks[2] == 0.0

@@ -267,13 +267,25 @@ def _ks_block(ref: FloatArray, n: IntArray, cur: FloatArray, m: IntArray) -> Int
     above, below = _counts_at(reference, column, keys, (zero, full), full)
     gap = np.maximum(m * below - n * points, n * (points + 1) - m * above)
     best = gap.max(axis=0)
+    # Identical samples (a comparison of data with itself) leave every span a candidate; one
+    # equality pass over the columns still at zero settles them at once.
+    settled = (best == 0) & (n == m) & (n > 0)
+    rows = min(ref.shape[0], cur.shape[0])
+    for first in range(0, rows, _ROW_BLOCK):
+        if not settled.any():
+            break
+        last = min(first + _ROW_BLOCK, rows)
+        equal = ref[first:last] == cur[first:last]
+        equal |= np.arange(first, last)[:, None] >= n[None, :]  # NaN padding past the values
+        settled &= equal.all(axis=0)
+    open_ = ~settled[column[:-1].ravel()]
     spans = _Spans(
-        column[:-1].ravel(),
-        points[:-1].ravel(),
-        points[1:].ravel(),
-        (above[:-1].ravel(), above[1:].ravel()),
-        (below[:-1].ravel(), below[1:].ravel()),
-        (keys[:-1].ravel(), keys[1:].ravel()),
+        column[:-1].ravel()[open_],
+        points[:-1].ravel()[open_],
+        points[1:].ravel()[open_],
+        (above[:-1].ravel()[open_], above[1:].ravel()[open_]),
+        (below[:-1].ravel()[open_], below[1:].ravel()[open_]),
+        (keys[:-1].ravel()[open_], keys[1:].ravel()[open_]),
     )
     _refine(reference, current, n, m, spans, step, best)
     return np.where((n == 0) | (m == 0), 0, best)
