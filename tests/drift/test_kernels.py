@@ -269,7 +269,7 @@ def test_ks_finds_a_gap_between_grid_points_of_otherwise_identical_columns(
     cur[10, 1] = (ref[10, 1] + ref[11, 1]) / 2  # one value moved, off the grid of every 8th
     result = kernels.ecdf_distances(ref, [300] * 3, cur, [300] * 3)
     for c in range(3):
-        expected = stats.ks_2samp(ref[:, c], cur[:, c]).statistic
+        expected = stats.ks_2samp(ref[:, c], cur[:, c], method="asymp").statistic
         assert result.ks[c] == expected
     assert result.ks[1] == pytest.approx(1 / 300)
     assert result.ks[0] == result.ks[2] == 0.0
