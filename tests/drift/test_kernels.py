@@ -273,3 +273,11 @@ def test_ks_finds_a_gap_between_grid_points_of_otherwise_identical_columns(
         assert abs(result.ks[c] - expected) <= 1e-12
     assert result.ks[1] == pytest.approx(1 / 300)
     assert result.ks[0] == result.ks[2] == 0.0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sorted_columns_equal_numpy_sort_over_several_transposed_pieces(workers: int) -> None:
+    data = _with_ties_and_nans(_data(33, 20_000, 40), 34)  # blocks sorted in several pieces
+    values, counts = kernels.sorted_columns(data, workers=workers)
+    np.testing.assert_array_equal(values, np.sort(data, axis=0))
+    np.testing.assert_array_equal(counts, np.count_nonzero(~np.isnan(data), axis=0))

@@ -8,17 +8,13 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from numpy.typing import ArrayLike, NDArray
 
-from modelyard.drift._binning import sorted_columns
-from modelyard.drift._parallel import column_blocks, run_blocks
+from modelyard.drift._binning import sort_columns_into, sorted_columns
+from modelyard.drift._parallel import column_blocks, run_blocks, sort_block
 
 __all__ = ["EcdfDistances", "ecdf_distances", "ks_statistic", "wasserstein_distance"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-
-# Bytes of sorted current values per block of columns: the sorted copy of the block is the
-# only full-size temporary.
-_BLOCK_BYTES = 16 << 20
 
 
 class EcdfDistances(NamedTuple):
@@ -87,12 +83,16 @@ def ecdf_distances(
     rows = ref.shape[0] + cur.shape[0]
     if rows == 0 or columns == 0:
         return EcdfDistances(ks, numerator, w1)
-    block = max(1, _BLOCK_BYTES // (8 * max(ref.shape[0], cur.shape[0], 1)))
+    block = sort_block(max(ref.shape[0], cur.shape[0]), columns, workers)
     cut = None if edges is None else np.asarray(edges, dtype=np.float64).reshape(columns, -1)
     counts = None if cut is None else np.zeros((columns, cut.shape[1] + 1), dtype=np.int64)
 
     def work(part: slice) -> None:
-        current = cur[:, part] if current_is_sorted else np.sort(cur[:, part], axis=0)
+        if current_is_sorted:
+            current = cur[:, part]
+        else:
+            current = np.empty((cur.shape[0], part.stop - part.start))
+            sort_columns_into(cur[:, part], current)
         r, nb, mb = ref[:, part], n[part], m[part]
         numerator[part] = _ks_block(r, nb, current, mb)
         w1[part] = _wasserstein_block(r, nb, current, mb)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["column_blocks", "default_workers", "run_blocks"]
+__all__ = ["column_blocks", "default_workers", "run_blocks", "sort_block"]
 
 _MAX_DEFAULT_WORKERS = 4
 
@@ -39,3 +39,19 @@ def run_blocks(work: Callable[[slice], None], blocks: list[slice], workers: int 
     with ThreadPoolExecutor(max_workers=min(threads, len(blocks))) as pool:
         for future in [pool.submit(work, part) for part in blocks]:
             future.result()
+
+
+# Bytes of one column block sorted at a time (its transposed buffer is as large again).
+_SORT_BLOCK_BYTES = 48 << 20
+
+
+def sort_block(rows: int, columns: int, workers: int | None) -> int:
+    """Columns per block for sorting: at least 8 where memory allows (one cache line of a row,
+    so transposing the block reads each line once), at most ``_SORT_BLOCK_BYTES``, and as many
+    blocks as a multiple of the threads, so that they finish together."""
+    threads = default_workers() if workers is None else max(1, workers)
+    limit = max(1, _SORT_BLOCK_BYTES // (8 * max(rows, 1)))
+    block = min(max(8, -(-columns // (2 * threads))), limit, max(columns, 1))
+    count = -(-columns // block)
+    count = -(-count // threads) * threads
+    return max(1, -(-columns // count))
