@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from modelyard.errors import KeyExistsError, NotFoundError
-from modelyard.storage import Data, StoreCapabilities, iter_chunks, validate_key, validate_prefix
+from modelyard.storage import Data, StoreCapabilities, join_chunks, validate_key, validate_prefix
 
 
 class SQLiteStore:
@@ -55,13 +55,13 @@ class SQLiteStore:
 
     def write(self, key: str, data: Data) -> None:
         validate_key(key)
-        value = b"".join(bytes(chunk) for chunk in iter_chunks(data))
+        value = join_chunks(data)
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, value))
 
     def create(self, key: str, data: Data) -> None:
         validate_key(key)
-        value = b"".join(bytes(chunk) for chunk in iter_chunks(data))
+        value = join_chunks(data)
         try:
             with self._connect() as db:
                 db.execute("INSERT INTO kv (key, value) VALUES (?, ?)", (key, value))

@@ -29,6 +29,7 @@ from modelyard.storage._protocol import (
     StoreCapabilities,
     SupportsStaging,
     iter_chunks,
+    join_chunks,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "StorePluginWarning",
     "SupportsStaging",
     "iter_chunks",
+    "join_chunks",
     "open_store",
     "register_store",
     "registered_stores",

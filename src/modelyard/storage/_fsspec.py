@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError
 from modelyard.storage._atomic import StagedFile
 from modelyard.storage._keys import validate_key, validate_prefix
-from modelyard.storage._protocol import Data, StoreCapabilities, iter_chunks
+from modelyard.storage._protocol import Data, StoreCapabilities, iter_chunks, join_chunks
 
 __all__ = ["FsspecStore"]
 
@@ -152,7 +152,7 @@ class FsspecStore:
         if self._kind == "local":
             self._staged_local(data).replace(Path(path), key=key)
         elif self._kind == "memory":
-            value = _join(data)
+            value = join_chunks(data)
             with _MEMORY_LOCK:
                 self.fs.pipe_file(path, value)
         else:
@@ -163,7 +163,7 @@ class FsspecStore:
         if self._kind == "local":
             self._staged_local(data).link_to(Path(path), key=key)
         elif self._kind == "memory":
-            value = _join(data)
+            value = join_chunks(data)
             with _MEMORY_LOCK:
                 if self.fs.exists(path):
                     raise _exists(key)
@@ -206,10 +206,8 @@ class FsspecStore:
                 with self.fs.open(path, "xb") as handle:
                     for chunk in iter_chunks(data):
                         handle.write(chunk)
-            except FileExistsError:
-                raise _exists(key) from None
             except OSError as exc:
-                if "PreconditionFailed" in str(exc) or "412" in str(exc):
+                if _lost_race(exc):
                     raise _exists(key) from None
                 raise
             return
@@ -218,17 +216,20 @@ class FsspecStore:
             try:
                 self.fs.pipe_file(path, value, mode="create")
                 return
-            except FileExistsError:
-                raise _exists(key) from None
             except OSError as exc:
-                text = str(exc)
-                if "PreconditionFailed" in text or "412" in text:
+                if _lost_race(exc):
                     raise _exists(key) from None
-                if "ConditionalRequestConflict" not in text and "409" not in text:
+                if "ConditionalRequestConflict" not in str(exc) and "409" not in str(exc):
                     raise
                 if attempt == _CONFLICT_RETRIES - 1:
                     raise
                 time.sleep(min(0.5, 0.01 * 2**attempt))
+
+
+def _lost_race(exc: OSError) -> bool:
+    """Whether a conditional write failed because the key exists (HTTP 412)."""
+    text = str(exc)
+    return isinstance(exc, FileExistsError) or "PreconditionFailed" in text or "412" in text
 
 
 def _has_conditional_put(fs: Any) -> bool:
@@ -244,12 +245,6 @@ def _has_conditional_put(fs: Any) -> bool:
 
 def _rebuild(url: str, options: dict[str, Any]) -> FsspecStore:
     return FsspecStore(url, **options)
-
-
-def _join(data: Data) -> bytes:
-    if isinstance(data, bytes):
-        return data
-    return b"".join(bytes(chunk) for chunk in iter_chunks(data))
 
 
 def _missing(key: str) -> NotFoundError:

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from modelyard.errors import InvalidKeyError, NotFoundError
+from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError
 from modelyard.storage._atomic import StagedFile
 from modelyard.storage._keys import validate_key, validate_prefix
 from modelyard.storage._protocol import Data, StoreCapabilities
@@ -177,8 +177,6 @@ class LocalStagedWrite:
         return fd
 
     def commit(self, key: str) -> bool:
-        from modelyard.errors import KeyExistsError
-
         path = self._store._path(key)
         self._done = True
         try:

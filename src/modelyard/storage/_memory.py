@@ -10,7 +10,7 @@ from typing import BinaryIO, ClassVar
 
 from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError
 from modelyard.storage._keys import validate_key, validate_prefix
-from modelyard.storage._protocol import Data, StoreCapabilities, iter_chunks
+from modelyard.storage._protocol import Data, StoreCapabilities, join_chunks
 
 __all__ = ["MemoryStore"]
 
@@ -94,7 +94,7 @@ class MemoryStore:
 
     def write(self, key: str, data: Data) -> None:
         validate_key(key)
-        value = b"".join(bytes(chunk) for chunk in iter_chunks(data))
+        value = join_chunks(data)
         with self._lock:
             if key not in self._data:
                 self._check_tree(key)
@@ -103,7 +103,7 @@ class MemoryStore:
 
     def create(self, key: str, data: Data) -> None:
         validate_key(key)
-        value = b"".join(bytes(chunk) for chunk in iter_chunks(data))
+        value = join_chunks(data)
         with self._lock:
             if key in self._data:
                 raise KeyExistsError(

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
-__all__ = ["Data", "StagedWrite", "Store", "StoreCapabilities", "SupportsStaging", "iter_chunks"]
+__all__ = [
+    "Data",
+    "StagedWrite",
+    "Store",
+    "StoreCapabilities",
+    "SupportsStaging",
+    "iter_chunks",
+    "join_chunks",
+]
 
 #: What ``write`` and ``create`` accept: bytes-like data, or a binary stream read to its end.
 Data = bytes | bytearray | memoryview | BinaryIO
@@ -26,6 +34,13 @@ def iter_chunks(data: Data, chunk_size: int = _CHUNK) -> Iterator[bytes | memory
         return
     while chunk := data.read(chunk_size):
         yield chunk
+
+
+def join_chunks(data: Data) -> bytes:
+    """All of ``data`` as one ``bytes`` object (no copy when it already is one)."""
+    if isinstance(data, bytes):
+        return data
+    return b"".join(bytes(chunk) for chunk in iter_chunks(data))
 
 
 @dataclass(frozen=True)
