@@ -745,7 +745,9 @@ class Registry:
     def _missing_model(self, name: str) -> NotFoundError:
         return NotFoundError(f"no model named {name!r}", available=self._log.names(), name=name)
 
-    def _lookup(self, state: ModelState, version: int, *, allow_deleted: bool = False) -> Any:
+    def _lookup(
+        self, state: ModelState, version: int, *, allow_deleted: bool = False
+    ) -> ModelVersion:
         if isinstance(version, bool) or not isinstance(version, int):
             raise InputError(f"a version is a positive integer, got {version!r}")
         record = state.versions.get(version)

@@ -96,18 +96,8 @@ def apply(state: ModelState, event: Mapping[str, Any]) -> ModelState:
     if kind == "version.registered":
         number = data["version"]
         versions = dict(state.versions)
-        versions[number] = ModelVersion(
-            name=state.name,
-            version=number,
-            artifact=data["artifact"],
-            state=data["state"],
-            metrics=_frozen(data.get("metrics")),
-            params=_frozen(data.get("params")),
-            tags=_frozen(data.get("tags")),
-            description=data.get("description", ""),
-            lineage=tuple(data.get("lineage", ())),
-            created_at=at,
-            created_by=event["actor"],
+        versions[number] = _version(
+            state.name, data, created_at=at, created_by=event["actor"], deleted=False
         )
         changes["versions"] = MappingProxyType(versions)
         changes["max_version"] = max(state.max_version, number)
@@ -174,20 +164,9 @@ def state_to_json(state: ModelState) -> dict[str, Any]:
         "updated_at": state.updated_at.isoformat() if state.updated_at else None,
         "description": state.description,
         "tags": dict(state.tags),
+        # The model's name and the aliases are stored once for the model, not per version.
         "versions": [
-            {
-                "version": v.version,
-                "artifact": v.artifact,
-                "state": v.state,
-                "metrics": dict(v.metrics),
-                "params": dict(v.params),
-                "tags": dict(v.tags),
-                "description": v.description,
-                "lineage": list(v.lineage),
-                "created_at": v.created_at.isoformat() if v.created_at else None,
-                "created_by": v.created_by,
-                "deleted": v.deleted,
-            }
+            {k: value for k, value in v.to_dict().items() if k not in ("name", "aliases")}
             for v in state.versions.values()
         ],
         "aliases": dict(state.aliases),
@@ -201,16 +180,9 @@ def state_from_json(data: Mapping[str, Any]) -> ModelState:
     """Rebuild a state from :func:`state_to_json` output."""
     name = data["name"]
     versions = {
-        item["version"]: ModelVersion(
-            name=name,
-            version=item["version"],
-            artifact=item["artifact"],
-            state=item["state"],
-            metrics=_frozen(item["metrics"]),
-            params=_frozen(item["params"]),
-            tags=_frozen(item["tags"]),
-            description=item["description"],
-            lineage=tuple(item["lineage"]),
+        item["version"]: _version(
+            name,
+            item,
             created_at=_time(item["created_at"]),
             created_by=item["created_by"],
             deleted=item["deleted"],
@@ -229,6 +201,31 @@ def state_from_json(data: Mapping[str, Any]) -> ModelState:
         approvals=tuple(Approval.from_dict(a) for a in data["approvals"]),
         changes=tuple(StateChange.from_dict(c) for c in data["changes"]),
         max_version=data["max_version"],
+    )
+
+
+def _version(
+    name: str,
+    item: Mapping[str, Any],
+    *,
+    created_at: datetime | None,
+    created_by: str,
+    deleted: bool,
+) -> ModelVersion:
+    """A version record from a registration event's data or a snapshot entry."""
+    return ModelVersion(
+        name=name,
+        version=item["version"],
+        artifact=item["artifact"],
+        state=item["state"],
+        metrics=_frozen(item.get("metrics")),
+        params=_frozen(item.get("params")),
+        tags=_frozen(item.get("tags")),
+        description=item.get("description", ""),
+        lineage=tuple(item.get("lineage", ())),
+        created_at=created_at,
+        created_by=created_by,
+        deleted=deleted,
     )
 
 
