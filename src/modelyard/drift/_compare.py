@@ -113,26 +113,23 @@ def _binned(
     cur_counts: NDArray[Any],
     config: DriftConfig,
 ) -> None:
+    # PSI and KL smooth empty bins and take logarithms the same way.
+    smoothing: dict[str, Any] = {
+        "epsilon": config.epsilon,
+        "base": config.log_base,
+        "rule": config.epsilon_rule,
+        "drop_empty": config.drop_empty_bins,
+    }
     if "psi" in wanted:
-        v = psi(
-            ref_counts,
-            cur_counts,
-            epsilon=config.epsilon,
-            base=config.log_base,
-            rule=config.epsilon_rule,
-            drop_empty=config.drop_empty_bins,
-        )
+        v = psi(ref_counts, cur_counts, **smoothing)
         numbers.value["psi"] = numbers.score["psi"] = v
     if "kl" in wanted:
         v = kl_divergence(
             ref_counts,
             cur_counts,
-            epsilon=config.epsilon,
-            base=config.log_base,
             direction=config.kl_direction,
             normalize=config.kl_normalize,
-            rule=config.epsilon_rule,
-            drop_empty=config.drop_empty_bins,
+            **smoothing,
         )
         numbers.value["kl"] = numbers.score["kl"] = v
     if "js" in wanted:

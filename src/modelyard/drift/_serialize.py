@@ -18,6 +18,14 @@ __all__ = ["profile_from_bytes", "profile_to_bytes"]
 FORMAT = "modelyard.drift-profile"
 VERSION = 1
 
+# One row per column. Numeric columns fill the sample, edges and counts; categorical columns
+# the categories. Per-column scalars are stored under these names.
+_LIST_FIELDS = ("sample", "edges", "bin_counts", "categories", "category_counts")
+_INT_FIELDS = ("sample_count", "count", "missing", "infinite")
+_FLOAT_FIELDS = ("minimum", "maximum", "std", "rank_error")
+# The DriftProfile attribute behind a scalar field, where the names differ.
+_ATTRIBUTE = {"sample_count": "sample_counts", "count": "counts"}
+
 
 def _list_array(pa: Any, parts: Sequence[NDArray[Any]], value_type: Any) -> Any:
     lengths = np.array([len(p) for p in parts], dtype=np.int64)
@@ -34,24 +42,7 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
     categorical = profile._categorical_index
     empty_f = np.empty(0, dtype=np.float64)
     empty_i = np.empty(0, dtype=np.int64)
-    rows: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "sample",
-            "edges",
-            "bin_counts",
-            "categories",
-            "category_counts",
-            "sample_count",
-            "count",
-            "missing",
-            "infinite",
-            "minimum",
-            "maximum",
-            "std",
-            "rank_error",
-        )
-    }
+    rows: dict[str, list[Any]] = {k: [] for k in _LIST_FIELDS + _INT_FIELDS + _FLOAT_FIELDS}
     for name, kind in zip(profile.columns, profile.kinds, strict=True):
         if kind in NUMERIC_KINDS:
             i = numeric[name]
@@ -60,17 +51,8 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
             rows["bin_counts"].append(profile.bin_counts[i])
             rows["categories"].append([])
             rows["category_counts"].append(empty_i)
-            for key, source in (
-                ("sample_count", profile.sample_counts),
-                ("count", profile.counts),
-                ("missing", profile.missing),
-                ("infinite", profile.infinite),
-                ("minimum", profile.minimum),
-                ("maximum", profile.maximum),
-                ("std", profile.std),
-                ("rank_error", profile.rank_error),
-            ):
-                rows[key].append(source[i].item())
+            for key in _INT_FIELDS + _FLOAT_FIELDS:
+                rows[key].append(getattr(profile, _ATTRIBUTE.get(key, key))[i].item())
         else:
             j = categorical[name]
             rows["sample"].append(empty_f)
@@ -78,10 +60,9 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
             rows["bin_counts"].append(empty_i)
             rows["categories"].append(list(profile.categories[j]))
             rows["category_counts"].append(profile.category_counts[j])
-            rows["missing"].append(int(profile.categorical_missing[j]))
-            for key in ("sample_count", "count", "infinite"):
-                rows[key].append(0)
-            for key in ("minimum", "maximum", "std", "rank_error"):
+            for key in _INT_FIELDS:
+                rows[key].append(int(profile.categorical_missing[j]) if key == "missing" else 0)
+            for key in _FLOAT_FIELDS:
                 rows[key].append(float("nan"))
     table = pa.table(
         {
@@ -92,14 +73,8 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
             "bin_counts": _list_array(pa, rows["bin_counts"], pa.int64()),
             "categories": pa.array(rows["categories"], type=pa.large_list(pa.string())),
             "category_counts": _list_array(pa, rows["category_counts"], pa.int64()),
-            **{
-                k: pa.array(rows[k], type=pa.int64())
-                for k in ("sample_count", "count", "missing", "infinite")
-            },
-            **{
-                k: pa.array(rows[k], type=pa.float64())
-                for k in ("minimum", "maximum", "std", "rank_error")
-            },
+            **{k: pa.array(rows[k], type=pa.int64()) for k in _INT_FIELDS},
+            **{k: pa.array(rows[k], type=pa.float64()) for k in _FLOAT_FIELDS},
         }
     )
     settings = {
@@ -146,19 +121,7 @@ def profile_from_bytes(data: bytes) -> DriftProfile:
     counts_lists = _column_lists(table, "bin_counts", np.int64)
     categories = table.column("categories").to_pylist()
     category_counts = _column_lists(table, "category_counts", np.int64)
-    scalars = {
-        k: table.column(k).to_numpy()
-        for k in (
-            "sample_count",
-            "count",
-            "missing",
-            "infinite",
-            "minimum",
-            "maximum",
-            "std",
-            "rank_error",
-        )
-    }
+    scalars = {k: table.column(k).to_numpy() for k in _INT_FIELDS + _FLOAT_FIELDS}
     is_numeric = np.array([k in NUMERIC_KINDS for k in kinds], dtype=bool)
     positions = np.nonzero(is_numeric)[0]
     sample = np.full((settings["sample_rows"], positions.size), np.nan)
