@@ -1,0 +1,176 @@
+"""The compiled fast paths (bin counting, sorting) and their NumPy fallbacks against references."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelyard.drift import _binning
+
+IMPLEMENTATIONS = ["compiled", "numpy"]
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "compiled" and _binning._native is None:
+        pytest.skip("modelyard was built without its compiled counter")
+    if request.param == "numpy":
+        monkeypatch.setattr(_binning, "_native", None)
+    return str(request.param)
+
+
+def test_the_compiled_counter_is_built() -> None:
+    # Installs from source build it wherever a C compiler exists (as on CI); a silent fallback
+    # to NumPy would leave the fast path untested.
+    if os.environ.get("MODELYARD_NO_EXTENSIONS", "") not in ("", "0"):
+        pytest.skip("MODELYARD_NO_EXTENSIONS is set")
+    assert _binning._native is not None
+
+
+def _naive(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per column: values below each edge (-inf counted), NaN, -inf and +inf."""
+    columns = values.shape[1]
+    below = np.zeros((edges.shape[1], columns), dtype=np.int64)
+    for c in range(columns):
+        for k in range(edges.shape[1]):
+            below[k, c] = sum(1 for v in values[:, c] if v < edges[c, k])
+    nan = np.isnan(values).sum(axis=0)
+    negative = (values == -np.inf).sum(axis=0)
+    positive = (values == np.inf).sum(axis=0)
+    return below, nan, negative, positive
+
+
+def _special_data(rng: np.random.Generator, rows: int, columns: int) -> np.ndarray:
+    values = rng.normal(size=(rows, columns)).round(1)  # ties fall on the edges
+    for special, share in ((np.nan, 0.05), (np.inf, 0.02), (-np.inf, 0.02)):
+        values[rng.random(values.shape) < share] = special
+    return values
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "bins"),
+    [
+        (1, 1, 2),
+        (7, 3, 10),  # fewer rows than laid side by side
+        (1000, 1, 10),
+        (999, 7, 5),  # narrow, width not a multiple of 8, rows not a multiple of the side
+        (2000, 20, 10),
+        (300, 64, 10),
+        (300, 67, 30),  # several passes over the edges, leftover columns
+        (300, 9, 1),  # no edges at all
+        (5000, 16, 14),
+    ],
+)
+def test_count_below_equals_a_naive_count(
+    implementation: str, rows: int, columns: int, bins: int
+) -> None:
+    rng = np.random.default_rng(rows * 31 + columns)
+    values = _special_data(rng, rows, columns)
+    edges = _binning.quantile_edges(rng.normal(size=(500, columns)).round(1), bins=bins)
+    tally = _binning.count_below(values, edges, workers=2)
+    below, nan, negative, positive = _naive(values, edges)
+    np.testing.assert_array_equal(tally.below, below)
+    np.testing.assert_array_equal(tally.nan, nan)
+    np.testing.assert_array_equal(tally.negative_infinite, negative)
+    np.testing.assert_array_equal(tally.positive_infinite, positive)
+    finite = tally.counts(finite_only=True)
+    assert (finite.sum(axis=1) == rows - nan - negative - positive).all()
+    assert (tally.counts(finite_only=False).sum(axis=1) == rows - nan).all()
+
+
+def test_collapsed_edges_and_strided_input(implementation: str) -> None:
+    rng = np.random.default_rng(5)
+    values = _special_data(rng, 4000, 40)[:, ::2]  # not contiguous
+    edges = _binning.quantile_edges(np.tile([0.0, 0.0, 1.0, 1.0], 5)[:, None] * np.ones(20), 10)
+    assert np.isinf(edges).any()  # collapsed duplicates are padded with +inf
+    tally = _binning.count_below(values, edges)
+    below, *_ = _naive(values, edges)
+    np.testing.assert_array_equal(tally.below, below)
+
+
+def test_threads_do_not_change_counts(implementation: str) -> None:
+    rng = np.random.default_rng(8)
+    values = _special_data(rng, 50_001, 24)
+    edges = _binning.quantile_edges(rng.normal(size=(1000, 24)), bins=10)
+    one = _binning.count_below(values, edges, workers=1)
+    four = _binning.count_below(values, edges, workers=4)
+    for name in ("below", "nan", "negative_infinite", "positive_infinite"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(four, name))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 80),
+    columns=st.integers(1, 20),
+    bins=st.integers(1, 15),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_compiled_and_numpy_counts_agree(rows: int, columns: int, bins: int, seed: int) -> None:
+    if _binning._native is None:
+        pytest.skip("modelyard was built without its compiled counter")
+    rng = np.random.default_rng(seed)
+    values = _special_data(rng, rows, columns)
+    edges = _binning.quantile_edges(rng.normal(size=(40, columns)).round(1), bins=bins)
+    compiled = _binning.count_below(values, edges)
+    saved, _binning._native = _binning._native, None
+    try:
+        numpy = _binning.count_below(values, edges)
+    finally:
+        _binning._native = saved
+    for name in ("below", "nan", "negative_infinite", "positive_infinite"):
+        np.testing.assert_array_equal(getattr(compiled, name), getattr(numpy, name))
+
+
+def _awkward_values(rng: np.random.Generator, length: int, columns: int) -> np.ndarray:
+    values = rng.normal(size=(length, columns)) * 10.0 ** rng.integers(-300, 300, size=columns)
+    values[:, 0] = values[:, 0].round(0)  # ties
+    values[rng.random(values.shape) < 0.01] = np.nan
+    values[rng.random(values.shape) < 0.01] = -np.inf
+    values[rng.random(values.shape) < 0.01] = np.inf
+    values[rng.random(values.shape) < 0.01] = -0.0
+    values[rng.random(values.shape) < 0.01] = 5e-324  # the smallest subnormal
+    values[rng.random(values.shape) < 0.01] = -np.finfo(np.float64).max
+    return values
+
+
+@pytest.mark.parametrize("length", [1, 2, 2047, 2048, 5000, 300_000])
+def test_sorted_columns_equal_numpy_sort(implementation: str, length: int) -> None:
+    rng = np.random.default_rng(length)
+    columns = 1 if length > 10_000 else 5
+    values = _awkward_values(rng, length, columns)
+    got, counts = _binning.sorted_columns(values, workers=2)
+    expected = np.sort(values, axis=0)
+    np.testing.assert_array_equal(got, expected)  # NaN compare equal here, -0.0 == 0.0
+    np.testing.assert_array_equal(counts, (~np.isnan(values)).sum(axis=0))
+
+
+def test_sorting_constant_and_all_missing_columns(implementation: str) -> None:
+    values = np.empty((4096, 3))
+    values[:, 0] = 2.5  # every digit pass has a single bucket
+    values[:, 1] = np.nan
+    values[:, 2] = np.arange(4096.0)[::-1]
+    got, counts = _binning.sorted_columns(values)
+    assert (got[:, 0] == 2.5).all()
+    assert np.isnan(got[:, 1]).all()
+    np.testing.assert_array_equal(got[:, 2], np.arange(4096.0))
+    np.testing.assert_array_equal(counts, [4096, 0, 4096])
+
+
+def test_native_functions_refuse_wrong_buffers() -> None:
+    if _binning._native is None:
+        pytest.skip("modelyard was built without its compiled fast paths")
+    native = _binning._native
+    with pytest.raises(TypeError):
+        native.sort_rows(np.zeros((2, 3), dtype=np.float32))
+    frozen = np.zeros((2, 3))
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match=r"read-only|writable"):
+        native.sort_rows(frozen)
+    with pytest.raises(ValueError, match="edges must be"):
+        native.count_below(np.zeros((4, 3)), np.zeros((2, 2)), np.zeros((5, 3), dtype=np.int64))
+    with pytest.raises(TypeError):
+        native.count_below(np.zeros((4, 3)), np.zeros((2, 3)), np.zeros((5, 3)))
