@@ -124,6 +124,54 @@ def test_infinities_are_counted_apart_and_left_out() -> None:
     assert column.statistic("ks").value == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_binned_statistics_alone_count_missing_and_infinite_values_the_same_way(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PSI, KL and JS alone take the single counting pass, which also counts NaN and infinities;
+    # adding KS takes the sorted path. Both must report the same numbers.
+    from modelyard.drift import _binning
+
+    if not compiled:
+        monkeypatch.setattr(_binning, "_native", None)
+    elif _binning._native is None:
+        pytest.skip("modelyard was built without its compiled counter")
+    rng = np.random.default_rng(3)
+    ref = rng.normal(size=(4000, 12))
+    cur = rng.normal(size=(3000, 12)) + 0.2
+    for value, share in ((np.nan, 0.03), (np.inf, 0.01), (-np.inf, 0.01)):
+        cur[rng.random(cur.shape) < share] = value
+    cur[:, 5] = np.nan  # a column with no values
+    profile = drift.profile(ref)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", drift.DriftWarning)
+        binned = drift.compare(profile, cur, stats=["psi", "kl", "js"])
+        sorted_path = drift.compare(profile, cur, stats=["psi", "kl", "js", "ks"])
+    for a, b in zip(binned.columns, sorted_path.columns, strict=True):
+        assert (a.current_missing, a.current_infinite, a.current_count) == (
+            b.current_missing,
+            b.current_infinite,
+            b.current_count,
+        )
+        assert a.current_shares == b.current_shares
+        for name in ("psi", "kl", "js"):
+            assert a.statistic(name) == b.statistic(name)
+    first = binned.column("0")
+    finite = cur[:, 0][np.isfinite(cur[:, 0])]
+    assert first.current_count == finite.size
+    assert first.current_infinite == np.isinf(cur[:, 0]).sum()
+    assert first.current_missing == np.isnan(cur[:, 0]).sum()
+    assert binned.column("5").statistic("psi").value is None
+
+
+def test_report_validates_as_its_models_declare(
+    reference: pd.DataFrame, shifted: pd.DataFrame
+) -> None:
+    report = drift.compare(reference, shifted)
+    assert drift.DriftReport.model_validate(report.model_dump()) == report
+    assert drift.DriftReport.model_validate_json(report.model_dump_json()) == report
+
+
 def test_constant_and_all_missing_columns_warn_and_stay_defined() -> None:
     ref = pd.DataFrame({"k": [2.0] * 50, "gone": [np.nan] * 50, "x": np.arange(50.0)})
     cur = pd.DataFrame({"k": [2.0] * 20, "gone": [1.0] * 20, "x": np.arange(20.0)})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError
 
-__all__ = ["Frame", "Kind", "to_frame"]
+__all__ = ["Frame", "Kind", "check_numeric", "to_frame"]
 
 Kind = Literal["numeric", "datetime", "categorical", "boolean"]
 NUMERIC_KINDS: frozenset[str] = frozenset({"numeric", "datetime"})
@@ -29,6 +29,9 @@ class Frame:
     numeric_infinite: NDArray[np.int64]
     categorical: tuple[dict[str, int], ...]  # label -> count, per categorical column
     categorical_missing: NDArray[np.int64]
+    # False when to_frame was asked not to look for NaN and infinities: ``numeric`` holds them
+    # as given and the two counts above are zeros until check_numeric() fills them in.
+    numeric_checked: bool = True
 
     @property
     def numeric_names(self) -> tuple[str, ...]:
@@ -151,8 +154,32 @@ def _split_numeric(
     return cleaned, (not_finite - infinite).astype(np.int64), infinite
 
 
+def check_numeric(frame: Frame) -> Frame:
+    """The frame with its NaN and infinities counted, and infinities replaced by NaN."""
+    if frame.numeric_checked:
+        return frame
+    values, missing, infinite = _split_numeric(frame.numeric)
+    return replace(
+        frame,
+        numeric=values,
+        numeric_missing=missing,
+        numeric_infinite=infinite,
+        numeric_checked=True,
+    )
+
+
+def _unchecked(
+    values: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    zeros = np.zeros(values.shape[1], dtype=np.int64)
+    return values, zeros, zeros.copy()
+
+
 def _from_numpy(
-    array: NDArray[Any], names: Sequence[str] | None, kinds: Sequence[Kind] | None
+    array: NDArray[Any],
+    names: Sequence[str] | None,
+    kinds: Sequence[Kind] | None,
+    check: bool,
 ) -> Frame | None:
     if array.ndim == 1:
         array = array[:, None]
@@ -167,7 +194,8 @@ def _from_numpy(
         check_names(own, tuple(names))
     if kinds is not None and any(k not in NUMERIC_KINDS for k in kinds):
         return None
-    values, missing, infinite = _split_numeric(np.asarray(array, dtype=np.float64))
+    split = _split_numeric if check else _unchecked
+    values, missing, infinite = split(np.asarray(array, dtype=np.float64))
     return Frame(
         rows=array.shape[0],
         names=own,
@@ -177,6 +205,7 @@ def _from_numpy(
         numeric_infinite=infinite,
         categorical=(),
         categorical_missing=np.zeros(0, dtype=np.int64),
+        numeric_checked=check,
     )
 
 
@@ -206,12 +235,16 @@ def to_frame(
     categorical: Sequence[str] = (),
     numeric: Sequence[str] = (),
     columns: Sequence[str] | None = None,
+    check_values: bool = True,
 ) -> Frame:
-    """Convert one batch. With ``names``/``kinds`` (from a profile) the batch must match them."""
+    """Convert one batch. With ``names``/``kinds`` (from a profile) the batch must match them.
+
+    ``check_values=False`` leaves NaN and infinities in the numeric block uncounted, for a
+    caller that counts them in a pass of its own (see :func:`check_numeric`)."""
     if isinstance(data, np.ndarray):
         if columns is not None:
             data = data[:, [int(c) for c in columns]] if data.ndim == 2 else data
-        frame = _from_numpy(data, names, kinds) if not categorical else None
+        frame = _from_numpy(data, names, kinds, check_values) if not categorical else None
         if frame is not None:
             return frame
         import pandas as pd
@@ -265,7 +298,7 @@ def to_frame(
     ]
     rows = len(df)
     raw = np.column_stack(numeric_cols) if numeric_cols else np.empty((rows, 0), dtype=np.float64)
-    values, missing, infinite = _split_numeric(raw)
+    values, missing, infinite = (_split_numeric if check_values else _unchecked)(raw)
     cats = [
         _category_counts(df[by_name[n]])
         for n, k in zip(df_names, chosen_kinds, strict=True)
@@ -280,4 +313,5 @@ def to_frame(
         numeric_infinite=infinite,
         categorical=tuple(c for c, _ in cats),
         categorical_missing=np.array([m for _, m in cats], dtype=np.int64),
+        numeric_checked=check_values,
     )

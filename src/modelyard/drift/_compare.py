@@ -6,15 +6,15 @@ import itertools
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from modelyard.drift._binning import bin_counts, uniform_edges
+from modelyard.drift._binning import bin_counts, count_below, uniform_edges
 from modelyard.drift._chisquare import chi_square
-from modelyard.drift._columns import NUMERIC_KINDS, Frame, to_frame
+from modelyard.drift._columns import NUMERIC_KINDS, Frame, check_numeric, to_frame
 from modelyard.drift._config import (
     CATEGORICAL_STATISTICS,
     NUMERIC_STATISTICS,
@@ -48,6 +48,15 @@ class _Numbers:
     value: dict[str, FloatArray]
     p_value: dict[str, FloatArray]
     score: dict[str, FloatArray]
+
+    def as_lists(self) -> _Numbers:
+        """The same numbers as Python lists, which are quicker to read one at a time."""
+        return _Numbers(
+            *(
+                {k: v.tolist() for k, v in part.items()}
+                for part in (self.value, self.p_value, self.score)
+            )
+        )
 
 
 def _plan(
@@ -194,12 +203,31 @@ def _numeric_block(
     wanted: set[str],
     config: DriftConfig,
     workers: int | None,
-) -> tuple[_Numbers, IntArray, IntArray, IntArray]:
+) -> tuple[_Numbers, IntArray, IntArray, Frame]:
+    """The numeric statistics of ``frame``, its reference and current bin counts, and the frame
+    with its NaN and infinities counted."""
     numbers = _Numbers({}, {}, {})
-    current = frame.numeric
-    counts = (frame.rows - frame.numeric_missing - frame.numeric_infinite).astype(np.int64)
     whole = index.size == len(prof.numeric_columns) and np.array_equal(index, np.arange(index.size))
     sorted_path = bool(wanted & {"ks", "wasserstein"})
+    counting_pass = not sorted_path and config.binning != "sturges_both"
+    if counting_pass and not frame.numeric_checked:
+        # Binned statistics alone: one pass counts the bins, the NaN and the infinities together.
+        tally = count_below(
+            frame.numeric, prof.edges if whole else prof.edges[index], workers=workers
+        )
+        frame = replace(
+            frame,
+            numeric_missing=tally.nan,
+            numeric_infinite=tally.infinite,
+            numeric_checked=True,
+        )
+        ref_counts = prof.bin_counts if whole else prof.bin_counts[index]
+        cur_counts = tally.counts(finite_only=True)
+        _binned(numbers, wanted, ref_counts, cur_counts, config)
+        return numbers, ref_counts, cur_counts, frame
+    frame = check_numeric(frame)
+    current = frame.numeric
+    counts = (frame.rows - frame.numeric_missing - frame.numeric_infinite).astype(np.int64)
     distances = None
     if sorted_path:
         sample = prof.sample if whole else prof.sample[:, index]
@@ -252,7 +280,7 @@ def _numeric_block(
                 numbers.score["wasserstein"] = distances.wasserstein / scale
             else:
                 numbers.score["wasserstein"] = distances.wasserstein
-    return numbers, ref_counts, cur_counts, counts
+    return numbers, ref_counts, cur_counts, frame
 
 
 def _scipy_ks(
@@ -310,9 +338,10 @@ def _shares(counts: NDArray[Any]) -> tuple[float, ...]:
     return tuple(float(c) / float(total) for c in counts)
 
 
-def _numeric_labels(edges: FloatArray) -> tuple[str, ...]:
-    bounds = ["-inf", *(f"{e:.4g}" for e in edges), "+inf"]
-    return tuple(f"[{a}, {b})" for a, b in itertools.pairwise(bounds))
+def _share_rows(counts: IntArray) -> list[list[float]]:
+    """Each row's counts as shares of the row's total (all 0.0 for an empty row)."""
+    totals = counts.sum(axis=1, keepdims=True).astype(np.float64)
+    return (counts / np.where(totals > 0, totals, 1.0)).tolist()  # type: ignore[no-any-return]
 
 
 def compare(
@@ -394,7 +423,13 @@ def compare(
         names = prof.columns
     kinds_by_name = prof.column_kinds
     kinds = tuple(kinds_by_name[n] for n in names)
-    frame = to_frame(current, names=names, kinds=kinds, columns=None if columns is None else names)
+    frame = to_frame(
+        current,
+        names=names,
+        kinds=kinds,
+        columns=None if columns is None else names,
+        check_values=False,
+    )
     if frame.rows == 0:
         raise EmptyDataError("the current data has no rows; there is nothing to compare")
     plan = _plan(stats, names, kinds, cfg)
@@ -415,38 +450,52 @@ def _assemble(
     entries: dict[str, ColumnDrift] = {}
     if numeric_names:
         wanted: set[str] = {s for n in numeric_names for s in plan[n]}
-        numbers, ref_counts, cur_counts, cur_n = _numeric_block(
+        numbers, ref_counts, cur_counts, frame = _numeric_block(
             prof, numeric_index, frame, wanted, cfg, workers
         )
-        edges = prof.edges[numeric_index]
+        cur_n = frame.rows - frame.numeric_missing - frame.numeric_infinite
+        kind_of = dict(zip(frame.names, frame.kinds, strict=True))
+        # Everything per column is turned into Python numbers at once, not value by value.
+        values = numbers.as_lists()
+        keep = (ref_counts > 0) | (cur_counts > 0)
+        keep[:, :1] = True
+        ref_shares, cur_shares = _share_rows(ref_counts), _share_rows(cur_counts)
+        ref_n, ref_missing, ref_infinite = (
+            prof.counts[numeric_index].tolist(),
+            prof.missing[numeric_index].tolist(),
+            prof.infinite[numeric_index].tolist(),
+        )
+        constant = (prof.minimum[numeric_index] == prof.maximum[numeric_index]).tolist()
+        rank_error = prof.rank_error[numeric_index].tolist()
+        current = (
+            cur_n.tolist(),
+            frame.numeric_missing.tolist(),
+            frame.numeric_infinite.tolist(),
+        )
         for i, name in enumerate(numeric_names):
-            column = int(numeric_index[i])
-            notes = _notes(
-                name,
-                int(prof.counts[column]),
-                int(cur_n[i]),
-                constant=bool(prof.minimum[column] == prof.maximum[column]),
-            )
             labels = (
-                _numeric_labels(edges[i])
+                prof.bin_labels(name)
                 if cfg.binning != "sturges_both"
                 else tuple(str(b) for b in range(ref_counts.shape[1]))
             )
-            keep = (ref_counts[i] > 0) | (cur_counts[i] > 0) | (np.arange(ref_counts.shape[1]) < 1)
+            kept = keep[i].tolist()
             entries[name] = _entry(
                 name,
-                frame.kinds[frame.names.index(name)],
+                kind_of[name],
                 plan[name],
-                numbers,
+                values,
                 i,
                 cfg,
-                reference=(int(prof.counts[column]), int(prof.missing[column]), prof.rows),
-                current=(int(cur_n[i]), int(frame.numeric_missing[i]), frame.rows),
-                infinite=(int(prof.infinite[column]), int(frame.numeric_infinite[i])),
-                rank_error=float(prof.rank_error[column]),
-                notes=notes,
-                labels=tuple(x for x, k in zip(labels, keep, strict=True) if k),
-                shares=(_shares(ref_counts[i][keep]), _shares(cur_counts[i][keep])),
+                reference=(ref_n[i], ref_missing[i], prof.rows),
+                current=(current[0][i], current[1][i], frame.rows),
+                infinite=(ref_infinite[i], current[2][i]),
+                rank_error=rank_error[i],
+                notes=_notes(name, ref_n[i], current[0][i], constant=constant[i]),
+                labels=tuple(itertools.compress(labels, kept)),
+                shares=(
+                    tuple(itertools.compress(ref_shares[i], kept)),
+                    tuple(itertools.compress(cur_shares[i], kept)),
+                ),
             )
     if categorical_names:
         wanted = {s for n in categorical_names for s in plan[n]}

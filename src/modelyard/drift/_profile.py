@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -78,6 +79,7 @@ class DriftProfile:
     categorical_missing: IntArray
     _numeric_index: dict[str, int] = field(init=False, compare=False)
     _categorical_index: dict[str, int] = field(init=False, compare=False)
+    _labels: dict[str, tuple[str, ...]] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -93,6 +95,24 @@ class DriftProfile:
         ]
         object.__setattr__(self, "_numeric_index", {n: i for i, n in enumerate(numeric)})
         object.__setattr__(self, "_categorical_index", {n: i for i, n in enumerate(categorical)})
+        object.__setattr__(self, "_labels", {})
+
+    def bin_labels(self, column: str) -> tuple[str, ...]:
+        """Labels of a numeric column's bins, such as ``"[-0.25, 0.25)"``.
+
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> drift.profile(np.arange(100.0)[:, None], bins=2).bin_labels("0")
+        ('[-inf, 49.5)', '[49.5, +inf)')
+        """
+        labels = self._labels.get(column)
+        if labels is None:
+            # Computed once per profile; two threads racing here compute the same tuple.
+            edges = self.edges[self._numeric_index[column]]
+            bounds = ["-inf", *(f"{e:.4g}" for e in edges), "+inf"]
+            labels = tuple(f"[{a}, {b})" for a, b in itertools.pairwise(bounds))
+            self._labels[column] = labels
+        return labels
 
     @property
     def numeric_columns(self) -> tuple[str, ...]:
