@@ -1,7 +1,9 @@
-"""Drift kernels: pure NumPy functions over ``(rows, columns)`` arrays, one result per column.
+"""Drift kernels: NumPy functions over ``(rows, columns)`` arrays, one result per column.
 
 Every kernel is vectorised across columns (no Python loop over columns), takes arrays and returns
-arrays; none reads files, logs, or builds report objects. The conventions (log base, smoothing,
+arrays; none reads files, logs, or builds report objects. Counting into bins and sorting columns
+use a small compiled extension when modelyard was built with it, with the same results as their
+NumPy fallback. The conventions (log base, smoothing,
 KL direction) are keyword arguments with the defaults described in the drift guide.
 
 Binning:
