@@ -35,9 +35,10 @@ def _naive(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per column: values below each edge (-inf counted), NaN, -inf and +inf."""
     columns = values.shape[1]
     below = np.zeros((edges.shape[1], columns), dtype=np.int64)
-    for c in range(columns):
-        for k in range(edges.shape[1]):
-            below[k, c] = sum(1 for v in values[:, c] if v < edges[c, k])
+    with np.errstate(invalid="ignore"):
+        for c in range(columns):
+            for k in range(edges.shape[1]):
+                below[k, c] = np.count_nonzero(values[:, c] < edges[c, k])
     nan = np.isnan(values).sum(axis=0)
     negative = (values == -np.inf).sum(axis=0)
     positive = (values == np.inf).sum(axis=0)
@@ -65,11 +66,12 @@ def _special_data(rng: np.random.Generator, rows: int, columns: int) -> np.ndarr
         (5000, 16, 14),
     ],
 )
+@pytest.mark.parametrize("order", ["C", "F"])  # F: read column by column, without a copy
 def test_count_below_equals_a_naive_count(
-    implementation: str, rows: int, columns: int, bins: int
+    implementation: str, rows: int, columns: int, bins: int, order: str
 ) -> None:
     rng = np.random.default_rng(rows * 31 + columns)
-    values = _special_data(rng, rows, columns)
+    values = np.asarray(_special_data(rng, rows, columns), order=order)
     edges = _binning.quantile_edges(rng.normal(size=(500, columns)).round(1), bins=bins)
     tally = _binning.count_below(values, edges, workers=2)
     below, nan, negative, positive = _naive(values, edges)
@@ -116,6 +118,7 @@ def test_compiled_and_numpy_counts_agree(rows: int, columns: int, bins: int, see
     values = _special_data(rng, rows, columns)
     edges = _binning.quantile_edges(rng.normal(size=(40, columns)).round(1), bins=bins)
     compiled = _binning.count_below(values, edges)
+    by_column = _binning.count_below(np.asfortranarray(values), edges, workers=2)
     saved, _binning._native = _binning._native, None
     try:
         numpy = _binning.count_below(values, edges)
@@ -123,6 +126,7 @@ def test_compiled_and_numpy_counts_agree(rows: int, columns: int, bins: int, see
         _binning._native = saved
     for name in ("below", "nan", "negative_infinite", "positive_infinite"):
         np.testing.assert_array_equal(getattr(compiled, name), getattr(numpy, name))
+        np.testing.assert_array_equal(getattr(by_column, name), getattr(numpy, name))
 
 
 def _awkward_values(rng: np.random.Generator, length: int, columns: int) -> np.ndarray:
@@ -174,3 +178,21 @@ def test_native_functions_refuse_wrong_buffers() -> None:
         native.count_below(np.zeros((4, 3)), np.zeros((2, 2)), np.zeros((5, 3), dtype=np.int64))
     with pytest.raises(TypeError):
         native.count_below(np.zeros((4, 3)), np.zeros((2, 3)), np.zeros((5, 3)))
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_lone_infinity_or_nan_in_finite_data_is_found(implementation: str, order: str) -> None:
+    # Blocks whose values are all finite skip the NaN and infinity counts; one odd value in one
+    # block must still be counted, and nowhere else.
+    rng = np.random.default_rng(12)
+    values = rng.normal(size=(40_000, 24))
+    values[31_337, 5], values[2, 17], values[39_999, 23] = np.inf, -np.inf, np.nan
+    values = np.asarray(values, order=order)
+    edges = _binning.quantile_edges(rng.normal(size=(1000, 24)), bins=10)
+    tally = _binning.count_below(values, edges, workers=2)
+    below, nan, negative, positive = _naive(values, edges)
+    np.testing.assert_array_equal(tally.below, below)
+    np.testing.assert_array_equal(tally.nan, nan)
+    np.testing.assert_array_equal(tally.negative_infinite, negative)
+    np.testing.assert_array_equal(tally.positive_infinite, positive)
+    assert (tally.nan.sum(), tally.infinite.sum()) == (1, 2)

@@ -242,6 +242,8 @@ def count_below(array: FloatArray, cut: FloatArray, *, workers: int | None = 1) 
     edge_rows = np.ascontiguousarray(cut.T, dtype=np.float64)
     n_edges = edge_rows.shape[0]
     threads = _threads(workers)
+    if _native is not None and array.flags.f_contiguous and not array.flags.c_contiguous:
+        return _count_native_by_column(array, edge_rows, workers)
     if _native is not None:
         count = _count_native
         parts = _row_parts(rows, threads, minimum=_COMPILED_MIN_ROWS)
@@ -296,13 +298,37 @@ def _count_native(array: FloatArray, edge_rows: FloatArray) -> IntArray:
     return out
 
 
+def _count_native_by_column(array: FloatArray, edge_rows: FloatArray, workers: int | None) -> Tally:
+    """The compiled counter on a Fortran-ordered array, read column by column without a copy;
+    threads take separate blocks of columns."""
+    assert _native is not None
+    rows, columns = array.shape
+    n_edges = edge_rows.shape[0]
+    total = np.zeros((n_edges + 3, columns), dtype=np.int64)
+    parts = column_blocks(columns, max(1, -(-columns // _threads(workers))))
+
+    def work(part: slice) -> None:
+        out = np.zeros((n_edges + 3, part.stop - part.start), dtype=np.int64)
+        _native.count_below(array[:, part].T, np.ascontiguousarray(edge_rows[:, part]), out, True)
+        total[:, part] = out
+
+    run_blocks(work, parts, workers)
+    return Tally(rows, total[:n_edges], total[n_edges], total[n_edges + 1], total[n_edges + 2])
+
+
 def _count_numpy(array: FloatArray, edge_rows: FloatArray) -> IntArray:
     """``(edges + 3, columns)`` for one range of rows, with NumPy comparisons."""
     below = _count_rows(array, edge_rows)
-    with np.errstate(invalid="ignore"):
-        negative = np.count_nonzero(array == -np.inf, axis=0)
-        positive = np.count_nonzero(array == np.inf, axis=0)
-    return np.concatenate([below, negative[None, :], positive[None, :]], axis=0)
+    infinite = np.zeros((2, array.shape[1]), dtype=np.int64)
+    with np.errstate(all="ignore"):
+        # A finite column sum proves the column holds no infinity (one cheap pass); only the
+        # other columns are searched for them.
+        suspect = np.nonzero(~np.isfinite(array.sum(axis=0)))[0]
+        if suspect.size:
+            values = array[:, suspect]
+            infinite[0, suspect] = np.count_nonzero(values == -np.inf, axis=0)
+            infinite[1, suspect] = np.count_nonzero(values == np.inf, axis=0)
+    return np.concatenate([below, infinite], axis=0)
 
 
 # Rows per counting block: at most 255, so per-block counts fit in bytes and are summed by a

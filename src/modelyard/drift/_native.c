@@ -8,7 +8,9 @@
  * next three rows of out the numbers of NaN, -inf and +inf values. NumPy needs one comparison
  * pass over the data per edge; here a block of rows is compared with every edge while it is in
  * the cache, eight columns at a time with their counters in vector registers. The comparisons
- * are the IEEE comparisons NumPy makes, so the counts are identical.
+ * are the IEEE comparisons NumPy makes, so the counts are identical. With transposed=True the
+ * values are given column by column (a Fortran-ordered array, transposed), and each column is
+ * read once against every edge.
  *
  * sort_rows(values) sorts each row of a 2-D float64 array in place, NaN last, with a radix sort
  * on keys whose unsigned order is the numeric order: about 3.5 times as fast as NumPy's sort on
@@ -184,6 +186,93 @@ static void count_block(const Task *t, Py_ssize_t first, Py_ssize_t last)
     }
 }
 
+/* Column-major data (the transpose of a Fortran-ordered array): row c of `values` holds the
+ * `rows` values of column c. Count them against the G edges starting at `edge`, eight values at a
+ * time, and add the finiteness test of strips_finite into `finite`. */
+#define DEFINE_COLUMN_GROUP(G)                                                                  \
+    static inline __attribute__((always_inline)) void column_group_##G(                         \
+        const Task *t, Py_ssize_t column, Py_ssize_t edge, vdouble *finite)                    \
+    {                                                                                           \
+        const double *x = t->values + column * t->rows;                                         \
+        vint acc[G];                                                                            \
+        vdouble cut[G], zeros = {0};                                                            \
+        for (int k = 0; k < G; k++) {                                                           \
+            acc[k] = (vint){0};                                                                 \
+            cut[k] = zeros + t->edges[(edge + k) * t->width + column];                          \
+        }                                                                                       \
+        Py_ssize_t r = 0;                                                                       \
+        for (; r + STRIP <= t->rows; r += STRIP) {                                              \
+            const vdouble v = load(x + r);                                                      \
+            zeros += v * 0.0;                                                                   \
+            for (int k = 0; k < G; k++)                                                         \
+                acc[k] -= (vint)(v < cut[k]);                                                   \
+        }                                                                                       \
+        for (int k = 0; k < G; k++) {                                                           \
+            int64_t total = 0;                                                                  \
+            for (int j = 0; j < STRIP; j++)                                                     \
+                total += acc[k][j];                                                             \
+            for (Py_ssize_t tail = r; tail < t->rows; tail++)                                   \
+                total += x[tail] < cut[k][0];                                                   \
+            t->out[(edge + k) * t->width + column] += total;                                    \
+        }                                                                                       \
+        for (Py_ssize_t tail = r; tail < t->rows; tail++)                                       \
+            zeros[0] += x[tail] * 0.0;                                                          \
+        *finite += zeros;                                                                       \
+    }
+
+DEFINE_COLUMN_GROUP(1)
+DEFINE_COLUMN_GROUP(2)
+DEFINE_COLUMN_GROUP(3)
+DEFINE_COLUMN_GROUP(4)
+DEFINE_COLUMN_GROUP(5)
+DEFINE_COLUMN_GROUP(6)
+DEFINE_COLUMN_GROUP(7)
+DEFINE_COLUMN_GROUP(8)
+DEFINE_COLUMN_GROUP(9)
+DEFINE_COLUMN_GROUP(10)
+DEFINE_COLUMN_GROUP(11)
+DEFINE_COLUMN_GROUP(12)
+
+MULTIVERSION
+static void count_columns(const Task *t)
+{
+    const Py_ssize_t passes = (t->n_edges + MAX_GROUP - 1) / MAX_GROUP;
+    int64_t *nan = t->out + t->n_edges * t->width, *neg = nan + t->width, *pos = neg + t->width;
+    for (Py_ssize_t column = 0; column < t->width; column++) {
+        vdouble finite = {0};
+        Py_ssize_t edge = 0;
+        for (Py_ssize_t pass = 0; pass < passes; pass++) {
+            const Py_ssize_t group = (t->n_edges - edge) / (passes - pass);
+            switch (group) {
+            case 1: column_group_1(t, column, edge, &finite); break;
+            case 2: column_group_2(t, column, edge, &finite); break;
+            case 3: column_group_3(t, column, edge, &finite); break;
+            case 4: column_group_4(t, column, edge, &finite); break;
+            case 5: column_group_5(t, column, edge, &finite); break;
+            case 6: column_group_6(t, column, edge, &finite); break;
+            case 7: column_group_7(t, column, edge, &finite); break;
+            case 8: column_group_8(t, column, edge, &finite); break;
+            case 9: column_group_9(t, column, edge, &finite); break;
+            case 10: column_group_10(t, column, edge, &finite); break;
+            case 11: column_group_11(t, column, edge, &finite); break;
+            default: column_group_12(t, column, edge, &finite); break;
+            }
+            edge += group;
+        }
+        int all_finite = passes > 0;
+        for (int j = 0; j < STRIP; j++)
+            all_finite &= finite[j] == 0.0;
+        if (all_finite)
+            continue;
+        const double *x = t->values + column * t->rows;
+        for (Py_ssize_t r = 0; r < t->rows; r++) {
+            nan[column] += x[r] != x[r];
+            neg[column] += x[r] == -INFINITY;
+            pos[column] += x[r] == INFINITY;
+        }
+    }
+}
+
 static void count_all(const Task *task)
 {
     Py_ssize_t block = BLOCK_BYTES / (8 * (task->width > 0 ? task->width : 1));
@@ -199,7 +288,9 @@ static PyObject *count_below(PyObject *self, PyObject *args)
 {
     (void)self;
     PyObject *values_obj, *edges_obj, *out_obj;
-    if (!PyArg_ParseTuple(args, "OOO:count_below", &values_obj, &edges_obj, &out_obj)) {
+    int transposed = 0;
+    if (!PyArg_ParseTuple(args, "OOO|p:count_below", &values_obj, &edges_obj, &out_obj,
+                          &transposed)) {
         return NULL;
     }
     Py_buffer values, edges, out;
@@ -225,7 +316,9 @@ static PyObject *count_below(PyObject *self, PyObject *args)
                         "count_below takes 2-D float64 values and edges and a 2-D int64 out");
         goto done;
     }
-    const Py_ssize_t rows = values.shape[0], width = values.shape[1];
+    /* Transposed: values is (width, rows), one column of the data per row. */
+    const Py_ssize_t rows = values.shape[transposed ? 1 : 0];
+    const Py_ssize_t width = values.shape[transposed ? 0 : 1];
     const Py_ssize_t n_edges = edges.shape[0];
     if (edges.shape[1] != width || out.shape[0] != n_edges + 3 || out.shape[1] != width) {
         PyErr_SetString(PyExc_ValueError,
@@ -234,7 +327,10 @@ static PyObject *count_below(PyObject *self, PyObject *args)
     }
     const Task task = {values.buf, rows, width, edges.buf, n_edges, out.buf};
     Py_BEGIN_ALLOW_THREADS
-    count_all(&task);
+    if (transposed)
+        count_columns(&task);
+    else
+        count_all(&task);
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
@@ -352,8 +448,9 @@ done:
 
 static PyMethodDef methods[] = {
     {"count_below", count_below, METH_VARARGS,
-     "count_below(values, edges, out): add the values below each edge, then the NaN, -inf and "
-     "+inf values, of each column to out."},
+     "count_below(values, edges, out, transposed=False): add the values below each edge, then "
+     "the NaN, -inf and +inf values, of each column to out. Transposed, values holds one column "
+     "per row."},
     {"sort_rows", sort_rows, METH_VARARGS,
      "sort_rows(values): sort each row of a 2-D float64 array in place, NaN last."},
     {NULL, NULL, 0, NULL},
