@@ -45,6 +45,16 @@ def _naive(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, ...]:
     return below, nan, negative, positive
 
 
+def _assert_naive_counts(
+    tally: _binning.Tally, values: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    expected = _naive(values, edges)
+    names = ("below", "nan", "negative_infinite", "positive_infinite")
+    for name, counts in zip(names, expected, strict=True):
+        np.testing.assert_array_equal(getattr(tally, name), counts, err_msg=name)
+    return expected
+
+
 def _special_data(rng: np.random.Generator, rows: int, columns: int) -> np.ndarray:
     values = rng.normal(size=(rows, columns)).round(1)  # ties fall on the edges
     for special, share in ((np.nan, 0.05), (np.inf, 0.02), (-np.inf, 0.02)):
@@ -74,11 +84,7 @@ def test_count_below_equals_a_naive_count(
     values = np.asarray(_special_data(rng, rows, columns), order=order)
     edges = _binning.quantile_edges(rng.normal(size=(500, columns)).round(1), bins=bins)
     tally = _binning.count_below(values, edges, workers=2)
-    below, nan, negative, positive = _naive(values, edges)
-    np.testing.assert_array_equal(tally.below, below)
-    np.testing.assert_array_equal(tally.nan, nan)
-    np.testing.assert_array_equal(tally.negative_infinite, negative)
-    np.testing.assert_array_equal(tally.positive_infinite, positive)
+    _, nan, negative, positive = _assert_naive_counts(tally, values, edges)
     finite = tally.counts(finite_only=True)
     assert (finite.sum(axis=1) == rows - nan - negative - positive).all()
     assert (tally.counts(finite_only=False).sum(axis=1) == rows - nan).all()
@@ -190,9 +196,5 @@ def test_a_lone_infinity_or_nan_in_finite_data_is_found(implementation: str, ord
     values = np.asarray(values, order=order)
     edges = _binning.quantile_edges(rng.normal(size=(1000, 24)), bins=10)
     tally = _binning.count_below(values, edges, workers=2)
-    below, nan, negative, positive = _naive(values, edges)
-    np.testing.assert_array_equal(tally.below, below)
-    np.testing.assert_array_equal(tally.nan, nan)
-    np.testing.assert_array_equal(tally.negative_infinite, negative)
-    np.testing.assert_array_equal(tally.positive_infinite, positive)
+    _assert_naive_counts(tally, values, edges)
     assert (tally.nan.sum(), tally.infinite.sum()) == (1, 2)

@@ -37,6 +37,10 @@
 #define STRIP 8
 /* Most edges compared in one pass over a block of rows; their counters stay in registers. */
 #define MAX_GROUP 12
+/* One function per group size, from 1 to MAX_GROUP edges. */
+#define DEFINE_GROUPS(define)                                                                  \
+    define(1) define(2) define(3) define(4) define(5) define(6) define(7) define(8) define(9)  \
+        define(10) define(11) define(12)
 /* Bytes of rows in one block: a block is read from memory once, then from the cache. */
 #define BLOCK_BYTES (256 * 1024)
 
@@ -89,18 +93,24 @@ static inline __attribute__((always_inline)) void add_to(int64_t *p, vint v)
             add_to(t->out + (edge + k) * t->width + column, acc[k]);                             \
     }
 
-DEFINE_GROUP(1)
-DEFINE_GROUP(2)
-DEFINE_GROUP(3)
-DEFINE_GROUP(4)
-DEFINE_GROUP(5)
-DEFINE_GROUP(6)
-DEFINE_GROUP(7)
-DEFINE_GROUP(8)
-DEFINE_GROUP(9)
-DEFINE_GROUP(10)
-DEFINE_GROUP(11)
-DEFINE_GROUP(12)
+DEFINE_GROUPS(DEFINE_GROUP)
+
+/* Call name_G(...) for the G of a run-time group size (1 to MAX_GROUP). */
+#define CALL_GROUP(name, group, ...)                                                           \
+    switch (group) {                                                                           \
+    case 1: name##_1(__VA_ARGS__); break;                                                      \
+    case 2: name##_2(__VA_ARGS__); break;                                                      \
+    case 3: name##_3(__VA_ARGS__); break;                                                      \
+    case 4: name##_4(__VA_ARGS__); break;                                                      \
+    case 5: name##_5(__VA_ARGS__); break;                                                      \
+    case 6: name##_6(__VA_ARGS__); break;                                                      \
+    case 7: name##_7(__VA_ARGS__); break;                                                      \
+    case 8: name##_8(__VA_ARGS__); break;                                                      \
+    case 9: name##_9(__VA_ARGS__); break;                                                      \
+    case 10: name##_10(__VA_ARGS__); break;                                                    \
+    case 11: name##_11(__VA_ARGS__); break;                                                    \
+    default: name##_12(__VA_ARGS__); break;                                                    \
+    }
 
 /* Whether the STRIP-aligned columns of rows [first, last) are all finite. x * 0 is 0 for a
  * finite x and NaN otherwise, so the sums stay 0 exactly when every value is finite. The pass reads
@@ -167,20 +177,7 @@ static void count_block(const Task *t, Py_ssize_t first, Py_ssize_t last)
         Py_ssize_t edge = 0;
         for (Py_ssize_t pass = 0; pass < passes; pass++) {
             const Py_ssize_t group = (t->n_edges - edge) / (passes - pass);
-            switch (group) {
-            case 1: group_1(t, column, first, last, edge); break;
-            case 2: group_2(t, column, first, last, edge); break;
-            case 3: group_3(t, column, first, last, edge); break;
-            case 4: group_4(t, column, first, last, edge); break;
-            case 5: group_5(t, column, first, last, edge); break;
-            case 6: group_6(t, column, first, last, edge); break;
-            case 7: group_7(t, column, first, last, edge); break;
-            case 8: group_8(t, column, first, last, edge); break;
-            case 9: group_9(t, column, first, last, edge); break;
-            case 10: group_10(t, column, first, last, edge); break;
-            case 11: group_11(t, column, first, last, edge); break;
-            default: group_12(t, column, first, last, edge); break;
-            }
+            CALL_GROUP(group, group, t, column, first, last, edge);
             edge += group;
         }
     }
@@ -220,18 +217,7 @@ static void count_block(const Task *t, Py_ssize_t first, Py_ssize_t last)
         *finite += zeros;                                                                       \
     }
 
-DEFINE_COLUMN_GROUP(1)
-DEFINE_COLUMN_GROUP(2)
-DEFINE_COLUMN_GROUP(3)
-DEFINE_COLUMN_GROUP(4)
-DEFINE_COLUMN_GROUP(5)
-DEFINE_COLUMN_GROUP(6)
-DEFINE_COLUMN_GROUP(7)
-DEFINE_COLUMN_GROUP(8)
-DEFINE_COLUMN_GROUP(9)
-DEFINE_COLUMN_GROUP(10)
-DEFINE_COLUMN_GROUP(11)
-DEFINE_COLUMN_GROUP(12)
+DEFINE_GROUPS(DEFINE_COLUMN_GROUP)
 
 MULTIVERSION
 static void count_columns(const Task *t)
@@ -243,20 +229,7 @@ static void count_columns(const Task *t)
         Py_ssize_t edge = 0;
         for (Py_ssize_t pass = 0; pass < passes; pass++) {
             const Py_ssize_t group = (t->n_edges - edge) / (passes - pass);
-            switch (group) {
-            case 1: column_group_1(t, column, edge, &finite); break;
-            case 2: column_group_2(t, column, edge, &finite); break;
-            case 3: column_group_3(t, column, edge, &finite); break;
-            case 4: column_group_4(t, column, edge, &finite); break;
-            case 5: column_group_5(t, column, edge, &finite); break;
-            case 6: column_group_6(t, column, edge, &finite); break;
-            case 7: column_group_7(t, column, edge, &finite); break;
-            case 8: column_group_8(t, column, edge, &finite); break;
-            case 9: column_group_9(t, column, edge, &finite); break;
-            case 10: column_group_10(t, column, edge, &finite); break;
-            case 11: column_group_11(t, column, edge, &finite); break;
-            default: column_group_12(t, column, edge, &finite); break;
-            }
+            CALL_GROUP(column_group, group, t, column, edge, &finite);
             edge += group;
         }
         int all_finite = passes > 0;
@@ -457,7 +430,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_native", "Compiled bin counting (see _binning.py).", -1, methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_native",
+    .m_doc = "Compiled bin counting and sorting for modelyard.drift (see _binning.py).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__native(void)
