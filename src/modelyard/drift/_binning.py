@@ -215,6 +215,12 @@ class Tally:
     negative_infinite: IntArray
     positive_infinite: IntArray
 
+    @classmethod
+    def from_table(cls, rows: int, table: IntArray) -> Tally:
+        """From an ``(edges + 3, columns)`` table: below each edge, then NaN, -inf, +inf."""
+        edges = table.shape[0] - 3
+        return cls(rows, table[:edges], table[edges], table[edges + 1], table[edges + 2])
+
     @property
     def infinite(self) -> IntArray:
         return self.negative_infinite + self.positive_infinite
@@ -256,8 +262,7 @@ def count_below(array: FloatArray, cut: FloatArray, *, workers: int | None = 1) 
         tallies[parts.index(part)] = count(array[part], edge_rows)
 
     run_blocks(work, parts, workers)
-    total = tallies.sum(axis=0)
-    return Tally(rows, total[:n_edges], total[n_edges], total[n_edges + 1], total[n_edges + 2])
+    return Tally.from_table(rows, tallies.sum(axis=0))
 
 
 def _row_parts(rows: int, wanted: int, *, minimum: int) -> list[slice]:
@@ -313,7 +318,7 @@ def _count_native_by_column(array: FloatArray, edge_rows: FloatArray, workers: i
         total[:, part] = out
 
     run_blocks(work, parts, workers)
-    return Tally(rows, total[:n_edges], total[n_edges], total[n_edges + 1], total[n_edges + 2])
+    return Tally.from_table(rows, total)
 
 
 def _count_numpy(array: FloatArray, edge_rows: FloatArray) -> IntArray:
