@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,7 +24,7 @@ def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
 def test_the_compiled_counter_is_built() -> None:
     # Installs from source build it wherever a C compiler exists (as on CI); a silent fallback
     # to NumPy would leave the fast path untested.
-    if os.environ.get("MODELYARD_NO_EXTENSIONS", "") not in ("", "0"):
+    if _binning.NATIVE_DISABLED:
         pytest.skip("MODELYARD_NO_EXTENSIONS is set")
     assert _binning._native is not None
 

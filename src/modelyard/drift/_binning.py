@@ -20,7 +20,9 @@ try:
     from modelyard.drift import _native
 except ImportError:  # built without the compiled fast paths: NumPy gives the same results
     _native = None  # type: ignore[assignment]
-if os.environ.get("MODELYARD_NO_EXTENSIONS", "") not in ("", "0"):
+# Set in the environment, the variable also keeps setup.py from building the extension.
+NATIVE_DISABLED = os.environ.get("MODELYARD_NO_EXTENSIONS", "") not in ("", "0")
+if NATIVE_DISABLED:
     _native = None  # type: ignore[assignment]
 
 __all__ = ["bin_counts", "quantile_edges", "sorted_columns", "uniform_edges"]

@@ -34,6 +34,11 @@ class Frame:
     numeric_checked: bool = True
 
     @property
+    def numeric_counts(self) -> NDArray[np.int64]:
+        """Finite values per numeric column (once the values are checked)."""
+        return (self.rows - self.numeric_missing - self.numeric_infinite).astype(np.int64)
+
+    @property
     def numeric_names(self) -> tuple[str, ...]:
         return tuple(n for n, k in zip(self.names, self.kinds, strict=True) if k in NUMERIC_KINDS)
 

@@ -209,25 +209,24 @@ def _numeric_block(
     numbers = _Numbers({}, {}, {})
     whole = index.size == len(prof.numeric_columns) and np.array_equal(index, np.arange(index.size))
     sorted_path = bool(wanted & {"ks", "wasserstein"})
+    edges = prof.edges if whole else prof.edges[index]
+    reference_counts = prof.bin_counts if whole else prof.bin_counts[index]
     counting_pass = not sorted_path and config.binning != "sturges_both"
     if counting_pass and not frame.numeric_checked:
         # Binned statistics alone: one pass counts the bins, the NaN and the infinities together.
-        tally = count_below(
-            frame.numeric, prof.edges if whole else prof.edges[index], workers=workers
-        )
+        tally = count_below(frame.numeric, edges, workers=workers)
         frame = replace(
             frame,
             numeric_missing=tally.nan,
             numeric_infinite=tally.infinite,
             numeric_checked=True,
         )
-        ref_counts = prof.bin_counts if whole else prof.bin_counts[index]
         cur_counts = tally.counts(finite_only=True)
-        _binned(numbers, wanted, ref_counts, cur_counts, config)
-        return numbers, ref_counts, cur_counts, frame
+        _binned(numbers, wanted, reference_counts, cur_counts, config)
+        return numbers, reference_counts, cur_counts, frame
     frame = check_numeric(frame)
     current = frame.numeric
-    counts = (frame.rows - frame.numeric_missing - frame.numeric_infinite).astype(np.int64)
+    counts = frame.numeric_counts
     distances = None
     if sorted_path:
         sample = prof.sample if whole else prof.sample[:, index]
@@ -239,7 +238,7 @@ def _numeric_block(
             counts,
             current_is_sorted=False,
             workers=workers,
-            edges=None if config.binning == "sturges_both" else prof.edges[index],
+            edges=None if config.binning == "sturges_both" else edges,
         )
     # Bin counts feed the binned statistics and the report's charts; the sorted path gets
     # them by binary search, otherwise they take a counting pass.
@@ -247,13 +246,11 @@ def _numeric_block(
         ref_counts, cur_counts, widths = _sturges_both(prof, index, current, counts)
         _binned_by_width(numbers, wanted, ref_counts, cur_counts, widths, config)
     else:
-        ref_counts = prof.bin_counts if whole else prof.bin_counts[index]
+        ref_counts = reference_counts
         if distances is not None and distances.current_bin_counts is not None:
             cur_counts = distances.current_bin_counts
         else:
-            cur_counts = bin_counts(
-                current, prof.edges if whole else prof.edges[index], workers=workers
-            )
+            cur_counts = bin_counts(current, edges, workers=workers)
         _binned(numbers, wanted, ref_counts, cur_counts, config)
     if distances is not None:
         sample_counts = prof.sample_counts[index]
@@ -329,13 +326,6 @@ def _categorical_block(
         numbers.value["chi2"] = result.statistic
         numbers.p_value["chi2"] = numbers.score["chi2"] = result.p_value
     return numbers, labels, ref, cur
-
-
-def _shares(counts: NDArray[Any]) -> tuple[float, ...]:
-    total = counts.sum()
-    if total <= 0:
-        return tuple(0.0 for _ in counts)
-    return tuple(float(c) / float(total) for c in counts)
 
 
 def _share_rows(counts: IntArray) -> list[list[float]]:
@@ -453,7 +443,7 @@ def _assemble(
         numbers, ref_counts, cur_counts, frame = _numeric_block(
             prof, numeric_index, frame, wanted, cfg, workers
         )
-        cur_n = frame.rows - frame.numeric_missing - frame.numeric_infinite
+        cur_n = frame.numeric_counts
         kind_of = dict(zip(frame.names, frame.kinds, strict=True))
         # Everything per column is turned into Python numbers at once, not value by value.
         values = numbers.as_lists()
@@ -502,6 +492,8 @@ def _assemble(
         numbers, labels_list, ref, cur = _categorical_block(
             prof, categorical_index, frame, wanted, cfg
         )
+        # Padding beyond a column's own categories is zero, so it leaves the shares unchanged.
+        ref_shares, cur_shares = _share_rows(ref), _share_rows(cur)
         for i, name in enumerate(categorical_names):
             column = categorical_index[i]
             ref_n = int(prof.category_counts[column].sum())
@@ -524,8 +516,8 @@ def _assemble(
                 notes=notes,
                 labels=tuple(labels_list[i][j] for j in top),
                 shares=(
-                    tuple(float(x) for x in np.asarray(_shares(ref[i, :width]))[top]),
-                    tuple(float(x) for x in np.asarray(_shares(cur[i, :width]))[top]),
+                    tuple(ref_shares[i][j] for j in top),
+                    tuple(cur_shares[i][j] for j in top),
                 ),
             )
     for entry in entries.values():
