@@ -27,6 +27,10 @@ look-alike that the table misses would otherwise count as somebody else. The str
 stored as it was given; only comparisons use the key.
 """
 
+# This module is about letters that look like other letters: ruff's warnings about them are
+# its subject, not mistakes.
+# ruff: noqa: RUF001, RUF002, RUF003
+
 from __future__ import annotations
 
 import functools

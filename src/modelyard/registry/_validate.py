@@ -6,7 +6,7 @@ Every command checks all of its arguments here before it reads or writes anythin
 * one-line values (tag keys and values, metric and parameter names, roles) are non-empty, hold no
   control, line-separator or bidi-override character and no surrounding whitespace;
 * free text (descriptions, reasons, comments) may span lines (newlines and tabs are allowed) but
-  holds no other control character; printers show it with :func:`~modelyard._internal.text.one_line`;
+  holds no other control character; printers escape it (:func:`modelyard._internal.text.one_line`);
 * actors follow :func:`~modelyard._internal.actors.check_actor`;
 * a version in a reference is ASCII digits without a leading zero: ``"churn/٢"`` is refused.
 """
