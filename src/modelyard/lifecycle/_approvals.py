@@ -9,6 +9,7 @@ from datetime import timedelta
 from modelyard._internal.actors import actor_key
 from modelyard.errors import InputError
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
+from modelyard.lifecycle._values import require_label
 
 __all__ = ["ApprovalGuard", "require_approvals"]
 
@@ -150,7 +151,7 @@ def require_approvals(
     if roles is not None:
         if isinstance(roles, str):
             raise InputError(f"roles must be a collection of role names, not the string {roles!r}")
-        role_set = frozenset(roles)
+        role_set = frozenset(require_label(role, what="role") for role in roles)
         if not role_set:
             raise InputError("roles must name at least one role (or be None for any role)")
     if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):
