@@ -107,8 +107,9 @@ class ArtifactStore:
         handles ``obj``, :class:`~modelyard.errors.InvalidNameError` for a bad name,
         :class:`~modelyard.errors.NotFoundError` for a missing parent; nothing is written then.
         """
-        # Everything is checked before the first write (the lease below is one): a refused put
-        # leaves the store as it found it.
+        # Every argument is checked before the first write (the lease below is one). Only whether
+        # the parents exist is looked up under the lease, so that gc cannot remove them meanwhile;
+        # a missing one releases the lease, and a refused put leaves the store as it found it.
         if name is not None:
             validate_name(name, kind="artifact name")
         if codec is not None and not isinstance(codec, str):
