@@ -481,3 +481,21 @@ def test_context_approvals_are_bound_to_version_and_target() -> None:
     approvals = [approval("a"), approval("b", version=2), approval("c", target="staging")]
     ctx = GuardContext.for_test(approvals=approvals)
     assert [a.actor for a in ctx.approvals] == ["a"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: metric_at_least("auc\n", 0.8),
+        lambda: metric_at_most(" latency", 50),
+        lambda: require_tags("owner\n"),
+        lambda: require_tags(validated="yes\n"),
+        lambda: require_approvals(1, roles={"qa\n"}),
+        lambda: require_approvals(1, roles={"qa", "risk\t"}),
+    ],
+)
+def test_guard_definitions_refuse_names_no_record_could_match(make: Any) -> None:
+    # The registry refuses metric names, tags and roles with controls or surrounding spaces, so
+    # a guard naming one could never pass; it is refused when the lifecycle is written instead.
+    with pytest.raises(InputError):
+        make()

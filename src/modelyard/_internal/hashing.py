@@ -12,8 +12,9 @@ __all__ = ["CHUNK_SIZE", "DIGEST_PATTERN", "digest_bytes", "digest_stream", "for
 #: large chunks amortise the per-call overhead; 4 MiB keeps memory bounded and throughput near peak.
 CHUNK_SIZE = 4 * 1024 * 1024
 
-#: A full digest as modelyard spells it.
-DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
+#: A full digest as modelyard spells it. Anchored with ``\A``/``\Z`` rather than ``^``/``$``, which
+#: would also accept a trailing newline, so that ``match`` and ``fullmatch`` agree.
+DIGEST_PATTERN = re.compile(r"\Asha256:[0-9a-f]{64}\Z")
 
 
 def format_digest(hexdigest: str) -> str:

@@ -12,8 +12,10 @@ MAX_NAME_LENGTH = 128
 
 # Names become path segments of storage keys, so they are restricted to characters that are safe in
 # every store (local filesystems, S3, URLs) and unambiguous in references like "name@alias" and
-# "name/3": no "/", "@", ":" or whitespace.
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# "name/3": no "/", "@", ":" or whitespace. The classes are spelled out (not ``\w``) so that only
+# ASCII letters and digits match, and the pattern is only ever used with ``fullmatch``: ``$`` would
+# also match before a trailing newline and let "champion\n" pass next to "champion".
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def validate_name(name: object, *, kind: str = "name") -> str:
@@ -25,6 +27,10 @@ def validate_name(name: object, *, kind: str = "name") -> str:
     Traceback (most recent call last):
     ...
     modelyard.errors.InvalidNameError: invalid name '../x': ...
+    >>> validate_name("champion\\n")
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InvalidNameError: invalid name 'champion\\n': ...
     """
     if not isinstance(name, str):
         raise InvalidNameError(
@@ -41,7 +47,7 @@ def validate_name(name: object, *, kind: str = "name") -> str:
             name=name,
             reason="too long",
         )
-    if not _NAME.match(name) or name.endswith("."):
+    if not _NAME.fullmatch(name) or name.endswith("."):
         raise InvalidNameError(
             f"invalid {kind} {name!r}: use letters, digits, '.', '_' and '-', starting with a "
             "letter or digit (no '/', '@', ':', spaces or control characters)",

@@ -16,7 +16,8 @@ SHORT_ID_LENGTH = 12
 #: The fewest hex digits accepted in ``name:<short id>``.
 MIN_SHORT_ID = 4
 
-_SHORT = re.compile(r"^[0-9a-f]+$")
+# Used with fullmatch only: "$" would also match before a trailing newline.
+_SHORT = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ def parse_ref(text: str) -> ParsedRef:
     ParsedRef(id=None, name='churn', short=None)
     >>> parse_ref("churn:1a2b3c")
     ParsedRef(id=None, name='churn', short='1a2b3c')
+    >>> parse_ref("churn:1a2b3c\\n")
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InvalidReferenceError: invalid artifact reference 'churn:1a2b3c\\n': ...
     """
     if not isinstance(text, str) or not text:
         raise InvalidReferenceError(
@@ -85,7 +90,7 @@ def parse_ref(text: str) -> ParsedRef:
             ref=text,
         )
     if text.startswith("sha256:"):
-        if not DIGEST_PATTERN.match(text):
+        if not DIGEST_PATTERN.fullmatch(text):
             raise InvalidReferenceError(
                 f"invalid artifact id {text!r}: expected 'sha256:' and 64 lowercase hex digits",
                 ref=text,
@@ -102,7 +107,7 @@ def parse_ref(text: str) -> ParsedRef:
             )
     elif ":" in text:
         name, _, short = text.partition(":")
-        if not _SHORT.match(short) or len(short) < MIN_SHORT_ID:
+        if not _SHORT.fullmatch(short) or len(short) < MIN_SHORT_ID:
             raise InvalidReferenceError(
                 f"invalid artifact reference {text!r}: after ':' give at least {MIN_SHORT_ID} "
                 "lowercase hex digits of the artifact id",

@@ -107,8 +107,15 @@ class ArtifactStore:
         handles ``obj``, :class:`~modelyard.errors.InvalidNameError` for a bad name,
         :class:`~modelyard.errors.NotFoundError` for a missing parent; nothing is written then.
         """
+        # Every argument is checked before the first write (the lease below is one). Only whether
+        # the parents exist is looked up under the lease, so that gc cannot remove them meanwhile;
+        # a missing one releases the lease, and a refused put leaves the store as it found it.
         if name is not None:
             validate_name(name, kind="artifact name")
+        if codec is not None and not isinstance(codec, str):
+            raise InputError(f"codec must be a codec's name, got {type(codec).__name__}")
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise InputError(f"metadata must be a mapping, got {type(metadata).__name__}")
         meta = dict(metadata or {})
         try:
             canonical_json(meta)
@@ -117,6 +124,8 @@ class ArtifactStore:
                 f"metadata must be JSON values (str keys; str, numbers, bools, None, lists, "
                 f"dicts; no NaN): {exc}"
             ) from exc
+        if isinstance(parents, (str, ArtifactRef)):
+            raise InputError("parents must be a list of refs or reference strings, not one ref")
         wanted = list(parents)
         for parent in wanted:
             if isinstance(parent, str):

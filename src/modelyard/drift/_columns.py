@@ -129,9 +129,28 @@ def _label(value: object) -> str:
     return str(value)
 
 
+# Object columns whose values all have one of these kinds (as pandas infers them) cannot hold two
+# values that compare equal but print differently, so counting by value gives the same result as
+# counting by text.
+_ONE_TEXT_PER_VALUE = frozenset({"string", "boolean", "integer", "empty"})
+_to_text = np.frompyfunc(str, 1, 1)
+
+
 def _category_counts(series: Any) -> tuple[dict[str, int], int]:
+    """Counts per category label (``str`` of the value) and the number of missing values.
+
+    A category is the text of a value. Counting values first and labelling afterwards would be
+    wrong for an object column that mixes types: ``True == 1 == 1.0`` (with equal hashes), so
+    pandas, like a dict, merges them into one group labelled after whichever came first, and the
+    same data in another row order would give another profile. Such columns are counted by text.
+    """
     missing = int(series.isna().sum())
     counts = series.value_counts(dropna=True, sort=False)
+    if series.dtype == object and not _one_text_per_value(series, counts.index):
+        import pandas as pd
+
+        text = pd.Series(_to_text(series.dropna().to_numpy()), dtype=object)
+        counts = text.value_counts(sort=False)
     result: dict[str, int] = {}
     for label, count in counts.items():
         if count:
@@ -157,6 +176,18 @@ def _split_numeric(
     # Infinities are kept out of every statistic and counted apart, like missing values.
     cleaned = np.where(finite, values, np.nan)
     return cleaned, (not_finite - infinite).astype(np.int64), infinite
+
+
+def _one_text_per_value(series: Any, groups: Any) -> bool:
+    from pandas.api.types import infer_dtype
+
+    # A string equals only a string with the same text, so groups keyed by strings cannot have
+    # merged values that print differently: the usual object column passes on a look at its
+    # groups alone. Booleans and numbers can hide one another in a group (True == 1), so a group
+    # of them needs a look at every value.
+    if infer_dtype(groups, skipna=False) in ("string", "empty"):
+        return True
+    return infer_dtype(series, skipna=True) in _ONE_TEXT_PER_VALUE
 
 
 def check_numeric(frame: Frame) -> Frame:

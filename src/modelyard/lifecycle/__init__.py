@@ -20,6 +20,7 @@ modelyard.errors.TransitionRejected: version 1 of 'churn' cannot move 'staging' 
 1 of 1 guards failed: [auc >= 0.8] auc = 0.74 < 0.8
 """
 
+from modelyard._internal.actors import actor_key
 from modelyard.lifecycle._approvals import require_approvals
 from modelyard.lifecycle._changes import (
     CAUSES,
@@ -53,6 +54,7 @@ __all__ = [
     "TransitionListener",
     "TransitionRequest",
     "VersionStatus",
+    "actor_key",
     "as_guard",
     "decide",
     "decide_rollback",

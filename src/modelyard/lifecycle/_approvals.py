@@ -6,8 +6,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
+from modelyard._internal.actors import actor_key
 from modelyard.errors import InputError
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
+from modelyard.lifecycle._values import require_label
 
 __all__ = ["ApprovalGuard", "require_approvals"]
 
@@ -37,24 +39,32 @@ class ApprovalGuard:
         return " ".join(parts)
 
     def __call__(self, ctx: GuardContext) -> GuardResult:
-        approvers: set[str] = set()
-        expired: set[str] = set()
-        wrong_role: set[str] = set()
-        future: set[str] = set()
-        own: set[str] = set()
+        # People are told apart by actor_key, not by the strings: "ana", "Ana " and a look-alike
+        # spelling are one person, shown as their first approval spelled it.
+        shown: dict[str, str] = {}
+        groups: dict[str, set[str]] = {
+            name: set() for name in ("approvers", "expired", "wrong_role", "future", "own")
+        }
+        requester = actor_key(ctx.request.actor)
         for approval in ctx.approvals:
+            person = actor_key(approval.actor)
+            shown.setdefault(person, approval.actor)
             if approval.at > ctx.at:
                 # An approval recorded after the request cannot have supported it; ignoring it keeps
                 # a decision replayable from the history.
-                future.add(approval.actor)
+                groups["future"].add(person)
             elif self.max_age is not None and ctx.at - approval.at > self.max_age:
-                expired.add(approval.actor)
+                groups["expired"].add(person)
             elif self.roles is not None and approval.role not in self.roles:
-                wrong_role.add(approval.actor)
-            elif self.exclude_requester and approval.actor == ctx.request.actor:
-                own.add(approval.actor)
+                groups["wrong_role"].add(person)
+            elif self.exclude_requester and person == requester:
+                groups["own"].add(person)
             else:
-                approvers.add(approval.actor)
+                groups["approvers"].add(person)
+        approvers, expired, wrong_role, future, own = (
+            {shown[person] for person in groups[name]}
+            for name in ("approvers", "expired", "wrong_role", "future", "own")
+        )
         count = len(approvers)
         ok = count >= self.required
         target = f"version {ctx.version.version} -> {ctx.target}"
@@ -117,6 +127,8 @@ def require_approvals(
     count (without ``roles``, an approval's role is ignored). With ``max_age``, approvals older than
     that at the request's time have expired. Approvals dated after the request never count. With
     ``exclude_requester=True`` (four-eyes rule), the requesting actor's own approval does not count.
+    Actors are compared by :func:`actor_key`, so ``ana``, ``Ana``, ``ana `` and a spelling with a
+    look-alike letter from another script are one person.
 
     >>> from datetime import datetime, timedelta, timezone
     >>> from modelyard.lifecycle import (Approval, GuardContext, ModelStatus, Transition,
@@ -139,7 +151,7 @@ def require_approvals(
     if roles is not None:
         if isinstance(roles, str):
             raise InputError(f"roles must be a collection of role names, not the string {roles!r}")
-        role_set = frozenset(roles)
+        role_set = frozenset(require_label(role, what="role") for role in roles)
         if not role_set:
             raise InputError("roles must name at least one role (or be None for any role)")
     if max_age is not None and (not isinstance(max_age, timedelta) or max_age <= timedelta(0)):

@@ -9,7 +9,7 @@ from typing import Literal
 
 from modelyard.errors import InputError
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
-from modelyard.lifecycle._values import FrozenMap, require_text
+from modelyard.lifecycle._values import FrozenMap, require_label, require_text
 
 __all__ = [
     "DriftGuard",
@@ -75,7 +75,7 @@ class MetricGuard:
 def _metric_guard(
     metric: str, threshold: float, direction: Literal["at_least", "at_most"]
 ) -> Guard:
-    require_text(metric, what="metric name")
+    require_label(metric, what="metric name")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
         raise InputError(f"threshold must be a number, got {threshold!r}")
     if not math.isfinite(threshold):
@@ -157,11 +157,13 @@ def require_tags(*keys: str, **values: str) -> Guard:
     """
     if not keys and not values:
         raise InputError("require_tags needs at least one tag key or key=value")
-    for key in keys:
-        require_text(key, what="tag key")
+    for key in (*keys, *values):
+        require_label(key, what="tag key")
     for key, value in values.items():
         if not isinstance(value, str):
             raise InputError(f"tag value for {key!r} must be a string, got {value!r}")
+        if value:
+            require_label(value, what=f"tag value for {key!r}")
     return TagGuard(tuple(dict.fromkeys(keys)), FrozenMap(values))
 
 

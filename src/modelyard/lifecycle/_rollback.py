@@ -9,7 +9,7 @@ from modelyard.errors import InputError, TransitionRejected
 from modelyard.lifecycle._changes import Decision, StateChange
 from modelyard.lifecycle._definition import Lifecycle
 from modelyard.lifecycle._status import ModelStatus
-from modelyard.lifecycle._values import require_aware, require_text
+from modelyard.lifecycle._values import require_aware, require_text, require_version
 
 __all__ = ["decide_rollback", "holder_stack"]
 
@@ -89,6 +89,8 @@ def decide_rollback(
     require_aware(at, what="rollback time")
     if not isinstance(reason, str):
         raise InputError(f"reason must be a string, got {reason!r}")
+    if version is not None:
+        require_version(version)
     displaced_to = lifecycle.displacement(state)
     if displaced_to is None:
         exclusive = ", ".join(lifecycle.exclusive) or "none in this lifecycle"

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
+from modelyard._internal.text import first_bad_character
 from modelyard.errors import InputError
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "freeze_json",
     "freeze_mapping",
     "require_aware",
+    "require_label",
     "require_text",
     "require_version",
     "thaw_json",
@@ -150,6 +152,17 @@ def require_text(value: object, *, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{what} must be a non-empty string, got {value!r}", what=what)
     return value
+
+
+def require_label(value: object, *, what: str) -> str:
+    """Return ``value`` if it is one line of visible text, as the registry stores names of metrics,
+    tags and roles (a guard on ``"auc\\n"`` could never match a recorded metric)."""
+    text = require_text(value, what=what)
+    bad = first_bad_character(text)
+    if bad is not None or text != text.strip():
+        shown = f"the control character U+{ord(bad):04X}" if bad else "surrounding whitespace"
+        raise InputError(f"{what} {text!r} has {shown}; use one line of visible text", what=what)
+    return text
 
 
 def require_version(value: object, *, what: str = "version") -> int:

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from modelyard._internal.text import one_line
 from modelyard.lifecycle import GuardResult, StateChange
 
 __all__ = ["HistoryEntry", "ModelSnapshot", "ModelVersion", "RegisteredModel", "RegistryEvent"]
@@ -135,6 +136,9 @@ class HistoryEntry:
         return self.changes[0].target if self.changes else None
 
     def __str__(self) -> str:
+        # One entry, one line: a reason may span lines and an actor written by an older version
+        # may hold anything, so the line is printed with newlines and other controls escaped, and
+        # no stored text can pass for another entry.
         when = self.at.strftime("%Y-%m-%d %H:%M:%S")
         what = self.kind
         if self.changes:
@@ -142,7 +146,7 @@ class HistoryEntry:
         elif self.version is not None:
             what = f"{self.kind} v{self.version}"
         detail = f" ({self.reason})" if self.reason else ""
-        return f"#{self.seq} {when} {self.actor}: {what}{detail}"
+        return one_line(f"#{self.seq} {when} {self.actor}: {what}{detail}")
 
 
 @dataclass(frozen=True)

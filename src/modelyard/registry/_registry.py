@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from modelyard._internal.actors import check_actor
 from modelyard._internal.clock import Clock, SystemClock
 from modelyard._internal.names import validate_name
 from modelyard._internal.retry import RetryPolicy
@@ -51,9 +52,11 @@ from modelyard.registry._search import search_versions
 from modelyard.registry._state import ModelState, apply
 from modelyard.registry._validate import (
     RESERVED_ALIASES,
+    check_label,
     check_metrics,
     check_params,
     check_tag_key,
+    check_tag_value,
     check_tags,
     check_text,
     parse_ref,
@@ -82,10 +85,10 @@ UNSET: Any = _Unset()
 def _default_actor() -> str:
     actor = os.environ.get("MODELYARD_ACTOR")
     if actor:
-        return actor
+        return check_actor(actor, what="$MODELYARD_ACTOR")
     try:
-        return getpass.getuser()
-    except Exception:  # no user database in some containers
+        return check_actor(getpass.getuser(), what="the OS user name")
+    except Exception:  # no user database in some containers, or a name that is no actor
         return "unknown"
 
 
@@ -128,7 +131,7 @@ class Registry:
         self.artifacts = artifacts if artifacts is not None else ArtifactStore(store)
         self._lifecycle = lifecycle if lifecycle is not None else Lifecycle.default()
         self.clock: Clock = clock if clock is not None else SystemClock()
-        self.actor = check_text(actor, what="actor") if actor is not None else _default_actor()
+        self.actor = check_actor(actor) if actor is not None else _default_actor()
         self.retry = retry if retry is not None else RetryPolicy(attempts=100, cap=0.05)
         self.allow_non_atomic_create = allow_non_atomic_create
         self._log = EventLog(store, snapshot_every=snapshot_every)
@@ -173,6 +176,7 @@ class Registry:
         description = check_text(description, what="description")
         who = self._actor(actor)
         self._require_writable()
+        initial = self.lifecycle(name).initial
         if isinstance(artifact_or_object, ArtifactRef):
             ref = artifact_or_object  # manifest() below checks that it exists
         elif isinstance(artifact_or_object, str):
@@ -180,7 +184,6 @@ class Registry:
         else:
             ref = self.artifacts.put(artifact_or_object, name=name, codec=codec)
         lineage = list(self.artifacts.manifest(ref).parents)
-        initial = self.lifecycle(name).initial
 
         def build(state: ModelState) -> dict[str, Any]:
             data = {
@@ -293,6 +296,7 @@ class Registry:
         validate_name(alias, kind="alias")
         if alias in RESERVED_ALIASES:
             raise InputError(f"the alias {alias!r} is maintained automatically; pick another name")
+        _check_expected_version(expected)
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
         def build(state: ModelState) -> dict[str, Any]:
@@ -318,6 +322,7 @@ class Registry:
         validate_name(alias, kind="alias")
         if alias in RESERVED_ALIASES:
             raise InputError(f"the alias {alias!r} is maintained automatically")
+        _check_expected_version(expected)
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
         def build(state: ModelState) -> dict[str, Any]:
@@ -384,7 +389,7 @@ class Registry:
     ) -> None:
         """Tag the model (``version=None``) or one version."""
         check_tag_key(key)
-        value = check_text(value, what=f"tag {key!r}")
+        value = check_tag_value(value, key=key)
         who = self._actor(actor)
 
         def build(state: ModelState) -> dict[str, Any]:
@@ -432,6 +437,7 @@ class Registry:
         nothing is written. Entering an exclusive state displaces its holder in the same event.
         ``context`` carries guard inputs such as ``{"drift_report": report}``.
         """
+        validate_name(name, kind="model name")
         who, reason = self._actor(actor), check_text(reason, what="reason")
         lifecycle = self.lifecycle(name)
         lifecycle.require_state(target)
@@ -465,8 +471,11 @@ class Registry:
 
         Approval guards (``Transition(..., approvals=2)``, ``require_approvals``) count these.
         """
+        validate_name(name, kind="model name")
         who = self._actor(actor)
         comment = check_text(comment, what="comment")
+        if role is not None:
+            check_label(role, what="role")
         self.lifecycle(name).require_state(target)
 
         def build(state: ModelState) -> dict[str, Any]:
@@ -493,8 +502,10 @@ class Registry:
         The current holder moves to the state's displacement state. Guards do not apply to a
         rollback (it is the lever pulled during an incident); the event records who and why.
         """
+        validate_name(name, kind="model name")
         who, reason = self._actor(actor), check_text(reason, what="reason")
         lifecycle = self.lifecycle(name)
+        lifecycle.require_state(state)
 
         def build(current: ModelState) -> dict[str, Any]:
             at = self._now(current)
@@ -569,6 +580,10 @@ class Registry:
         alias. ``order_by`` is ``"created_at"``, ``"version"``, ``"name"`` or ``"metrics.<name>"``
         (versions without that metric come last).
         """
+        if alias is not None:
+            validate_name(alias, kind="alias")
+        if state is not None:
+            validate_name(state, kind="state")
         names = self._log.names()
         if name is not None:
             names = [n for n in names if fnmatch.fnmatchcase(n, name)]
@@ -621,7 +636,7 @@ class Registry:
     def _actor(self, actor: str | None) -> str:
         if actor is None:
             return self.actor
-        return check_text(actor, what="actor", max_length=256) or self.actor
+        return check_actor(actor)
 
     def _require_writable(self) -> None:
         if not (self.store.capabilities.atomic_create or self.allow_non_atomic_create):
@@ -800,6 +815,16 @@ class Registry:
             created_at=state.created_at,
             updated_at=state.updated_at,
             head=state.head,
+        )
+
+
+def _check_expected_version(expected: Any) -> None:
+    if expected is UNSET or expected is None:
+        return
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 1:
+        raise InputError(
+            f"expected must be a version number (or None: the alias must not exist), "
+            f"got {expected!r}"
         )
 
 

@@ -1,4 +1,15 @@
-"""Validation of what callers pass to the registry, before anything is written."""
+"""Validation of what callers pass to the registry, before anything is written.
+
+Every command checks all of its arguments here before it reads or writes anything. The rules:
+
+* names (models, aliases, states) follow :func:`~modelyard._internal.names.validate_name`;
+* one-line values (tag keys and values, metric and parameter names, roles) are non-empty, hold no
+  control, line-separator or bidi-override character and no surrounding whitespace;
+* free text (descriptions, reasons, comments) may span lines (newlines and tabs are allowed) but
+  holds no other control character; printers escape it (:func:`modelyard._internal.text.one_line`);
+* actors follow :func:`~modelyard._internal.actors.check_actor`;
+* a version in a reference is ASCII digits without a leading zero: ``"churn/٢"`` is refused.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +20,71 @@ from typing import Any
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.names import validate_name
+from modelyard._internal.text import first_bad_character
 from modelyard.errors import InputError, InvalidNameError, InvalidReferenceError
 
 __all__ = [
     "RESERVED_ALIASES",
+    "check_label",
     "check_metrics",
     "check_params",
+    "check_tag_key",
     "check_tags",
     "check_text",
     "parse_ref",
 ]
 
 RESERVED_ALIASES = frozenset({"latest"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TAG_KEY = 128
 MAX_TEXT = 10_000
+# Spelled out rather than \d, which also matches other scripts' digits ("٢" is 2 to int()); at most
+# 18 digits, so int() never meets a number too long to convert.
+_VERSION = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def check_text(value: object, *, what: str, max_length: int = MAX_TEXT) -> str:
+    """Free text: several lines are fine, other control characters are not."""
     if not isinstance(value, str):
         raise InputError(f"{what} must be a string, got {type(value).__name__}")
     if len(value) > max_length:
         raise InputError(f"{what} is {len(value)} characters long; at most {max_length} allowed")
-    if _CONTROL.search(value):
-        raise InputError(f"{what} contains control characters: {value[:40]!r}")
+    bad = first_bad_character(value, multiline=True)
+    if bad is not None:
+        raise InputError(
+            f"{what} contains the control character {bad!r} (U+{ord(bad):04X}): "
+            f"{value[:40]!r}; remove it (newlines and tabs are allowed)"
+        )
     return value
+
+
+def check_label(value: object, *, what: str, max_length: int = MAX_TAG_KEY) -> str:
+    """A one-line value: non-empty, no control characters, no surrounding whitespace.
+
+    >>> check_label("team", what="tag key")
+    'team'
+    >>> check_label("team\\n", what="tag key")
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InvalidNameError: invalid tag key 'team\\n': ...
+    """
+    if not isinstance(value, str) or not value:
+        raise _bad_label(value, what, "it must be a non-empty string")
+    if len(value) > max_length:
+        raise _bad_label(value, what, f"it is {len(value)} characters long, at most {max_length}")
+    bad = first_bad_character(value)
+    if bad is not None:
+        raise _bad_label(value, what, f"it contains the control character U+{ord(bad):04X}")
+    if value != value.strip():
+        raise _bad_label(value, what, "it starts or ends with whitespace")
+    return value
+
+
+def _bad_label(value: object, what: str, problem: str) -> InvalidNameError:
+    return InvalidNameError(
+        f"invalid {what} {value!r}: {problem}; use one line of visible text",
+        name=value,
+        reason=problem,
+    )
 
 
 def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
@@ -44,18 +95,22 @@ def check_tags(tags: Mapping[str, str] | None) -> dict[str, str]:
     out = {}
     for key, value in tags.items():
         check_tag_key(key)
-        out[key] = check_text(value, what=f"tag {key!r}")
+        out[key] = check_tag_value(value, key=key)
     return out
 
 
-def check_tag_key(key: object) -> str:
-    if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY or _CONTROL.search(key):
-        raise InvalidNameError(
-            f"invalid tag key {key!r}: a non-empty string of at most {MAX_TAG_KEY} characters "
-            "without control characters",
-            name=key,
-        )
-    return key
+def check_tag_key(key: object, *, what: str = "tag key") -> str:
+    return check_label(key, what=what)
+
+
+def check_tag_value(value: object, *, key: str) -> str:
+    """A tag value is one line (tags are matched exactly, so "risk\\n" next to "risk" would be a
+    trap); unlike a key it may be empty."""
+    if not isinstance(value, str):
+        raise InputError(f"tag {key!r} must be a string, got {type(value).__name__}")
+    if value == "":
+        return value
+    return check_label(value, what=f"value of tag {key!r}", max_length=MAX_TEXT)
 
 
 def check_metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
@@ -67,7 +122,7 @@ def check_metrics(metrics: Mapping[str, float] | None) -> dict[str, float]:
         )
     out = {}
     for key, value in metrics.items():
-        check_tag_key(key)
+        check_tag_key(key, what="metric name")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             try:
                 value = float(value)  # numpy scalars
@@ -86,7 +141,7 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
         raise InputError(f"params must be a mapping, got {type(params).__name__}")
     out = {}
     for key, value in params.items():
-        check_tag_key(key)
+        check_tag_key(key, what="parameter name")
         try:
             canonical_json(value)
         except (TypeError, ValueError):
@@ -100,6 +155,10 @@ def parse_ref(ref: object) -> tuple[str, str | None, int | None]:
 
     >>> parse_ref("churn@champion"), parse_ref("churn/3")
     (('churn', 'champion', None), ('churn', None, 3))
+    >>> parse_ref("churn/\\u0662")  # ARABIC-INDIC DIGIT TWO
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InvalidReferenceError: invalid model reference 'churn/٢': ...
     """
     if not isinstance(ref, str):
         raise InvalidReferenceError(f"a model reference is a string, got {type(ref).__name__}")
@@ -111,10 +170,10 @@ def parse_ref(ref: object) -> tuple[str, str | None, int | None]:
     if "/" in ref:
         name, _, number = ref.partition("/")
         validate_name(name, kind="model name")
-        if not number.isdigit() or int(number) < 1:
+        if not _VERSION.fullmatch(number):
             raise InvalidReferenceError(
                 f"invalid model reference {ref!r}: the version after '/' must be a positive "
-                "integer, as in 'churn/3'",
+                "integer in ASCII digits without leading zeros, as in 'churn/3'",
                 ref=ref,
             )
         return name, None, int(number)
