@@ -3,7 +3,9 @@ nothing is overwritten, and a refused or failed get leaves nothing behind."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,20 @@ def test_a_corrupt_tree_leaves_nothing_behind(mem_artifacts: ArtifactStore, tmp_
     with pytest.raises(IntegrityError):
         mem_artifacts.get(tree, dest=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_get_without_dest_leaves_no_temp_folder(
+    mem_artifacts: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with pytest.raises(UntrustedLoadError):
+        mem_artifacts.get(_file_artifact(mem_artifacts, "helpers.py"))
+    tree = plant_tree(mem_artifacts.store, [("a.bin", b"a", False)])
+    digest = "sha256:" + hashlib.sha256(b"a").hexdigest()
+    mem_artifacts.store.write(f"blobs/sha256/{digest[7:9]}/{digest[9:]}", b"bad")
+    with pytest.raises(IntegrityError):
+        mem_artifacts.get(tree)
+    assert list(temp.iterdir()) == []
+    assert mem_artifacts.get(_file_artifact(mem_artifacts, "ok.txt")).parent.parent == temp
