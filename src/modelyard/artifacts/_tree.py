@@ -103,7 +103,9 @@ def scan_tree(root: Path, *, follow_links: bool) -> tuple[TreeFile, ...]:
                 problems.append(f"{relative!r} {reason}")
                 continue
             try:
-                info = entry.stat(follow_symlinks=False)
+                # os.lstat, not entry.stat: on Windows the latter reports no inode or device,
+                # which the loop check and the change check need.
+                info = os.lstat(entry.path)
                 if stat.S_ISLNK(info.st_mode):
                     target = os.path.realpath(entry.path)
                     if not Path(target).is_relative_to(top) and not follow_links:
