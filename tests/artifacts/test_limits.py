@@ -159,3 +159,35 @@ def test_a_profile_whose_lists_disagree_with_its_counts_is_refused() -> None:
         writer.write_table(table)
     with pytest.raises(CodecError, match="lengths it records"):
         drift.DriftProfile.from_bytes(bytes(sink.getvalue().to_pybytes()))
+
+
+def test_an_array_inside_a_skops_model_cannot_ask_for_more_than_its_bytes(
+    mem_artifacts: ArtifactStore,
+) -> None:
+    pytest.importorskip("skops")
+    import zipfile
+
+    from sklearn.preprocessing import StandardScaler
+
+    ref = mem_artifacts.put(StandardScaler().fit(np.arange(10.0).reshape(5, 2)))
+    original = mem_artifacts.store.read(f"blobs/sha256/{ref.digest[7:9]}/{ref.digest[9:]}")
+    crafted = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(original)) as source,
+        zipfile.ZipFile(crafted, "w") as target,
+    ):
+        for name in source.namelist():
+            member = source.read(name)
+            if name.endswith(".npy"):
+                member = _npy_header((1 << 25,)) + bytes(16)  # claims 256 MiB
+            target.writestr(name, member)
+    artifact = plant(
+        mem_artifacts.store,
+        crafted.getvalue(),
+        media_type="application/vnd.skops",
+        codec="sklearn",
+        codec_params={"format": "skops"},
+    )
+    with pytest.raises(CodecError, match="not a valid skops file"):
+        mem_artifacts.get(artifact)
+    assert _peak_mib(lambda: mem_artifacts.get(artifact)) < 16

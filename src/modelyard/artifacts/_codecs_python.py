@@ -144,12 +144,31 @@ class SklearnCodec:
                 "pip install 'modelyard[skops]'",
                 codec=self.name,
             ) from exc
+        _check_arrays(payload, data)
         unknown = sio.get_untrusted_types(data=data)
         if unknown and not trusted:
             raise _untrusted(
                 payload, f"contains types outside skops' allow-list ({', '.join(unknown)})"
             )
         return sio.loads(data, trusted=unknown)
+
+
+def _check_arrays(payload: Payload, data: bytes) -> None:
+    """skops keeps arrays as ``.npy`` members of a zip file and ``np.load``s them, which allocates
+    what each header describes: check every header against its member's bytes first."""
+    import zipfile
+
+    from modelyard.artifacts._codecs_data import check_npy
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if name.endswith(".npy"):
+                    check_npy(archive.read(name))
+    except (CodecError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise CodecError(
+            f"artifact {payload.ref.spec} is not a valid skops file: {exc}", ref=payload.ref.id
+        ) from None
 
 
 class SelfDescribingCodec:
