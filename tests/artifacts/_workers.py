@@ -95,3 +95,19 @@ def busy_putter(root: str, seed: int) -> None:
             obj = folder if kind == "dir" else folder / "f0.bin"
         parents = [previous] if previous is not None else []
         previous = artifacts.put(obj, name=f"busy-{kind}", parents=parents)
+
+
+def change_on_signal(go: Any, done: Any, action: str, path: str) -> None:
+    """Another process changing a folder while it is being stored: append to a file, create one,
+    or delete one, once ``go`` is set."""
+    if not go.wait(30):
+        return
+    target = Path(path)
+    if action == "append":
+        with open(target, "ab") as handle:
+            handle.write(b"appended by another process")
+    elif action == "create":
+        target.write_bytes(b"a file that appeared")
+    elif action == "delete":
+        target.unlink()
+    done.set()

@@ -29,7 +29,6 @@ from modelyard.errors import (
     UntrustedLoadError,
 )
 from modelyard.testing import FakeClock
-from tests.artifacts._selfdescribing import Histogram, NotReally
 
 
 def _frame() -> pd.DataFrame:
@@ -177,49 +176,6 @@ def test_pickle_and_joblib_only_when_named_and_trusted(
     assert "trusted=True" in str(caught.value) and "thing" in str(caught.value)
     assert isinstance(caught.value, PermissionError)
     assert mem_artifacts.get(ref, trusted=True) == value
-
-
-def test_self_describing_round_trip(mem_artifacts: ArtifactStore) -> None:
-    histogram = Histogram([0.0, 1.0, 2.0], [3, 4])
-    ref = mem_artifacts.put(histogram, name="hist")
-    manifest = mem_artifacts.manifest(ref)
-    assert manifest.codec == "self-describing"
-    assert ref.media_type == Histogram.media_type
-    assert manifest.codec_params["type"].endswith("_selfdescribing:Histogram")
-    assert mem_artifacts.get(ref) == histogram
-
-
-def test_self_describing_refuses_a_class_that_lost_the_protocol(
-    mem_artifacts: ArtifactStore,
-) -> None:
-    stored = mem_artifacts.put(Histogram([0.0], []))
-    # Rewrite history: pretend the manifest named a class that is no longer self-describing.
-    target = f"{NotReally.__module__}:NotReally"
-    payload_codec = registered_codecs()["self-describing"]
-    original = mem_artifacts.manifest(stored)
-
-    class FakePayload:
-        ref = stored
-        manifest = original.model_copy(update={"codec_params": {"type": target}})
-
-        def read(self) -> bytes:
-            raise AssertionError("must not read before the class is checked")
-
-    with pytest.raises(CodecError, match="not a class with to_bytes"):
-        payload_codec.decode(FakePayload(), trusted=False)  # type: ignore[arg-type]
-    FakePayload.manifest = FakePayload.manifest.model_copy(
-        update={"codec_params": {"type": "pickle:loads"}}
-    )
-    with pytest.raises(CodecError):
-        payload_codec.decode(FakePayload(), trusted=False)  # type: ignore[arg-type]
-
-
-def test_locally_defined_self_describing_class_is_refused(mem_artifacts: ArtifactStore) -> None:
-    class Local(Histogram):
-        pass
-
-    with pytest.raises(CodecError, match="module level"):
-        mem_artifacts.put(Local([1.0], [1]))
 
 
 def test_unsupported_object_lists_codecs_and_how_to_register(

@@ -106,7 +106,11 @@ def test_large_bytes_already_stored_are_not_written_again(
     ref = artifacts.put(data)
     staged: list[str] = []
     real = _writing.open_target
-    monkeypatch.setattr(_writing, "open_target", lambda store: staged.append("x") or real(store))
+    monkeypatch.setattr(
+        _writing,
+        "open_target",
+        lambda store, **options: staged.append("x") or real(store, **options),
+    )
     assert artifacts.put(bytearray(data)).digest == ref.digest
     assert staged == []
     other = bytes(reversed(data))

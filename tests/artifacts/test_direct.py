@@ -7,13 +7,16 @@ import functools
 import io
 import mmap
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from modelyard.artifacts import ArtifactStore, _direct, _pipeline, _reading
-from modelyard.errors import IntegrityError
-from modelyard.storage import LocalStore
+from modelyard.artifacts import ArtifactStore, _direct, _pipeline, _reading, _targets
+from modelyard.errors import InputError, IntegrityError
+from modelyard.storage import LocalStore, MemoryStore
 
 ALIGN = _direct.ALIGN
 
@@ -149,4 +152,128 @@ def test_get_through_direct_reads_and_writes(
         assert _direct.open_direct(handle, at_least=0) is not None
     with pytest.raises(IntegrityError):
         artifacts.get(ref, dest=direct_dir / "bad")
-    assert list((direct_dir / "bad").iterdir()) == []
+    assert not (direct_dir / "bad").exists()  # the folder made for it is gone again
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every use of direct IO and early writeback by puts and gets."""
+    used: list[str] = []
+    real_enable = _direct.enable_direct
+    real_open = _reading.open_direct
+
+    def enable(fd: int) -> bool:
+        used.append("O_DIRECT")
+        return real_enable(fd)
+
+    def open_direct(source: object, **options: object) -> object:
+        used.append("reader")
+        return real_open(source, at_least=0)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_direct, "enable_direct", enable)
+    monkeypatch.setattr(_reading, "open_direct", open_direct)
+    monkeypatch.setattr(_targets, "Writeback", _recording_writeback(used))
+    return used
+
+
+def _recording_writeback(used: list[str]) -> type:
+    class Recording(_targets.Writeback):
+        def wrote(self, count: int) -> None:
+            used.append("writeback")
+            super().wrote(count)
+
+    return Recording
+
+
+def _round_trip(artifacts: ArtifactStore, folder: Path) -> None:
+    source = folder / "w.bin"
+    data = os.urandom(3 * ALIGN + 5)
+    source.write_bytes(data)
+    ref = artifacts.put(source)
+    assert artifacts.get(ref, dest=folder / "out").read_bytes() == data
+    assert artifacts.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("argument", "environment", "expected"),
+    [
+        (None, None, True),
+        (None, "0", False),
+        (None, "off", False),
+        (None, "1", True),
+        (False, "1", False),
+        (True, "0", True),
+    ],
+)
+def test_direct_io_setting(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argument: bool | None,
+    environment: str | None,
+    expected: bool,
+) -> None:
+    if environment is None:
+        monkeypatch.delenv(_direct.DIRECT_IO_ENV, raising=False)
+    else:
+        monkeypatch.setenv(_direct.DIRECT_IO_ENV, environment)
+    artifacts = ArtifactStore(LocalStore(tmp_path / "s"), direct_io=argument)
+    assert artifacts.direct_io is expected
+    used = _spy(monkeypatch)
+    _round_trip(artifacts, tmp_path)
+    assert bool(used) is expected
+
+
+def test_a_bad_direct_io_setting_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELYARD_DIRECT_IO", "maybe")
+    with pytest.raises(InputError, match="MODELYARD_DIRECT_IO"):
+        ArtifactStore(MemoryStore())
+    with pytest.raises(InputError, match="direct_io"):
+        ArtifactStore(MemoryStore(), direct_io="yes")  # type: ignore[arg-type]
+
+
+def test_a_filesystem_that_refuses_o_direct_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+
+    real = fcntl.fcntl
+
+    def refusing(fd: int, command: int, *args: object) -> object:
+        if command == fcntl.F_SETFL and args and int(args[0]) & getattr(os, "O_DIRECT", 0):
+            raise OSError(errno.EINVAL, "Invalid argument")  # what tmpfs answered before 6.6
+        return real(fd, command, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fcntl, "fcntl", refusing)
+    monkeypatch.setattr(_pipeline, "CHUNK", 2 * ALIGN)
+    monkeypatch.setattr(_targets, "WRITEBACK_EVERY", ALIGN)
+    _round_trip(ArtifactStore(LocalStore(tmp_path / "s"), direct_io=True), tmp_path)
+
+
+def test_tmpfs_works_with_direct_io_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK):
+        pytest.skip("no tmpfs at /dev/shm")
+    monkeypatch.setattr(_pipeline, "CHUNK", 2 * ALIGN)
+    folder = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        _round_trip(ArtifactStore(LocalStore(folder / "s"), direct_io=True), folder)
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_no_proc_and_another_platform_fall_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_direct, "_PROC_FD", str(tmp_path / "no-proc" / "{}"))
+    with open(__file__, "rb") as handle:
+        assert _direct.open_direct(handle, at_least=0) is None
+    _round_trip(ArtifactStore(LocalStore(tmp_path / "a"), direct_io=True), tmp_path)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(_direct, "_O_DIRECT", 0)
+    with open(__file__, "rb") as handle:
+        assert _direct.open_direct(handle, at_least=0) is None
+    fd = os.open(tmp_path / "probe", os.O_WRONLY | os.O_CREAT)
+    try:
+        assert _direct.enable_direct(fd) is False
+    finally:
+        os.close(fd)
+    _round_trip(ArtifactStore(LocalStore(tmp_path / "b"), direct_io=True), tmp_path / "b")

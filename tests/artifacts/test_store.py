@@ -222,7 +222,11 @@ def test_corrupt_file_never_appears_at_its_destination(tmp_path: Path) -> None:
     blob.write_bytes(bytes(data))
     with pytest.raises(IntegrityError):
         artifacts.get(ref, dest=tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # the folder made for it is gone again
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(IntegrityError):
+        artifacts.get(ref, dest=tmp_path / "mine")
+    assert list((tmp_path / "mine").iterdir()) == []  # the caller's folder stays, empty
 
 
 def test_corrupt_manifest_is_detected(tmp_path: Path) -> None:
@@ -269,7 +273,10 @@ def test_directory_artifacts_share_unchanged_files(any_store: Store, tmp_path: P
     assert out == tmp_path / "restore" / "model-dir"
     assert (out / "config.json").read_text() == '{"a": 1}'
     assert (out / "sub" / "weights.bin").read_bytes() == (root / "sub" / "weights.bin").read_bytes()
-    assert os.access(out / "sub" / "deeper" / "run.sh", os.X_OK)
+    # The store chose the executable bit: it is restored only when the caller trusts the store.
+    assert not os.access(out / "sub" / "deeper" / "run.sh", os.X_OK)
+    trusted = artifacts.get(first, dest=tmp_path / "trusted", trusted=True)
+    assert os.access(trusted / "sub" / "deeper" / "run.sh", os.X_OK)
     assert (out / "empty.txt").read_bytes() == b""
     assert artifacts.get(second, dest=tmp_path / "r2").joinpath("config.json").read_text() == (
         '{"a": 2}'

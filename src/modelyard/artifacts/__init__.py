@@ -16,7 +16,8 @@ of that manifest.
 >>> [ref.name for ref in artifacts.lineage(model).ancestors]
 ['toy-data']
 
-See ``docs/artifacts.md`` for codecs, integrity, lineage, ``verify`` and ``gc``.
+See ``docs/artifacts.md`` for codecs (and which types ``get`` may load), integrity, lineage,
+``verify`` and ``gc``.
 """
 
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
@@ -30,10 +31,12 @@ from modelyard.artifacts._registry import (
 )
 from modelyard.artifacts._reports import GcReport, Lineage, Problem, VerifyReport
 from modelyard.artifacts._store import ArtifactStore
+from modelyard.artifacts._types import TYPE_ENTRY_POINT_GROUP, register_type, registered_types
 
 __all__ = [
     "ENTRY_POINT_GROUP",
     "SCHEMA_VERSION",
+    "TYPE_ENTRY_POINT_GROUP",
     "ArtifactRef",
     "ArtifactStore",
     "Codec",
@@ -50,5 +53,7 @@ __all__ = [
     "TreeEntry",
     "VerifyReport",
     "register_codec",
+    "register_type",
     "registered_codecs",
+    "registered_types",
 ]

@@ -73,7 +73,8 @@ class Payload(Protocol):
     def materialize(self) -> Path:
         """Write a file or directory artifact into the folder the caller of ``get`` chose (``dest``;
         by default a new temp folder) and return its path. The path appears only once every byte
-        has been verified."""
+        has been verified. Names the store chose that Python or the system could import or run,
+        and executable bits, are written only if the caller passed ``trusted=True``."""
         ...
 
 
@@ -106,10 +107,13 @@ class Codec(Protocol):
 class SelfDescribing(Protocol):
     """An object that turns itself into bytes plus a media type, and back.
 
-    Such objects (drift profiles, for example) are stored by the ``self-describing`` codec: the
-    manifest records the class's import path (``"module:QualName"``), and ``get`` imports it and
-    calls ``from_bytes``, after checking that the class really has ``from_bytes``, ``to_bytes``
-    and ``media_type``. Nothing is unpickled.
+    Such objects (drift profiles, for example) are stored by the ``self-describing`` codec once
+    their class is registered (:func:`~modelyard.artifacts.register_type`, or the entry point group
+    ``modelyard.types``): the manifest records the registered name, and ``get`` calls
+    ``from_bytes`` of the class registered under it, after checking that it really has
+    ``from_bytes``, ``to_bytes`` and ``media_type``. Nothing is unpickled, and nothing a manifest
+    names is imported. ``from_bytes`` receives bytes from the store: it must check every size it
+    reads from them before allocating.
     """
 
     media_type: ClassVar[str]

@@ -5,12 +5,15 @@ pandas and pyarrow are imported only when such an object is stored or loaded.
 
 from __future__ import annotations
 
+import ast
 import io
+import math
 from typing import IO, Any
 
 import numpy as np
 
 from modelyard.artifacts._codec import Encoded, Payload
+from modelyard.errors import CodecError
 
 __all__ = ["ArrowCodec", "NumpyCodec", "PandasCodec", "PARQUET_MEDIA_TYPE"]
 
@@ -44,7 +47,68 @@ class NumpyCodec:
         return Encoded("application/x-npy", write, packages=("numpy",))
 
     def decode(self, payload: Payload, *, trusted: bool) -> Any:
-        return np.load(io.BytesIO(payload.read()), allow_pickle=False)
+        data = payload.read()
+        try:
+            check_npy(data)
+        except CodecError as exc:
+            raise CodecError(
+                f"artifact {payload.ref.spec} is not a valid .npy file: {exc}", ref=payload.ref.id
+            ) from None
+        return np.load(io.BytesIO(data), allow_pickle=False)
+
+
+_MAGIC = b"\x93NUMPY"
+# What np.load accepts without allow_pickle; a longer header is refused there too.
+_MAX_HEADER = 10_000
+
+
+def check_npy(data: bytes) -> None:
+    """Check that the array a ``.npy`` header describes is exactly the bytes that follow it.
+
+    np.load allocates the array its header describes before reading the data, so a few bytes of
+    header could ask for any amount of memory; here the header's shape and dtype are checked
+    against the bytes actually there first. Raises :class:`CodecError`.
+
+    >>> buffer = io.BytesIO()
+    >>> np.save(buffer, np.zeros((2, 3)))
+    >>> check_npy(buffer.getvalue())
+    >>> try:
+    ...     check_npy(buffer.getvalue()[:-8])
+    ... except CodecError as exc:
+    ...     print(exc)
+    its header describes 48 bytes of data (shape (2, 3), float64) but 40 follow
+    """
+    if data[:6] != _MAGIC or len(data) < 10:
+        raise CodecError("it does not start with the .npy magic string")
+    major = data[6]
+    if major == 1:
+        length, start, encoding = int.from_bytes(data[8:10], "little"), 10, "latin1"
+    elif major in (2, 3):
+        length = int.from_bytes(data[8:12], "little")
+        start, encoding = 12, "latin1" if major == 2 else "utf8"
+    else:
+        raise CodecError(f"format version {major} is unknown")
+    if length > _MAX_HEADER or start + length > len(data):
+        raise CodecError(f"its header length {length} does not fit the {len(data)} bytes")
+    try:
+        header = ast.literal_eval(data[start : start + length].decode(encoding))
+        shape, fortran = header["shape"], header["fortran_order"]
+        dtype = np.lib.format.descr_to_dtype(header["descr"])
+    except (ValueError, SyntaxError, TypeError, KeyError, UnicodeDecodeError) as exc:
+        raise CodecError(f"its header does not parse ({exc})") from None
+    if (
+        not isinstance(shape, tuple)
+        or not all(isinstance(n, int) and n >= 0 for n in shape)
+        or not isinstance(fortran, bool)
+    ):
+        raise CodecError(f"its header has a bad shape {shape!r} or fortran_order {fortran!r}")
+    expected = math.prod(shape) * dtype.itemsize
+    body = len(data) - start - length
+    if expected != body:
+        raise CodecError(
+            f"its header describes {expected} bytes of data (shape {shape}, {dtype}) but "
+            f"{body} follow"
+        )
 
 
 def _write_parquet(table: Any, sink: IO[bytes]) -> None:

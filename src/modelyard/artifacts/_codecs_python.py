@@ -7,13 +7,21 @@ only allow-listed types) when it is installed.
 
 from __future__ import annotations
 
-import importlib
 import io
 import pickle
 from typing import IO, Any
 
 from modelyard.artifacts._codec import Encoded, Payload
-from modelyard.errors import CodecError, UntrustedLoadError
+from modelyard.artifacts._types import (
+    TYPE_ENTRY_POINT_GROUP,
+    import_path,
+    is_self_describing,
+    registered_types,
+    type_for_path,
+    type_name_of,
+    type_named,
+)
+from modelyard.errors import CodecError, UnsupportedObjectError, UntrustedLoadError
 
 __all__ = ["JoblibCodec", "PickleCodec", "SelfDescribingCodec", "SklearnCodec"]
 
@@ -136,6 +144,7 @@ class SklearnCodec:
                 "pip install 'modelyard[skops]'",
                 codec=self.name,
             ) from exc
+        _check_arrays(payload, data)
         unknown = sio.get_untrusted_types(data=data)
         if unknown and not trusted:
             raise _untrusted(
@@ -144,33 +153,50 @@ class SklearnCodec:
         return sio.loads(data, trusted=unknown)
 
 
-def _self_describing_class(obj_type: type[Any]) -> bool:
-    return (
-        isinstance(getattr(obj_type, "media_type", None), str)
-        and callable(getattr(obj_type, "to_bytes", None))
-        and callable(getattr(obj_type, "from_bytes", None))
-    )
+def _check_arrays(payload: Payload, data: bytes) -> None:
+    """skops keeps arrays as ``.npy`` members of a zip file and ``np.load``s them, which allocates
+    what each header describes: check every header against its member's bytes first."""
+    import zipfile
+
+    from modelyard.artifacts._codecs_data import check_npy
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for name in archive.namelist():
+                if name.endswith(".npy"):
+                    check_npy(archive.read(name))
+    except (CodecError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise CodecError(
+            f"artifact {payload.ref.spec} is not a valid skops file: {exc}", ref=payload.ref.id
+        ) from None
 
 
 class SelfDescribingCodec:
     """Objects that follow :class:`~modelyard.artifacts.SelfDescribing` (e.g. drift profiles).
 
-    The manifest records the class as ``"module:QualName"``; ``get`` imports it, checks that it
-    still has ``to_bytes``, ``from_bytes`` and ``media_type``, and calls ``from_bytes``.
+    Only registered types are stored and loaded (see ``_types.py``): the manifest records the
+    type's registered name, and ``get`` looks that name up among the registered types, checks that
+    the class still has ``to_bytes``, ``from_bytes`` and ``media_type``, and calls ``from_bytes``.
+    Nothing named by a manifest is ever imported.
     """
 
     name = "self-describing"
 
     def can_encode(self, obj: Any) -> bool:
-        return not isinstance(obj, type) and _self_describing_class(type(obj))
+        return not isinstance(obj, type) and is_self_describing(type(obj))
 
     def encode(self, obj: Any) -> Encoded:
         cls = type(obj)
-        if "<locals>" in cls.__qualname__:
-            raise CodecError(
-                f"{cls.__qualname__} is defined inside a function, so it cannot be imported to "
-                "read the artifact back; define it at module level",
-                codec=self.name,
+        type_name = type_name_of(cls)
+        if type_name is None:
+            kind = import_path(cls)
+            raise UnsupportedObjectError(
+                f"{kind} describes itself (to_bytes/from_bytes/media_type) but is not a "
+                "registered type, so get() would refuse to load it. Register it first: "
+                f"modelyard.artifacts.register_type({cls.__qualname__}), or advertise it under "
+                f"the '{TYPE_ENTRY_POINT_GROUP}' entry point group",
+                type_name=kind,
+                available=sorted(registered_types()),
             )
         data = obj.to_bytes()
         if not isinstance(data, (bytes, bytearray)):
@@ -179,46 +205,45 @@ class SelfDescribingCodec:
                 codec=self.name,
             )
         package = cls.__module__.split(".", 1)[0]
-        return Encoded(
-            cls.media_type,
-            bytes(data),
-            params={"type": f"{cls.__module__}:{cls.__qualname__}"},
-            packages=(package,),
-        )
+        return Encoded(cls.media_type, bytes(data), params={"type": type_name}, packages=(package,))
 
     def decode(self, payload: Payload, *, trusted: bool) -> Any:
-        path = payload.manifest.codec_params.get("type")
-        cls = _import_class(path, payload)
+        cls = _registered_class(payload)
         obj = cls.from_bytes(payload.read())
         if not isinstance(obj, cls):
             raise CodecError(
-                f"{path}.from_bytes() returned {type(obj).__name__}, not {cls.__qualname__}",
+                f"{import_path(cls)}.from_bytes() returned {type(obj).__name__}, not "
+                f"{cls.__qualname__}",
                 codec=self.name,
             )
         return obj
 
 
-def _import_class(path: Any, payload: Payload) -> type[Any]:
+def _registered_class(payload: Payload) -> type[Any]:
     ref = payload.ref
-    if not isinstance(path, str) or ":" not in path:
-        raise CodecError(f"artifact {ref.spec} does not record its class", ref=ref.id)
-    module_name, _, qualname = path.partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError) as exc:
+    recorded = payload.manifest.codec_params.get("type")
+    if not isinstance(recorded, str) or not recorded:
+        raise CodecError(f"artifact {ref.spec} does not record its type", ref=ref.id)
+    # Artifacts from before registration record "module:QualName"; those are matched against the
+    # registered classes' own paths. Either way, only a registered class can come back.
+    cls = type_named(recorded) if ":" not in recorded else type_for_path(recorded)
+    if cls is None:
         raise CodecError(
-            f"artifact {ref.spec} needs the class {path}, which cannot be imported ({exc}); "
-            "install the package that defines it",
+            f"artifact {ref.spec} ({ref.id}) is of the type {recorded!r}, which is not registered "
+            "in this process. modelyard loads only registered types and never imports what a "
+            "manifest names. If you trust this type, install the package that advertises it "
+            f"under the '{TYPE_ENTRY_POINT_GROUP}' entry point group, or register the class "
+            "with modelyard.artifacts.register_type(cls"
+            + (")" if ":" in recorded else f", name={recorded!r})"),
             ref=ref.id,
-        ) from exc
-    # Only a real class that still speaks the protocol is called; anything else (a function, a
-    # module attribute that changed meaning) is refused rather than executed.
-    if not isinstance(target, type) or not _self_describing_class(target):
+            type_name=recorded,
+            available=sorted(registered_types()),
+        )
+    # A registration made the class loadable; it must still speak the protocol to be called.
+    if not is_self_describing(cls):
         raise CodecError(
-            f"artifact {ref.spec} names {path}, which is not a class with to_bytes(), "
-            "from_bytes() and media_type",
+            f"artifact {ref.spec} is of the type {recorded!r}, whose class no longer has "
+            "to_bytes(), from_bytes() and media_type",
             ref=ref.id,
         )
-    return target
+    return cls

@@ -6,9 +6,6 @@ import contextlib
 import hashlib
 import io
 import os
-import shutil
-import tempfile
-import uuid
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -17,12 +14,19 @@ from modelyard._internal.hashing import format_digest
 from modelyard.artifacts._direct import DirectWriter, open_direct
 from modelyard.artifacts._layout import blob_key
 from modelyard.artifacts._manifest import Manifest
-from modelyard.artifacts._pipeline import CHUNK, copy_hashing
+from modelyard.artifacts._pipeline import copy_hashing
 from modelyard.artifacts._refs import ArtifactRef
-from modelyard.errors import InputError, IntegrityError, NotFoundError
+from modelyard.errors import IntegrityError, NotFoundError
 from modelyard.storage import Store
 
-__all__ = ["StoredPayload", "VerifiedStream", "corrupt", "open_blob"]
+__all__ = [
+    "VerifiedStream",
+    "copy_verified",
+    "corrupt",
+    "listing_bytes",
+    "open_blob",
+    "read_verified",
+]
 
 
 def corrupt(ref: ArtifactRef | None, digest: str, detail: str) -> IntegrityError:
@@ -44,8 +48,15 @@ def open_blob(store: Store, digest: str, ref: ArtifactRef | None) -> BinaryIO:
 
 
 class VerifiedStream(io.RawIOBase):
-    """A stream that hashes what it yields and raises :class:`IntegrityError` at the end (or as
-    soon as there are too many bytes) if the content is not what the digest promises."""
+    """A stream that hashes what it yields and never hands over the last byte of wrong content.
+
+    With a known ``size`` the digest is checked by the read that reaches byte ``size``: if it is
+    wrong, that read raises :class:`IntegrityError` (and blanks what it had put in the caller's
+    buffer) instead of returning, so a caller that reads exactly ``size`` bytes, in one call or in
+    pieces, through ``read``, ``readinto``, ``readline`` or iteration, gets the error too. More
+    bytes than ``size`` raise as soon as they appear, fewer at the end of the stream. Seeking is
+    not supported: skipping bytes would skip their verification.
+    """
 
     def __init__(
         self, raw: BinaryIO, digest: str, size: int | None, ref: ArtifactRef | None = None
@@ -75,13 +86,23 @@ class VerifiedStream(io.RawIOBase):
             self._hash.update(view[:count])
             self._seen += count
             if self._size is not None and self._seen > self._size:
-                raise corrupt(self._ref, self._digest, f"more than {self._size} bytes")
+                self._refuse(view, count, f"more than {self._size} bytes")
+            if self._seen == self._size and not self._checked:
+                self._check(view, count)
         elif not self._checked:
-            self._checked = True
-            actual = format_digest(self._hash.hexdigest())
-            if (self._size is not None and self._seen != self._size) or actual != self._digest:
-                raise corrupt(self._ref, self._digest, f"{self._seen} bytes hashing to {actual}")
+            self._check(view, 0)
         return count
+
+    def _check(self, view: memoryview, count: int) -> None:
+        self._checked = True
+        actual = format_digest(self._hash.hexdigest())
+        if (self._size is not None and self._seen != self._size) or actual != self._digest:
+            self._refuse(view, count, f"{self._seen} bytes hashing to {actual}")
+
+    def _refuse(self, view: memoryview, count: int, detail: str) -> None:
+        # The caller's buffer may be the caller's own (a large readinto goes straight to it).
+        view[:count] = bytes(count)
+        raise corrupt(self._ref, self._digest, detail)
 
     def close(self) -> None:
         try:
@@ -102,9 +123,11 @@ def read_verified(store: Store, digest: str, size: int | None, ref: ArtifactRef 
     return data
 
 
-def copy_verified(store: Store, digest: str, ref: ArtifactRef | None, target: Path) -> None:
+def copy_verified(
+    store: Store, digest: str, ref: ArtifactRef | None, target: Path, *, direct_io: bool
+) -> None:
     """Copy a blob into ``target`` (a new file), hashing in parallel; the file is removed if the
-    bytes are wrong. ``target`` must not exist."""
+    bytes are wrong. ``target`` must not exist (``FileExistsError`` if it does)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(target, flags, 0o644)
     try:
@@ -114,14 +137,14 @@ def copy_verified(store: Store, digest: str, ref: ArtifactRef | None, target: Pa
                 view = view[os.write(fd, view) :]
 
         # A fresh copy for the caller, not the store: no fsync. Large files skip the page cache
-        # on both sides where they can (see _direct.py); the copy is still hashed from exactly
-        # the bytes written, read once.
+        # on both sides where they can and may (see _direct.py); the copy is still hashed from
+        # exactly the bytes written, read once.
         with open_blob(store, digest, ref) as source:
-            direct = open_direct(source)
+            direct = open_direct(source) if direct_io else None
             try:
                 actual, size = copy_hashing(
                     cast(BinaryIO, direct) if direct is not None else source,
-                    DirectWriter(fd, write),
+                    DirectWriter(fd, write) if direct_io else write,
                 )
             finally:
                 if direct is not None:
@@ -136,95 +159,7 @@ def copy_verified(store: Store, digest: str, ref: ArtifactRef | None, target: Pa
     os.close(fd)
 
 
-class StoredPayload:
-    """The :class:`~modelyard.artifacts.Payload` handed to codecs by ``ArtifactStore.get``."""
-
-    def __init__(
-        self, store: Store, ref: ArtifactRef, manifest: Manifest, dest: Path | None
-    ) -> None:
-        self._store = store
-        self._ref = ref
-        self._manifest = manifest
-        self._dest = dest
-
-    @property
-    def ref(self) -> ArtifactRef:
-        return self._ref
-
-    @property
-    def manifest(self) -> Manifest:
-        return self._manifest
-
-    def read(self) -> bytes:
-        m = self._manifest
-        return read_verified(self._store, m.digest, m.content_size(), self._ref)
-
-    def open(self) -> BinaryIO:
-        m = self._manifest
-        raw = open_blob(self._store, m.digest, self._ref)
-        stream = VerifiedStream(raw, m.digest, m.content_size(), self._ref)
-        return io.BufferedReader(stream, buffer_size=CHUNK)
-
-    def materialize(self) -> Path:
-        dest = self._dest if self._dest is not None else Path(tempfile.mkdtemp(prefix="modelyard-"))
-        dest.mkdir(parents=True, exist_ok=True)
-        m = self._manifest
-        params = m.codec_params
-        if m.tree is None:
-            target = dest / _leaf(params.get("filename"), "content")
-            _refuse_existing(target)
-            # Built under a temp name and renamed: the final path never holds unverified bytes.
-            staging = dest / f".{target.name}.{uuid.uuid4().hex}.part"
-            copy_verified(self._store, m.digest, self._ref, staging)
-            _publish(staging, target)
-            return target
-        target = dest / _leaf(params.get("dirname"), "tree")
-        _refuse_existing(target)
-        staging = dest / f".{target.name}.{uuid.uuid4().hex}.part"
-        staging.mkdir()
-        try:
-            self._check_tree(m)
-            for entry in m.tree:
-                path = staging.joinpath(*entry.path.split("/"))
-                path.parent.mkdir(parents=True, exist_ok=True)
-                copy_verified(self._store, entry.digest, self._ref, path)
-                if entry.executable:
-                    path.chmod(0o755)
-            _publish(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return target
-
-    def _check_tree(self, m: Manifest) -> None:
-        # The tree in the manifest must be the one the content digest was computed from.
-        assert m.tree is not None
-        listing = read_verified(self._store, m.digest, None, self._ref)
-        if listing != canonical_json([e.model_dump(mode="json") for e in m.tree]):
-            raise corrupt(self._ref, m.digest, "the tree listing disagrees with the manifest")
-
-
-def _leaf(value: Any, default: str) -> str:
-    # A name from the manifest becomes one path segment, never a path.
-    if (
-        isinstance(value, str)
-        and value not in ("", ".", "..")
-        and "/" not in value
-        and "\\" not in value
-    ):
-        return value
-    return default
-
-
-def _refuse_existing(target: Path) -> None:
-    if target.exists():
-        raise InputError(
-            f"{target} already exists; pass get(..., dest=...) a folder where it does not",
-            path=str(target),
-        )
-
-
-def _publish(staging: Path, target: Path) -> None:
-    if target.exists():
-        _refuse_existing(target)
-    os.replace(staging, target)
+def listing_bytes(manifest: Manifest) -> bytes:
+    """The tree listing a directory artifact's content digest was computed from."""
+    assert manifest.tree is not None
+    return canonical_json([e.model_dump(mode="json") for e in manifest.tree])

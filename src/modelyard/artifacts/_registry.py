@@ -24,7 +24,8 @@ ENTRY_POINT_GROUP = "modelyard.codecs"
 
 
 class CodecPluginWarning(UserWarning):
-    """A codec advertised under the ``modelyard.codecs`` entry point failed to load."""
+    """A codec (``modelyard.codecs``) or a self-describing type (``modelyard.types``) advertised
+    by an entry point failed to load."""
 
 
 _lock = threading.RLock()

@@ -15,6 +15,7 @@ from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.names import validate_name
 from modelyard.artifacts._catalog import name_entries, read_manifest, ref_of
 from modelyard.artifacts._codec import Encoded
+from modelyard.artifacts._direct import direct_io_setting
 from modelyard.artifacts._environment import environment
 from modelyard.artifacts._gc import collect
 from modelyard.artifacts._layout import (
@@ -28,12 +29,12 @@ from modelyard.artifacts._layout import (
 from modelyard.artifacts._leases import Lease, wait_for_no_leases
 from modelyard.artifacts._lineage import walk
 from modelyard.artifacts._manifest import Manifest, TreeEntry
-from modelyard.artifacts._reading import StoredPayload
+from modelyard.artifacts._payload import StoredPayload
 from modelyard.artifacts._refs import ArtifactRef, parse_ref
 from modelyard.artifacts._registry import codec_for, codec_named
 from modelyard.artifacts._reports import Direction, GcReport, Lineage, VerifyReport
 from modelyard.artifacts._verify import verify_all, verify_one
-from modelyard.artifacts._writing import write_content
+from modelyard.artifacts._writing import plan, write_content
 from modelyard.errors import (
     CodecError,
     InputError,
@@ -62,7 +63,11 @@ class ArtifactStore:
 
     ``clock`` (anything with ``now()`` returning an aware UTC datetime) stamps ``created_at``.
     ``lease_ttl`` is how long an in-flight put or gc announcement stays valid without renewal
-    (they are renewed every quarter of it). Safe to share between threads and processes.
+    (they are renewed every quarter of it). ``direct_io`` chooses whether large blobs and the
+    files ``get`` writes skip the page cache (``O_DIRECT`` on Linux, see ``docs/artifacts.md``):
+    None (the default) reads ``$MODELYARD_DIRECT_IO`` (``0`` off, ``1`` on, unset: on); where the
+    platform or filesystem has no direct IO it is not used either way. Safe to share between
+    threads and processes.
 
     >>> from modelyard.storage import MemoryStore
     >>> artifacts = ArtifactStore(MemoryStore())
@@ -79,10 +84,12 @@ class ArtifactStore:
         *,
         clock: Clock | None = None,
         lease_ttl: timedelta = timedelta(minutes=10),
+        direct_io: bool | None = None,
     ) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
+        self.direct_io = direct_io_setting(direct_io)
 
     def put(
         self,
@@ -92,6 +99,7 @@ class ArtifactStore:
         codec: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         parents: Iterable[RefLike] = (),
+        follow_links: bool = False,
     ) -> ArtifactRef:
         """Store ``obj`` and return its reference.
 
@@ -103,9 +111,17 @@ class ArtifactStore:
         put creates a new version (a new manifest with its own ``created_at``), even when the
         content is unchanged.
 
+        A folder (``pathlib.Path``) is stored whole or not at all: symbolic links inside it are
+        stored as what they point to when that is inside the folder; a link that leads out of it
+        is refused unless ``follow_links=True``, and so are link loops, broken links, pipes,
+        sockets and devices (the error names each). A file or folder that changes while it is
+        read raises :class:`~modelyard.errors.ConcurrentModificationError` and no artifact is made.
+
         Raises :class:`~modelyard.errors.UnsupportedObjectError` (lists the codecs) when no codec
         handles ``obj``, :class:`~modelyard.errors.InvalidNameError` for a bad name,
-        :class:`~modelyard.errors.NotFoundError` for a missing parent; nothing is written then.
+        :class:`~modelyard.errors.NotFoundError` for a missing parent,
+        :class:`~modelyard.errors.InputError` for a folder that cannot be stored whole; nothing
+        is written then.
         """
         # Every argument is checked before the first write (the lease below is one). Only whether
         # the parents exist is looked up under the lease, so that gc cannot remove them meanwhile;
@@ -137,6 +153,7 @@ class ArtifactStore:
                 )
         chosen = codec_named(codec) if codec is not None else codec_for(obj)
         encoded = _encode(chosen, obj)
+        planned = plan(encoded, follow_links=follow_links)
         lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
         try:
             # After our lease is visible, wait out any gc that was already running; a gc that
@@ -145,7 +162,12 @@ class ArtifactStore:
             parent_ids = tuple(dict.fromkeys(self.resolve(p).id for p in wanted))
             digests, tree = self._hints(name, encoded)
             written = write_content(
-                self.store, encoded, lease.renew, previous_digest=digests, previous_tree=tree
+                self.store,
+                planned,
+                lease.renew,
+                direct_io=self.direct_io,
+                previous_digest=digests,
+                previous_tree=tree,
             )
             manifest = Manifest(
                 digest=written.digest,
@@ -178,13 +200,26 @@ class ArtifactStore:
         """Load the object back, verifying every byte against its digest first.
 
         Codecs that unpickle (``pickle``, ``joblib``, scikit-learn without skops) raise
-        :class:`~modelyard.errors.UntrustedLoadError` unless ``trusted=True``. File and directory
-        artifacts are written into ``dest`` (default: a new temp folder) and their path returned.
-        Raises :class:`~modelyard.errors.IntegrityError` naming the artifact if bytes are wrong.
+        :class:`~modelyard.errors.UntrustedLoadError` unless ``trusted=True``. Self-describing
+        objects load only if their type is registered (:func:`register_type`); nothing named by
+        a manifest is ever imported. File and directory artifacts are written into ``dest``
+        (default: a new temp folder) under their recorded names and their path returned; without
+        ``trusted=True`` no name Python or the system could import or run (``.py``, ``.pth``,
+        ``.so``, ``.exe``, ...) is written and no executable bit is set (``UntrustedLoadError``
+        names them), an existing path is never replaced, and a refused or failed get leaves
+        nothing behind in ``dest``. Raises :class:`~modelyard.errors.IntegrityError` naming the
+        artifact if bytes are wrong.
         """
         found, manifest = self._load(ref)
         codec = codec_named(manifest.codec)
-        payload = StoredPayload(self.store, found, manifest, Path(dest) if dest else None)
+        payload = StoredPayload(
+            self.store,
+            found,
+            manifest,
+            Path(dest) if dest else None,
+            trusted=trusted,
+            direct_io=self.direct_io,
+        )
         try:
             return codec.decode(payload, trusted=trusted)
         except ModelyardError:
@@ -199,12 +234,18 @@ class ArtifactStore:
     def open(self, ref: RefLike) -> BinaryIO:
         """The content as a binary stream, hashed as it is read.
 
-        At the end of the stream the digest and size are checked and
-        :class:`~modelyard.errors.IntegrityError` is raised if they do not match. Use ``get`` to
-        never see a wrong byte at all. For a directory artifact this is its tree listing (JSON).
+        The read that delivers the last byte (however the caller reads: ``read()``, ``read(n)``
+        in pieces, ``readinto``, ``readline``, iteration) checks the digest and size, and raises
+        :class:`~modelyard.errors.IntegrityError` instead of returning if they do not match;
+        bytes before it may already have been handed out, so use ``get`` to never see a wrong
+        byte at all. The stream cannot seek (skipped bytes would go unverified). For a
+        directory artifact this is its tree listing (JSON).
         """
         found, manifest = self._load(ref)
-        return StoredPayload(self.store, found, manifest, None).open()
+        payload = StoredPayload(
+            self.store, found, manifest, None, trusted=False, direct_io=self.direct_io
+        )
+        return payload.open()
 
     def manifest(self, ref: RefLike) -> Manifest:
         """The artifact's :class:`Manifest` (its stored bytes are checked against the id)."""

@@ -139,13 +139,17 @@ class Writeback:
             self._flushed = self._written
 
 
-def open_target(store: Store) -> BlobTarget:
-    """A staged write when the store supports it (no second copy), else a local spool file."""
+def open_target(store: Store, *, direct_io: bool) -> BlobTarget:
+    """A staged write when the store supports it (no second copy), else a local spool file.
+
+    With ``direct_io`` (and a durable local store) chunks skip the page cache and writeback starts
+    early; without it the file is written like any other and made durable by the store's fsync.
+    """
     if isinstance(store, SupportsStaging):
         staged: BlobTarget = store.stage()
         fileno = getattr(staged, "fileno", None)
         durable = getattr(getattr(store, "capabilities", None), "durable", False)
-        if durable and callable(fileno):
+        if direct_io and durable and callable(fileno):
             return _EarlyWriteback(staged, fileno())
         return staged
     return _SpoolTarget(store)

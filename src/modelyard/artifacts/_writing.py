@@ -1,4 +1,9 @@
-"""Writing content: encoded objects become blobs, hashed while they are written."""
+"""Writing content: encoded objects become blobs, hashed while they are written.
+
+:func:`plan` looks at what an encoder returned before anything is written (so a folder that cannot
+be stored whole, or a path that is not a regular file, is refused while the store is untouched);
+:func:`write_content` then stores it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import contextlib
 import os
 import stat
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -16,10 +22,11 @@ from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
 from modelyard.artifacts._manifest import TreeEntry
 from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into
 from modelyard.artifacts._targets import open_target
-from modelyard.errors import CodecError, KeyExistsError
+from modelyard.artifacts._tree import Stamp, TreeFile, changed, check_unchanged, scan_tree
+from modelyard.errors import CodecError, InputError, KeyExistsError
 from modelyard.storage import Store
 
-__all__ = ["Written", "write_content"]
+__all__ = ["Plan", "Written", "plan", "write_content"]
 
 Tick = Callable[[], None]
 
@@ -58,13 +65,53 @@ def _maybe_stored(store: Store, size: int) -> bool:
     return size >= SIZE_INDEX_MIN and store.exists(size_key(size))
 
 
-def write_bytes(store: Store, data: bytes | bytearray | memoryview, tick: Tick) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Plan:
+    """What a put will store, checked before anything is written: the encoded content, and for a
+    folder its files (taken once, so that what is stored is what was checked)."""
+
+    encoded: Encoded
+    tree: tuple[TreeFile, ...] | None = None
+    follow_links: bool = False
+
+
+def plan(encoded: Encoded, *, follow_links: bool = False) -> Plan:
+    """Check what ``encoded.content`` is; a folder is walked here (see ``_tree.py``)."""
+    content = encoded.content
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        return Plan(encoded)
+    if not isinstance(content, os.PathLike):
+        if callable(content):
+            return Plan(encoded)
+        raise CodecError(
+            f"a codec returned content of type {type(content).__name__}; expected bytes, a path "
+            "or a function that writes to a binary file"
+        )
+    path = Path(content)
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InputError(f"cannot store {path}: {exc.strerror}", path=str(path)) from exc
+    if stat.S_ISDIR(info.st_mode):
+        return Plan(encoded, scan_tree(path, follow_links=follow_links), follow_links)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(
+            f"cannot store {path}: it is not a regular file or a folder (a pipe, socket or "
+            "device has no fixed content)",
+            path=str(path),
+        )
+    return Plan(encoded)
+
+
+def write_bytes(
+    store: Store, data: bytes | bytearray | memoryview, tick: Tick, *, direct_io: bool
+) -> tuple[str, int]:
     view = memoryview(data).cast("B")
     if _maybe_stored(store, len(view)):
         digest = digest_bytes(view)
         if store.exists(blob_key(digest)):
             return digest, len(view)
-    target = open_target(store)
+    target = open_target(store, direct_io=direct_io)
     try:
         digest, size = hash_bytes_into(view, target.write)
         _commit(store, target, digest, size)
@@ -74,29 +121,58 @@ def write_bytes(store: Store, data: bytes | bytearray | memoryview, tick: Tick) 
     return digest, size
 
 
+# Opening a named pipe for reading would wait for a writer; non-blocking, it opens at once and is
+# then refused as not a regular file. Regular files ignore the flag.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS |= getattr(os, "O_BINARY", 0)
+
+
 def write_file(
-    store: Store, path: Path, tick: Tick, *, expect: str | None = None
+    store: Store,
+    path: Path,
+    tick: Tick,
+    *,
+    expect: str | None = None,
+    stamp: Stamp | None = None,
+    direct_io: bool,
 ) -> tuple[str, int]:
     """Store one file.
 
     If it may be stored already (``expect``, the digest the previous version of the same name
     had at this size, or a size marker for its size) it is hashed first and written only if its
     digest is new: an unchanged file costs one hash and no write. Otherwise it is written while
-    it is hashed, in one pass.
+    it is hashed, in one pass. The file must still match ``stamp`` (if given, else what it was
+    when opened) once its bytes have been read, or nothing is published.
     """
-    with open(path, "rb", buffering=0) as source:
-        size_now = os.fstat(source.fileno()).st_size
-        if expect is not None or _maybe_stored(store, size_now):
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if stamp is not None:
+            raise changed(path) from exc
+        raise InputError(f"cannot read {path}: {exc.strerror}", path=str(path)) from exc
+    with open(fd, "rb", buffering=0) as source:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise changed(path)
+        expected = stamp if stamp is not None else Stamp.of(info)
+
+        def check(size: int) -> None:
+            if Stamp.of(os.fstat(fd)) != expected or size != expected.size:
+                raise changed(path)
+
+        check(expected.size)
+        if expect is not None or _maybe_stored(store, expected.size):
             digest, size = copy_hashing(source, None, tick=tick)
+            check(size)
             if store.exists(blob_key(digest)):
                 _mark_size(store, size)
                 return digest, size
             source.seek(0)
-        target = open_target(store)
+        target = open_target(store, direct_io=direct_io)
         try:
-            # Hashed again while written: the file may have changed since the first pass, and the
-            # digest must be that of the bytes stored.
+            # Hashed again while written: the digest must be that of the bytes stored.
             digest, size = copy_hashing(source, target.write, tick=tick)
+            check(size)
             _commit(store, target, digest, size)
         except BaseException:
             target.abort()
@@ -104,8 +180,10 @@ def write_file(
     return digest, size
 
 
-def write_stream(store: Store, writer: Callable[[IO[bytes]], None], tick: Tick) -> tuple[str, int]:
-    target = open_target(store)
+def write_stream(
+    store: Store, writer: Callable[[IO[bytes]], None], tick: Tick, *, direct_io: bool
+) -> tuple[str, int]:
+    target = open_target(store, direct_io=direct_io)
     sink = HashingSink(target.write, tick=tick)
     try:
         try:
@@ -121,55 +199,47 @@ def write_stream(store: Store, writer: Callable[[IO[bytes]], None], tick: Tick) 
     return digest, size
 
 
-def _walk(root: Path) -> list[tuple[str, Path]]:
-    files = []
-    for folder, dirs, names in os.walk(root):
-        dirs.sort()
-        for leaf in names:
-            path = Path(folder, leaf)
-            if path.is_file():
-                files.append((path.relative_to(root).as_posix(), path))
-    files.sort()
-    return files
-
-
-def write_tree(store: Store, root: Path, tick: Tick, previous: Mapping[str, TreeEntry]) -> Written:
+def write_tree(
+    store: Store, planned: Plan, tick: Tick, previous: Mapping[str, TreeEntry], *, direct_io: bool
+) -> Written:
     """One blob per file (unchanged files are shared with earlier versions), then the listing."""
+    assert planned.tree is not None
     entries = []
-    for relative, path in _walk(root):
-        size_now = path.stat().st_size
-        before = previous.get(relative)
-        expect = before.digest if before is not None and before.size == size_now else None
-        digest, size = write_file(store, path, tick, expect=expect)
-        executable = bool(path.stat().st_mode & stat.S_IXUSR)
-        entries.append(TreeEntry(path=relative, digest=digest, size=size, executable=executable))
+    for file in planned.tree:
+        before = previous.get(file.relative)
+        expect = before.digest if before is not None and before.size == file.stamp.size else None
+        digest, size = write_file(
+            store, file.path, tick, expect=expect, stamp=file.stamp, direct_io=direct_io
+        )
+        entries.append(
+            TreeEntry(path=file.relative, digest=digest, size=size, executable=file.executable)
+        )
+    # Before the listing, so that a folder that changed meanwhile never gets a manifest.
+    root = Path(cast(os.PathLike[str], planned.encoded.content))
+    check_unchanged(root, planned.tree, follow_links=planned.follow_links)
     listing = canonical_json([e.model_dump(mode="json") for e in entries])
-    digest, _ = write_bytes(store, listing, tick)
+    digest, _ = write_bytes(store, listing, tick, direct_io=direct_io)
     return Written(digest, sum(e.size for e in entries), tuple(entries))
 
 
 def write_content(
     store: Store,
-    encoded: Encoded,
+    planned: Plan,
     tick: Tick,
     *,
+    direct_io: bool,
     previous_digest: Mapping[int, str] | None = None,
     previous_tree: Mapping[str, TreeEntry] | None = None,
 ) -> Written:
-    """Store ``encoded.content``; ``previous_*`` are hints from the latest version of the same
-    name, used to recognise unchanged files without writing them."""
-    content = encoded.content
+    """Store what :func:`plan` checked; ``previous_*`` are hints from the latest version of the
+    same name, used to recognise unchanged files without writing them."""
+    content = planned.encoded.content
+    if planned.tree is not None:
+        return write_tree(store, planned, tick, previous_tree or {}, direct_io=direct_io)
     if isinstance(content, (bytes, bytearray, memoryview)):
-        return Written(*write_bytes(store, content, tick))
+        return Written(*write_bytes(store, content, tick, direct_io=direct_io))
     if isinstance(content, os.PathLike):
         path = Path(content)
-        if path.is_dir():
-            return write_tree(store, path, tick, previous_tree or {})
         expect = (previous_digest or {}).get(path.stat().st_size)
-        return Written(*write_file(store, path, tick, expect=expect))
-    if callable(content):
-        return Written(*write_stream(store, content, tick))
-    raise CodecError(
-        f"a codec returned content of type {type(content).__name__}; expected bytes, a path or a "
-        "function that writes to a binary file"
-    )
+        return Written(*write_file(store, path, tick, expect=expect, direct_io=direct_io))
+    return Written(*write_stream(store, content, tick, direct_io=direct_io))

@@ -84,7 +84,8 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
         "bins": profile.bins,
         "binning": profile.binning,
         "sample_size": profile.sample_size,
-        "sample_rows": int(profile.sample.shape[0]),
+        # The stored sample's longest column: the reader sizes the sample by what is stored.
+        "sample_rows": int(profile.sample_counts.max(initial=0)),
         "edge_count": int(profile.edges.shape[1]),
     }
     table = table.replace_schema_metadata({"modelyard": json.dumps(settings, sort_keys=True)})
@@ -94,6 +95,23 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
+def _schema(pa: Any) -> Any:
+    """The columns :func:`profile_to_bytes` writes, with their types (settings aside)."""
+    return pa.schema(
+        [
+            ("name", pa.string()),
+            ("kind", pa.string()),
+            ("sample", pa.large_list(pa.float64())),
+            ("edges", pa.large_list(pa.float64())),
+            ("bin_counts", pa.large_list(pa.int64())),
+            ("categories", pa.large_list(pa.string())),
+            ("category_counts", pa.large_list(pa.int64())),
+            *((k, pa.int64()) for k in _INT_FIELDS),
+            *((k, pa.float64()) for k in _FLOAT_FIELDS),
+        ]
+    )
+
+
 def _column_lists(table: Any, name: str, dtype: type) -> list[NDArray[Any]]:
     column = table.column(name).combine_chunks()
     offsets = column.offsets.to_numpy()
@@ -101,21 +119,57 @@ def _column_lists(table: Any, name: str, dtype: type) -> list[NDArray[Any]]:
     return [values[offsets[i] : offsets[i + 1]] for i in range(len(column))]
 
 
+def _setting(settings: dict[str, Any], key: str, least: int) -> int:
+    value = settings.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise CodecError(f"not a valid drift profile: setting {key!r} is {value!r}")
+    return value
+
+
+def _invalid(what: str) -> CodecError:
+    return CodecError(f"not a valid drift profile: {what}")
+
+
 def profile_from_bytes(data: bytes) -> DriftProfile:
+    """Rebuild a profile; every size is checked against the bytes before anything is allocated.
+
+    The bytes may come from a store that someone else can write to. The stream's own offsets and
+    lengths are validated in full by Arrow, each column's lists must have the lengths the settings
+    and the other columns imply, and the sample matrix is sized by the longest column actually
+    stored (its NaN padding is not stored, and a setting cannot ask for more).
+    """
     import pyarrow as pa
 
     try:
         table = pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+        table.validate(full=True)
         settings = json.loads(table.schema.metadata[b"modelyard"])
-    except (pa.ArrowInvalid, KeyError, TypeError, ValueError) as exc:
+    except (pa.ArrowException, KeyError, TypeError, ValueError) as exc:
         raise CodecError(f"not a serialised drift profile: {exc}") from exc
+    if not isinstance(settings, dict):
+        raise _invalid("its settings are not a JSON object")
     if settings.get("format") != FORMAT or settings.get("version") != VERSION:
         raise CodecError(
             f"unsupported drift profile format {settings.get('format')!r} version "
             f"{settings.get('version')!r}; this modelyard reads version {VERSION}"
         )
+    if not table.schema.remove_metadata().equals(_schema(pa)):
+        raise _invalid("its columns are not those of a drift profile")
+    rows = _setting(settings, "rows", 0)
+    bins = _setting(settings, "bins", 1)
+    sample_rows = _setting(settings, "sample_rows", 0)
+    edge_count = _setting(settings, "edge_count", 0)
+    sample_size = settings.get("sample_size")
+    if sample_size is not None:
+        sample_size = _setting(settings, "sample_size", 2)
+    if settings.get("binning") not in ("quantile", "uniform", "doane"):
+        raise _invalid(f"binning {settings.get('binning')!r}")
     names = table.column("name").to_pylist()
     kinds = table.column("kind").to_pylist()
+    if any(k not in ("numeric", "datetime", "categorical", "boolean") for k in kinds):
+        raise _invalid("a column of an unknown kind")
+    if any(n is None for n in names) or len(set(names)) != len(names):
+        raise _invalid("missing or repeated column names")
     samples = _column_lists(table, "sample", np.float64)
     edges = _column_lists(table, "edges", np.float64)
     counts_lists = _column_lists(table, "bin_counts", np.int64)
@@ -124,19 +178,33 @@ def profile_from_bytes(data: bytes) -> DriftProfile:
     scalars = {k: table.column(k).to_numpy() for k in _INT_FIELDS + _FLOAT_FIELDS}
     is_numeric = np.array([k in NUMERIC_KINDS for k in kinds], dtype=bool)
     positions = np.nonzero(is_numeric)[0]
-    sample = np.full((settings["sample_rows"], positions.size), np.nan)
+    for row in positions:
+        if (
+            samples[row].size != scalars["sample_count"][row]
+            or edges[row].size != edge_count
+            or counts_lists[row].size != edge_count + 1
+        ):
+            raise _invalid(f"column {names[row]!r} does not hold the lengths it records")
+    for row in np.nonzero(~is_numeric)[0]:
+        if categories[row] is None or len(categories[row]) != category_counts[row].size:
+            raise _invalid(f"column {names[row]!r} has categories and counts of unequal length")
+    # Rows past the longest stored column would be NaN padding; the setting is checked, never
+    # used as a size (earlier versions recorded the row count there).
+    longest = max((samples[r].size for r in positions), default=0)
+    if not longest <= sample_rows <= max(rows, longest):
+        raise _invalid(f"a sample of {sample_rows} rows recorded for {rows} rows of data")
+    sample = np.full((longest, positions.size), np.nan)
     for index, row in enumerate(positions):
         sample[: samples[row].size, index] = samples[row]
-    edge_count = settings["edge_count"]
     from modelyard.drift._profile import DriftProfile as Profile
 
     return Profile(
         columns=tuple(names),
         kinds=tuple(kinds),
-        rows=int(settings["rows"]),
-        bins=int(settings["bins"]),
+        rows=rows,
+        bins=bins,
         binning=settings["binning"],
-        sample_size=settings["sample_size"],
+        sample_size=sample_size,
         sample=sample,
         sample_counts=scalars["sample_count"][is_numeric].astype(np.int64),
         counts=scalars["count"][is_numeric].astype(np.int64),

@@ -1,0 +1,285 @@
+"""Writing file and directory artifacts into the caller's folder (``get(..., dest=...)``).
+
+The names written come from the manifest, so whoever can write to the store chose them. They are
+checked before anything is created:
+
+* A name is one path segment inside the destination, never a path: absolute paths and ``..`` cannot
+  be expressed (a single file's recorded name that is not one plain segment becomes ``content``).
+* Without ``trusted=True`` no file gets a name that Python would import or run (a writer of a
+  shared bucket must not be able to drop ``pandas.py`` or a ``.pth`` file into a notebook's working
+  folder) or that Windows runs or loads by name, and no file is made executable.
+* Names with control characters are refused; on Windows so are device names (``CON``, ``NUL``, ...),
+  ``:`` (alternate data streams) and trailing dots or spaces (Windows drops them).
+* Two entries that the destination's filesystem sees as one name (one that ignores case, or
+  normalises Unicode) are refused rather than merged or overwritten: every file and folder of a tree
+  is created exclusively, so the filesystem itself says when a name is taken.
+
+The result is assembled under a temporary name inside the destination and renamed into place once
+every byte has been verified; an existing path is never replaced. If anything fails, whatever was
+created (the temporary file or tree, and the folders made for ``dest``) is removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from modelyard.artifacts._manifest import Manifest
+from modelyard.artifacts._reading import copy_verified, corrupt, listing_bytes, read_verified
+from modelyard.artifacts._refs import ArtifactRef
+from modelyard.errors import CodecError, InputError, UntrustedLoadError
+from modelyard.storage import Store
+
+__all__ = ["CODE_SUFFIXES", "check_names", "is_code_name", "materialize"]
+
+#: Name endings that are not written without ``trusted=True``: what Python imports or runs
+#: (modules, bytecode, extension modules, ``.pth`` files that ``site`` executes at start-up, zip
+#: applications), shared libraries that programs load from their own folder, and what Windows
+#: runs by name (the default ``PATHEXT`` and a few more).
+CODE_SUFFIXES = frozenset(
+    {
+        ".py",
+        ".pyw",
+        ".pyc",
+        ".pyo",
+        ".pyd",
+        ".so",
+        ".pth",
+        ".pyz",
+        ".pyzw",
+        ".dll",
+        ".dylib",
+        ".exe",
+        ".com",
+        ".bat",
+        ".cmd",
+        ".ps1",
+        ".vbs",
+        ".vbe",
+        ".js",
+        ".jse",
+        ".wsf",
+        ".wsh",
+        ".msc",
+        ".msi",
+        ".scr",
+        ".lnk",
+    }
+)
+
+_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul", "conin$", "conout$"}
+    | {f"{port}{n}" for port in ("com", "lpt") for n in "123456789"}
+)
+
+
+def is_code_name(leaf: str) -> bool:
+    """Whether a file called ``leaf`` could be imported or run because of its name.
+
+    Case is ignored (imports on macOS and Windows ignore it), and so are what Windows strips or
+    reads as a stream: trailing dots and spaces, and anything after ``:``.
+
+    >>> [is_code_name(n) for n in ("helpers.py", "Helpers.PY. ", "x.pth", "model.onnx", "x.py:s")]
+    [True, True, True, False, True]
+    """
+    base = leaf.split(":", 1)[0].rstrip(" .").lower()
+    return any(base.endswith(suffix) for suffix in CODE_SUFFIXES)
+
+
+def _unwritable(part: str, *, windows: bool) -> str | None:
+    if any(ord(c) < 32 or ord(c) == 127 for c in part):
+        return "contains a control character"
+    if windows:
+        if ":" in part:
+            return "contains ':' (an alternate data stream on Windows)"
+        if part != part.rstrip(" ."):
+            return "ends with a dot or a space (Windows would drop them)"
+        if part.split(".", 1)[0].rstrip(" ").lower() in _DEVICES:
+            return "is a device name on Windows"
+    return None
+
+
+def check_names(
+    ref: ArtifactRef, paths: Iterable[str], *, trusted: bool, windows: bool = os.name == "nt"
+) -> None:
+    """Refuse names that cannot be written safely, and, unless ``trusted``, names of code."""
+    code = []
+    for path in paths:
+        for part in path.split("/"):
+            reason = _unwritable(part, windows=windows)
+            if reason is not None:
+                raise CodecError(
+                    f"artifact {ref.spec} ({ref.id}) holds the name {path!r}, which {reason}; "
+                    "it cannot be written safely here, and nothing was written",
+                    ref=ref.id,
+                    path=path,
+                )
+        if not trusted and is_code_name(path.rsplit("/", 1)[-1]):
+            code.append(path)
+    if code:
+        shown = ", ".join(repr(p) for p in code[:5]) + (
+            f" and {len(code) - 5} more" if len(code) > 5 else ""
+        )
+        raise UntrustedLoadError(
+            f"artifact {ref.spec} ({ref.id}) would write {shown}: a name Python or the system "
+            "could import or run. Names come from the store, so whoever can write to it chose "
+            "them; nothing was written. If you trust where the artifact came from, call "
+            "get(ref, dest=..., trusted=True) (which also restores executable bits)",
+            ref=ref.id,
+            paths=code,
+        )
+
+
+def materialize(
+    store: Store,
+    ref: ArtifactRef,
+    manifest: Manifest,
+    dest: Path | None,
+    *,
+    trusted: bool,
+    direct_io: bool,
+) -> Path:
+    """Write the file or directory artifact into ``dest`` (a new temp folder if None)."""
+    params = manifest.codec_params
+    tree = manifest.tree
+    if tree is None:
+        leaf = _leaf(params.get("filename"), "content")
+        check_names(ref, [leaf], trusted=trusted)
+    else:
+        leaf = _leaf(params.get("dirname"), "tree")
+        check_names(ref, [leaf], trusted=True)
+        check_names(ref, [entry.path for entry in tree], trusted=trusted)
+        # The tree in the manifest must be the one the content digest was computed from.
+        if read_verified(store, manifest.digest, None, ref) != listing_bytes(manifest):
+            raise corrupt(ref, manifest.digest, "the tree listing disagrees with the manifest")
+    with _destination(dest) as folder:
+        target = folder / leaf
+        _refuse_existing(target)
+        staging = folder / f".{leaf}.{uuid.uuid4().hex}.part"
+        try:
+            if tree is None:
+                copy_verified(store, manifest.digest, ref, staging, direct_io=direct_io)
+            else:
+                staging.mkdir()
+                _build_tree(store, ref, manifest, staging, trusted=trusted, direct_io=direct_io)
+            _publish(staging, target)
+        except BaseException:
+            if staging.is_dir():
+                shutil.rmtree(staging, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    staging.unlink()
+            raise
+    return target
+
+
+def _build_tree(
+    store: Store,
+    ref: ArtifactRef,
+    manifest: Manifest,
+    staging: Path,
+    *,
+    trusted: bool,
+    direct_io: bool,
+) -> None:
+    assert manifest.tree is not None
+    # Folders made so far, by their exact names: finding one of the others already there means
+    # the filesystem took two names for one.
+    made: set[str] = set()
+    for entry in manifest.tree:
+        parts = entry.path.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in made:
+                try:
+                    staging.joinpath(*parts[:depth]).mkdir()
+                except FileExistsError:
+                    raise _clash(ref, folder) from None
+                made.add(folder)
+        path = staging.joinpath(*parts)
+        try:
+            copy_verified(store, entry.digest, ref, path, direct_io=direct_io)
+        except FileExistsError:
+            raise _clash(ref, entry.path) from None
+        if entry.executable and trusted:
+            path.chmod(0o755)
+
+
+def _clash(ref: ArtifactRef, path: str) -> CodecError:
+    return CodecError(
+        f"artifact {ref.spec} ({ref.id}) cannot be rebuilt here: {path!r} is a name another "
+        "entry of its tree already took on this filesystem (it ignores case or normalises "
+        "Unicode, or the tree lists the name twice). Nothing was written; get it into a folder "
+        "on a case-sensitive filesystem",
+        ref=ref.id,
+        path=path,
+    )
+
+
+@contextlib.contextmanager
+def _destination(dest: Path | None) -> Iterator[Path]:
+    """The folder to write into; the folders made for it are removed again if writing fails."""
+    if dest is None:
+        made = [Path(tempfile.mkdtemp(prefix="modelyard-"))]
+    else:
+        made = []
+        missing = dest
+        while not missing.exists() and not missing.is_symlink() and missing != missing.parent:
+            made.append(missing)
+            missing = missing.parent
+        made.reverse()
+        for folder in made:
+            folder.mkdir(exist_ok=True)
+        if not dest.is_dir():
+            raise InputError(f"dest {dest} is not a folder", path=str(dest))
+    try:
+        yield made[-1] if dest is None else dest
+    except BaseException:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _leaf(value: Any, default: str) -> str:
+    # A name from the manifest becomes one path segment, never a path.
+    if (
+        isinstance(value, str)
+        and value not in ("", ".", "..")
+        and "/" not in value
+        and "\\" not in value
+    ):
+        return value
+    return default
+
+
+def _refuse_existing(target: Path) -> None:
+    if target.exists() or target.is_symlink():
+        raise InputError(
+            f"{target} already exists; pass get(..., dest=...) a folder where it does not",
+            path=str(target),
+        )
+
+
+def _publish(staging: Path, target: Path) -> None:
+    _refuse_existing(target)
+    if staging.is_dir():
+        os.rename(staging, target)
+        return
+    # A hard link never replaces an existing file, so a file that appeared since the check above
+    # is refused rather than overwritten; where links are not supported, rename after the check.
+    try:
+        os.link(staging, target)
+    except FileExistsError:
+        _refuse_existing(target)
+        raise
+    except OSError:
+        os.replace(staging, target)
+        return
+    staging.unlink()
