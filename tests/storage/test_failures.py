@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import errno
 import io
-import multiprocessing
 import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ import pytest
 from modelyard.errors import StoreError, StoreFullError
 from modelyard.storage import FsspecStore, LocalStore, Store
 from modelyard.storage import _atomic as atomic_module
+
+from .._unprivileged import unprivileged
 
 # (name of the os function, which of its calls fails: 1 = the first one the write makes)
 FAILURE_POINTS = [
@@ -216,47 +216,6 @@ def test_permission_errors_name_the_store_and_key_not_a_temp_file(
 
 
 # -- real permissions, in a process that cannot bypass them -------------------------------------
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A folder an unprivileged user can reach (pytest's own temp folders are private)."""
-    path = Path(tempfile.mkdtemp(prefix="modelyard-perm-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        for folder in [path, *path.rglob("*")]:
-            if folder.is_dir():
-                folder.chmod(0o755)
-        shutil.rmtree(path)
-
-
-def unprivileged(function: Callable[..., Any], *args: Any) -> tuple[str, Any]:
-    """Run ``function`` in a child process bound by folder permissions (root drops to nobody).
-
-    Returns ("ok", result) or ("raised", exception).
-    """
-    if not hasattr(os, "fork"):
-        pytest.skip("needs fork")
-    ctx = multiprocessing.get_context("fork")
-    receiver, sender = ctx.Pipe(duplex=False)
-
-    def run() -> None:
-        if os.geteuid() == 0:
-            os.setgid(65534)
-            os.setuid(65534)
-        try:
-            sender.send(("ok", function(*args)))
-        except BaseException as exc:
-            sender.send(("raised", exc))
-
-    process = ctx.Process(target=run)
-    process.start()
-    outcome: tuple[str, Any] = receiver.recv()
-    process.join(timeout=60)
-    assert process.exitcode == 0
-    return outcome
 
 
 def _write_into(root: str, key: str) -> None:
