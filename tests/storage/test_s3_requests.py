@@ -23,9 +23,7 @@ def store(s3_url: str, s3_endpoint: str, s3_requests: S3Requests) -> FsspecStore
 
 
 def _methods(s3_requests: S3Requests) -> list[str]:
-    return [
-        "LIST" if "list-type=2" in query else method for method, _, query in s3_requests.take()
-    ]
+    return ["LIST" if "list-type=2" in query else method for method, _, query in s3_requests.take()]
 
 
 def test_reads_are_one_get(store: FsspecStore, s3_requests: S3Requests) -> None:

@@ -9,9 +9,9 @@ keeps working, and the original stays attached as ``__cause__``.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 from collections.abc import Iterator
+from typing import Any
 
 from modelyard.errors import ModelyardError, StoreError, StoreFullError
 
@@ -57,18 +57,25 @@ def store_error(exc: OSError, *, location: str, key: str | None, action: str) ->
     )
 
 
-@contextlib.contextmanager
-def os_failures(*, location: str, key: str | None, action: str) -> Iterator[None]:
+class os_failures:  # lower case: it reads as a function, ``with os_failures(...):``
     """Turn a raw ``OSError`` raised inside the block into a :class:`StoreError`.
 
-    modelyard's own errors pass through untouched: ``KeyExistsError`` is an ``OSError`` too.
+    modelyard's own errors pass through untouched: ``KeyExistsError`` is an ``OSError`` too. A
+    class rather than a generator: it wraps every read of a local store, a hot path.
     """
-    try:
-        yield
-    except ModelyardError:
-        raise
-    except OSError as exc:
-        raise store_error(exc, location=location, key=key, action=action) from exc
+
+    __slots__ = ("action", "key", "location")
+
+    def __init__(self, *, location: str, key: str | None, action: str) -> None:
+        self.location, self.key, self.action = location, key, action
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if isinstance(exc, OSError) and not isinstance(exc, ModelyardError):
+            error = store_error(exc, location=self.location, key=self.key, action=self.action)
+            raise error from exc
 
 
 # -- object stores ---------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ _MEMORY_LOCK = threading.Lock()
 # documented response is to retry, after which the loser sees 412 (the key exists).
 _CONFLICT_RETRIES = 20
 # Until an S3 endpoint has answered once, requests fail fast: a wrong endpoint_url or a host that
-# is down is an operator's mistake to report within a couple of seconds, not after the 25
-# attempts that s3fs's and botocore's retries (stacked) make. After the first answer, their
+# is down is an operator's mistake to report within a couple of seconds, not after s3fs's and
+# botocore's retries, stacked, give up (7 s against a closed port). After the first answer their
 # retries apply again, since a later failure is more likely transient.
 _FIRST_CONTACT_CONNECT_TIMEOUT = 1.0
 _FIRST_CONTACT_ATTEMPTS = 2
@@ -107,6 +107,8 @@ class FsspecStore:
             atomic_write=kind in ("local", "s3", "memory"),
             shared_across_processes=kind != "memory",
             durable=kind in ("local", "s3"),
+            # S3 (and other object stores) have flat key spaces: "a" and "a/b" live side by side.
+            hierarchical_keys=kind in ("local", "memory"),
         )
 
     # -- paths ---------------------------------------------------------------------------------
@@ -273,6 +275,7 @@ class FsspecStore:
             elif self._kind == "memory":
                 value = join_chunks(data)
                 with _MEMORY_LOCK:
+                    self._check_tree(fs, key)
                     fs.pipe_file(path, value)
             else:
                 self._upload(fs, path, data, mode="wb")
@@ -285,8 +288,9 @@ class FsspecStore:
             elif self._kind == "memory":
                 value = join_chunks(data)
                 with _MEMORY_LOCK:
-                    if fs.exists(path):
+                    if fs.isfile(path):
                         raise _exists(key)
+                    self._check_tree(fs, key)
                     fs.pipe_file(path, value)
             elif self._kind == "s3":
                 self._create_s3(fs, path, key, data)
@@ -311,6 +315,26 @@ class FsspecStore:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    def _check_tree(self, fs: Any, key: str) -> None:
+        # fsspec's memory filesystem refuses "a/b" under a value "a" with a raw error, yet lets
+        # "a" be written over the folder of "a/b"; hold it to a folder's rules, as declared.
+        parts = key.split("/")
+        for end in range(1, len(parts)):
+            if fs.isfile(self._path("/".join(parts[:end]))):
+                raise InvalidKeyError(
+                    f"invalid storage key {key!r}: {'/'.join(parts[:end])!r} is a value, not a "
+                    "folder; a key cannot be both a value and the folder of another key",
+                    key=key,
+                    reason="prefix is a value",
+                )
+        if fs.isdir(self._path(key)):
+            raise InvalidKeyError(
+                f"invalid storage key {key!r}: it is the folder of other keys; a key cannot be "
+                "both a value and the folder of another key",
+                key=key,
+                reason="key is a folder",
+            )
+
     def _staged_local(self, data: Data) -> StagedFile:
         return StagedFile.of(Path(self._root) / _STAGING, data, durable=True)
 
@@ -318,18 +342,14 @@ class FsspecStore:
         if isinstance(data, (bytes, bytearray, memoryview)):
             fs.pipe_file(path, bytes(data), mode="create" if mode == "xb" else "overwrite")
             return
-        with fs.open(path, mode) as handle:
-            for chunk in iter_chunks(data):
-                handle.write(chunk)
+        _stream_to(fs, path, data, mode=mode)
 
     def _create_s3(self, fs: Any, path: str, key: str, data: Data) -> None:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             # A stream goes up as a multipart upload whose completion is conditional
             # (If-None-Match: *), so memory stays bounded whatever the size.
             try:
-                with fs.open(path, "xb") as handle:
-                    for chunk in iter_chunks(data):
-                        handle.write(chunk)
+                _stream_to(fs, path, data, mode="xb")
             except OSError as exc:
                 if _lost_race(exc):
                     raise _exists(key) from None
@@ -348,6 +368,25 @@ class FsspecStore:
                 if attempt == _CONFLICT_RETRIES - 1:
                     raise
                 time.sleep(min(0.5, 0.01 * 2**attempt))
+
+
+def _stream_to(fs: Any, path: str, data: Data, *, mode: str) -> None:
+    """Upload a stream; if reading it fails, publish nothing.
+
+    An fsspec file publishes what it holds when closed, even when leaving a ``with`` block on an
+    error: a source that failed midway would leave its first part as the value. The upload is
+    abandoned instead (for S3, the multipart upload is aborted).
+    """
+    handle = fs.open(path, mode)
+    try:
+        for chunk in iter_chunks(data):
+            handle.write(chunk)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            handle.discard()
+        handle.closed = True  # so that neither close() nor the finaliser publishes the part
+        raise
+    handle.close()
 
 
 def _lost_race(exc: OSError) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import contextlib
 import errno
 import os
 import time
@@ -57,6 +56,7 @@ class LocalStore:
             atomic_write=True,
             shared_across_processes=True,
             durable=self.durable,
+            hierarchical_keys=True,  # a file cannot also be a folder
         )
 
     def __repr__(self) -> str:
@@ -78,7 +78,7 @@ class LocalStore:
             )
         return self.root / key
 
-    def _failures(self, key: str | None, action: str) -> contextlib.AbstractContextManager[None]:
+    def _failures(self, key: str | None, action: str) -> os_failures:
         return os_failures(location=str(self.root), key=key, action=action)
 
     def read(self, key: str) -> bytes:
