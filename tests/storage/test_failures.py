@@ -245,3 +245,15 @@ def test_a_read_only_folder_refuses_writes_with_a_clear_error(shared_dir: Path) 
     assert (outcome, value) == ("ok", b"{}")
     assert store.list() == ["models/churn/log/000000000001.json"]
     assert _leftovers(store) == []
+
+
+def test_a_staged_write_committed_under_a_bad_key_leaves_nothing(tmp_path: Path) -> None:
+    from modelyard.errors import InvalidKeyError
+
+    store = LocalStore(tmp_path / "store")
+    staged = store.stage()
+    staged.write(b"bytes")
+    with pytest.raises(InvalidKeyError):
+        staged.commit("../outside")
+    assert _leftovers(store) == []
+    assert store.list() == []

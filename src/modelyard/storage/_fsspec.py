@@ -239,12 +239,10 @@ class FsspecStore:
             self.fs.invalidate_cache()
             try:
                 with self._io(None, f"list {prefix!r} in") as fs:
-                    # One listing of exactly the keys under root/prefix (paged by S3).
-                    paths = (
-                        fs.find(self._root, withdirs=False, prefix=prefix)
-                        if prefix
-                        else (fs.find(self._root, withdirs=False))
-                    )
+                    # One listing of exactly the keys under root/prefix (paged by S3). Listing
+                    # the prefix's folder instead, as below, would cost a folder probe (HEAD and
+                    # LIST) whenever it is empty.
+                    paths = fs.find(self._root, withdirs=False, prefix=prefix)
             except FileNotFoundError:
                 return []
         else:
