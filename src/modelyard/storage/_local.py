@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError, StoreError
 from modelyard.storage._atomic import StagedFile
-from modelyard.storage._failures import os_failures
+from modelyard.storage._failures import os_failures, store_error
 from modelyard.storage._keys import validate_key, validate_prefix
 from modelyard.storage._protocol import Data, StoreCapabilities
 
@@ -81,24 +81,31 @@ class LocalStore:
     def _failures(self, key: str | None, action: str) -> os_failures:
         return os_failures(location=str(self.root), key=key, action=action)
 
+    def _failure(self, exc: OSError, key: str | None, action: str) -> StoreError:
+        return store_error(exc, location=str(self.root), key=key, action=action)
+
     def read(self, key: str) -> bytes:
+        # Reads translate failures in except clauses rather than a with block: a missing key is
+        # the registry's freshness check, the hottest path there is.
         path = self._path(key)
-        with self._failures(key, "read"):
-            try:
-                with open(path, "rb") as handle:
-                    return handle.read()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise _missing(key) from None
+        try:
+            with open(path, "rb") as handle:
+                return handle.read()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise _missing(key) from None
+        except OSError as exc:
+            raise self._failure(exc, key, "read") from exc
 
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
-        with self._failures(key, "open"):
-            try:
-                if path.is_dir():
-                    raise IsADirectoryError(path)
-                return open(path, "rb")
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise _missing(key) from None
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(path)
+            return open(path, "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise _missing(key) from None
+        except OSError as exc:
+            raise self._failure(exc, key, "open") from exc
 
     def write(self, key: str, data: Data) -> None:
         path = self._path(key)
@@ -112,8 +119,10 @@ class LocalStore:
 
     def exists(self, key: str) -> bool:
         path = self._path(key)
-        with self._failures(key, "look up"):
+        try:
             return path.is_file()
+        except OSError as exc:
+            raise self._failure(exc, key, "look up") from exc
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         validate_prefix(prefix)
@@ -146,13 +155,14 @@ class LocalStore:
 
     def delete(self, key: str) -> None:
         path = self._path(key)
-        with self._failures(key, "delete"):
-            try:
-                if path.is_dir():
-                    raise IsADirectoryError(path)
-                os.unlink(path)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise _missing(key) from None
+        try:
+            if path.is_dir():
+                raise IsADirectoryError(path)
+            os.unlink(path)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise _missing(key) from None
+        except OSError as exc:
+            raise self._failure(exc, key, "delete") from exc
 
     def stage(self) -> LocalStagedWrite:
         """Start a write whose key is chosen when it is committed (see ``SupportsStaging``)."""
