@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -75,3 +77,43 @@ def s3_bucket(s3_endpoint: str) -> str:
 def s3_url(s3_bucket: str) -> str:
     """A fresh, empty prefix in the test bucket."""
     return f"s3://{s3_bucket}/{uuid.uuid4().hex}"
+
+
+class S3Requests:
+    """What clients sent to the test S3 server (method, path, query), read from its own log."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._endpoint = endpoint
+        self._mark = self._fetch(0)[0]
+
+    def _fetch(self, since: int) -> tuple[int, list[tuple[str, str, str]]]:
+        import json
+
+        with urllib.request.urlopen(f"{self._endpoint}/_requests?since={since}") as response:
+            payload = json.load(response)
+        return payload["next"], [tuple(request) for request in payload["requests"]]
+
+    def take(self) -> list[tuple[str, str, str]]:
+        """The requests since the previous call (or since this object was made)."""
+        self._mark, requests = self._fetch(self._mark)
+        return requests
+
+
+@pytest.fixture
+def s3_requests(s3_endpoint: str) -> S3Requests:
+    """Counts the requests that reach the test S3 server (tests run one at a time)."""
+    return S3Requests(s3_endpoint)
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder that an unprivileged user can reach (pytest's own temp folders are private)."""
+    path = Path(tempfile.mkdtemp(prefix="modelyard-shared-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        for folder in [path, *path.rglob("*")]:
+            if folder.is_dir() and not folder.is_symlink():
+                folder.chmod(0o755)
+        shutil.rmtree(path)

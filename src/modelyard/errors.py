@@ -21,6 +21,9 @@ derives from the builtin exception a caller would already catch for that kind of
     ├── ConcurrentModificationError ............. another writer won; retries ran out or a
     │                                              compare-and-set found a different value
     ├── CapabilityError ......................... a store cannot give a guarantee the caller needs
+    ├── StoreError (OSError) .................... the store cannot be used: unreachable, missing,
+    │   │                                          refusing access, not a folder
+    │   └── StoreFullError ...................... no space left on the store (errno ENOSPC)
     ├── UntrustedLoadError (PermissionError) .... loading would run pickled code; pass trusted=True
     ├── CodecError .............................. a codec failed to encode or decode
     ├── TransitionRejected ...................... a lifecycle transition was refused; carries every
@@ -62,6 +65,8 @@ __all__ = [
     "ModelyardError",
     "NotFoundError",
     "PluginError",
+    "StoreError",
+    "StoreFullError",
     "TransitionRejected",
     "UnsupportedObjectError",
     "UnsupportedURLError",
@@ -196,6 +201,24 @@ class ConcurrentModificationError(ModelyardError):
 
 class CapabilityError(ModelyardError):
     """A store cannot give a guarantee the operation needs (for example an atomic ``create``)."""
+
+
+class StoreError(ModelyardError, OSError):
+    """The store cannot do what was asked, for a reason outside modelyard: its endpoint cannot be
+    reached, its bucket or folder is missing, it refuses access, or the location is not a folder.
+
+    Attributes: ``location`` (the store's root or URL), ``key`` (when one key was involved),
+    ``errno`` (as on the :class:`OSError` it replaces, so ``except OSError`` handlers keep working)
+    and ``reason``. Nothing half-written is left behind when a write raises it.
+    """
+
+
+class StoreFullError(StoreError):
+    """The store has no space left (a full disk or an exhausted quota; ``errno`` is ``ENOSPC``).
+
+    The write that raised it left nothing behind. Free space (``yard.gc()`` frees unreferenced
+    artifacts) and retry.
+    """
 
 
 class UntrustedLoadError(ModelyardError, PermissionError):

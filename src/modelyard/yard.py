@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 from collections.abc import Callable
 from typing import Any
 
-from modelyard._internal.clock import Clock
+from modelyard._internal.canonical import canonical_json
+from modelyard._internal.clock import Clock, utcnow
+from modelyard._version import __version__
 from modelyard.artifacts import ArtifactStore
+from modelyard.errors import IntegrityError, KeyExistsError, NotFoundError, StoreError
 from modelyard.lifecycle import Lifecycle
 from modelyard.registry import Registry
 from modelyard.storage import Store, open_store
@@ -49,6 +54,7 @@ class Yard:
 def open_yard(
     location: str | os.PathLike[str] | Store = DEFAULT_LOCATION,
     *,
+    create: bool = True,
     lifecycle: Lifecycle | Callable[[str], Lifecycle] | None = None,
     clock: Clock | None = None,
     actor: str | None = None,
@@ -61,13 +67,26 @@ def open_yard(
     ``endpoint_url=...`` for S3). ``lifecycle`` governs every model (or pass a function of the
     model name); ``actor`` is recorded on changes that do not name one.
 
+    A yard exists where ``open_yard`` created one (it writes a small ``yard.json`` marker) or where
+    an earlier modelyard left artifacts or models. With ``create=True`` (the default) a location
+    without a yard becomes a new, empty one; services pass ``create=False``, so that a mistyped
+    location is a :class:`~modelyard.errors.NotFoundError` instead of a new empty yard. Opening
+    checks the location at once: a store that cannot be used (a missing bucket, an endpoint that
+    does not answer, a folder that cannot be written, a file given as the location) raises a
+    :class:`~modelyard.errors.StoreError` that says what to fix.
+
     >>> import modelyard as my, tempfile
     >>> yard = my.open_yard(tempfile.mkdtemp())
     >>> ref = yard.artifacts.put([1, 2, 3], name="numbers")
     >>> yard.artifacts.get("numbers@latest")
     [1, 2, 3]
+    >>> my.open_yard(tempfile.mkdtemp(), create=False)
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.NotFoundError: no yard at ...: ...
     """
-    store = open_store(location, **store_options)
+    store = open_store(location, create=create, **store_options)
+    _ensure_yard(store, location, create=create, clock=clock)
     return Yard(
         store,
         lifecycle=lifecycle,
@@ -75,3 +94,70 @@ def open_yard(
         actor=actor,
         allow_non_atomic_create=allow_non_atomic_create,
     )
+
+
+# -- what makes a location a yard --------------------------------------------------------------
+
+#: Written by ``open_yard`` when it creates a yard: its presence is what makes a location a yard.
+YARD_MARKER = "yard.json"
+_MARKER_SCHEMA = 1
+# Yards written before the marker existed are recognised by their data: a model in the registry's
+# index, a named artifact, or any manifest (in that order: the first listings are the shortest).
+_EARLIER_DATA = ("models/_index/", "names/", "manifests/")
+
+
+def _ensure_yard(
+    store: Store, location: str | os.PathLike[str] | Store, *, create: bool, clock: Clock | None
+) -> None:
+    where = str(location) if isinstance(location, (str, os.PathLike)) else repr(store)
+    try:
+        raw = store.read(YARD_MARKER)
+    except NotFoundError:
+        pass
+    else:
+        _check_marker(raw, where)
+        return
+    earlier = any(store.list(prefix) for prefix in _EARLIER_DATA)
+    if not create:
+        if earlier:
+            return  # a yard from an earlier version: read as it is, nothing written
+        raise NotFoundError(
+            f"no yard at {where}: the location holds no yard, and create=False. Check the "
+            "location (and its endpoint); to start a new yard there, open it once with "
+            "create=True.",
+            location=where,
+        )
+    now = (clock.now() if clock is not None else utcnow()).isoformat()
+    marker = {"schema_version": _MARKER_SCHEMA, "created_at": now, "created_by": __version__}
+    try:
+        store.create(YARD_MARKER, canonical_json(marker))
+    except KeyExistsError:
+        pass  # another process created the yard at the same moment
+    except StoreError as exc:
+        # A reader without write access to a yard from an earlier version may still read it.
+        if not (earlier and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)):
+            raise
+
+
+def _check_marker(raw: bytes, where: str) -> None:
+    try:
+        marker = json.loads(raw)
+        version = marker["schema_version"]
+        valid = isinstance(version, int) and not isinstance(version, bool) and version >= 1
+    except (ValueError, TypeError, KeyError):
+        valid = False
+    if not valid:
+        raise IntegrityError(
+            f"the yard marker {YARD_MARKER!r} at {where} is damaged; delete it (open_yard() "
+            "writes a new one) or restore it from a backup",
+            key=YARD_MARKER,
+            location=where,
+        )
+    if version > _MARKER_SCHEMA:
+        raise IntegrityError(
+            f"the yard at {where} was written by a newer modelyard (yard format {version}; this "
+            f"version reads format {_MARKER_SCHEMA}): upgrade modelyard to open it",
+            key=YARD_MARKER,
+            location=where,
+            schema_version=version,
+        )

@@ -39,8 +39,13 @@ class SQLiteStore:
     @property
     def capabilities(self) -> StoreCapabilities:
         # INSERT into a PRIMARY KEY column is atomic and exclusive; transactions are all or nothing.
+        # Keys are rows, not paths: "a" and "a/b" are two independent keys, as on S3.
         return StoreCapabilities(
-            atomic_create=True, atomic_write=True, shared_across_processes=True, durable=True
+            atomic_create=True,
+            atomic_write=True,
+            shared_across_processes=True,
+            durable=True,
+            hierarchical_keys=False,
         )
 
     def read(self, key: str) -> bytes:

@@ -169,3 +169,25 @@ def test_prefixes_may_end_with_a_slash() -> None:
     assert validate_prefix("a/b/") == "a/b/"
     with pytest.raises(InvalidKeyError):
         validate_prefix("a//")
+
+
+def test_create_false_never_makes_a_local_folder(tmp_path: Path) -> None:
+    from modelyard.errors import NotFoundError
+
+    for target in (tmp_path / "a", str(tmp_path / "b"), f"file://{tmp_path / 'c'}"):
+        with pytest.raises(NotFoundError, match="create=False"):
+            open_store(target, create=False)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "d").mkdir()
+    assert open_store(tmp_path / "d", create=False) == LocalStore(tmp_path / "d")
+    # Other stores create nothing when opened, and take the option without complaint.
+    assert isinstance(open_store("memory://create-false", create=False), MemoryStore)
+
+
+def test_a_url_missing_a_slash_is_not_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="'s3://bucket/yard'"):
+        open_store("s3:/bucket/yard")
+    assert list(tmp_path.iterdir()) == []

@@ -109,36 +109,52 @@ class StagedFile:
 
     def link_to(self, target: Path, *, key: str) -> None:
         """Publish under ``target`` only if it does not exist; else :class:`KeyExistsError`."""
-        self._close()
-        ensure_dir(target.parent, durable=self._durable, key=key)
+        # Every step before the link can fail (the final fsync, making the parent folders on a
+        # full disk): the temp file goes in all cases, so a failed call leaves nothing behind.
         try:
-            os.link(self.path, target)
-        except FileExistsError:
-            if target.is_dir():
-                raise _folder_conflict(key) from None
-            raise KeyExistsError(
-                f"key {key!r} already exists; create() never overwrites (use write() to replace)",
-                key=key,
-            ) from None
+            self._close()
+            ensure_dir(target.parent, durable=self._durable, key=key)
+            try:
+                os.link(self.path, target)
+            except FileExistsError:
+                if target.is_dir():
+                    raise _folder_conflict(key) from None
+                raise KeyExistsError(
+                    f"key {key!r} already exists; create() never overwrites (use write() to "
+                    "replace)",
+                    key=key,
+                ) from None
         finally:
             self.abort()
-        if self._durable:
-            fsync_dir(target.parent)
+        self._flush_published(target)
 
     def replace(self, target: Path, *, key: str) -> None:
         """Publish under ``target``, replacing any previous value in one atomic step."""
-        self._close()
-        ensure_dir(target.parent, durable=self._durable, key=key)
         try:
-            os.replace(self.path, target)
-        except (IsADirectoryError, PermissionError) as exc:
-            if target.is_dir():
-                raise _folder_conflict(key) from exc
-            raise
+            self._close()
+            ensure_dir(target.parent, durable=self._durable, key=key)
+            try:
+                os.replace(self.path, target)
+            except (IsADirectoryError, PermissionError) as exc:
+                if target.is_dir():
+                    raise _folder_conflict(key) from exc
+                raise
         finally:
             self.abort()
-        if self._durable:
+        self._flush_published(target)
+
+    def _flush_published(self, target: Path) -> None:
+        if not self._durable:
+            return
+        try:
             fsync_dir(target.parent)
+        except OSError as exc:
+            # The value is in place and whole; only its survival of a power loss is in doubt.
+            raise OSError(
+                exc.errno,
+                f"the value was published but flushing its folder failed ({exc.strerror}); it "
+                "may not survive a power loss",
+            ) from exc
 
     def abort(self) -> None:
         try:

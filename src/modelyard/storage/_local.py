@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import errno
 import os
 import time
 from pathlib import Path
 from typing import BinaryIO
 
-from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError
+from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError, StoreError
 from modelyard.storage._atomic import StagedFile
+from modelyard.storage._failures import os_failures, store_error
 from modelyard.storage._keys import validate_key, validate_prefix
 from modelyard.storage._protocol import Data, StoreCapabilities
 
@@ -26,6 +28,11 @@ class LocalStore:
     ``write`` publishes with ``os.replace``. With ``durable=True`` (the default) files and folders
     are fsynced before a call returns. Safe for threads and for processes sharing the folder.
 
+    The folder is created if it is missing, unless ``create=False`` (then a missing folder is a
+    :class:`~modelyard.errors.NotFoundError`). Failures of the file system (a full disk, a
+    read-only folder) raise :class:`~modelyard.errors.StoreError` naming the key, and a failed
+    write leaves no file behind.
+
     >>> import tempfile
     >>> store = LocalStore(tempfile.mkdtemp())
     >>> store.create("runs/1.json", b"{}")
@@ -33,11 +40,14 @@ class LocalStore:
     (b'{}', ['runs/1.json'])
     """
 
-    def __init__(self, root: str | os.PathLike[str], *, durable: bool = True) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], *, durable: bool = True, create: bool = True
+    ) -> None:
         self.root = Path(root).expanduser().absolute()
         self.durable = durable
-        self.root.mkdir(parents=True, exist_ok=True)
         self._staging = self.root / STAGING
+        with os_failures(location=str(self.root), key=None, action="open the folder"):
+            _prepare_root(self.root, create=create)
 
     @property
     def capabilities(self) -> StoreCapabilities:
@@ -46,6 +56,7 @@ class LocalStore:
             atomic_write=True,
             shared_across_processes=True,
             durable=self.durable,
+            hierarchical_keys=True,  # a file cannot also be a folder
         )
 
     def __repr__(self) -> str:
@@ -67,13 +78,23 @@ class LocalStore:
             )
         return self.root / key
 
+    def _failures(self, key: str | None, action: str) -> os_failures:
+        return os_failures(location=str(self.root), key=key, action=action)
+
+    def _failure(self, exc: OSError, key: str | None, action: str) -> StoreError:
+        return store_error(exc, location=str(self.root), key=key, action=action)
+
     def read(self, key: str) -> bytes:
+        # Reads translate failures in except clauses rather than a with block: a missing key is
+        # the registry's freshness check, the hottest path there is.
         path = self._path(key)
         try:
             with open(path, "rb") as handle:
                 return handle.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise _missing(key) from None
+        except OSError as exc:
+            raise self._failure(exc, key, "read") from exc
 
     def open(self, key: str) -> BinaryIO:
         path = self._path(key)
@@ -83,20 +104,32 @@ class LocalStore:
             return open(path, "rb")
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise _missing(key) from None
+        except OSError as exc:
+            raise self._failure(exc, key, "open") from exc
 
     def write(self, key: str, data: Data) -> None:
         path = self._path(key)
-        StagedFile.of(self._staging, data, durable=self.durable).replace(path, key=key)
+        with self._failures(key, "write"):
+            StagedFile.of(self._staging, data, durable=self.durable).replace(path, key=key)
 
     def create(self, key: str, data: Data) -> None:
         path = self._path(key)
-        StagedFile.of(self._staging, data, durable=self.durable).link_to(path, key=key)
+        with self._failures(key, "create"):
+            StagedFile.of(self._staging, data, durable=self.durable).link_to(path, key=key)
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        path = self._path(key)
+        try:
+            return path.is_file()
+        except OSError as exc:
+            raise self._failure(exc, key, "look up") from exc
 
     def list(self, prefix: str = "") -> builtins.list[str]:
         validate_prefix(prefix)
+        with self._failures(None, f"list {prefix!r} in"):
+            return self._list(prefix)
+
+    def _list(self, prefix: str) -> builtins.list[str]:
         folder = prefix.rpartition("/")[0]
         base = self.root / folder if folder else self.root
         found: builtins.list[str] = []
@@ -128,10 +161,13 @@ class LocalStore:
             os.unlink(path)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise _missing(key) from None
+        except OSError as exc:
+            raise self._failure(exc, key, "delete") from exc
 
     def stage(self) -> LocalStagedWrite:
         """Start a write whose key is chosen when it is committed (see ``SupportsStaging``)."""
-        return LocalStagedWrite(self)
+        with self._failures(None, "stage a write in"):
+            return LocalStagedWrite(self)
 
     def sweep_staging(self, older_than: float = 3600.0) -> int:
         """Delete temp files left by writers that died, if older than ``older_than`` seconds.
@@ -163,7 +199,8 @@ class LocalStagedWrite:
         self._done = False
 
     def write(self, data: bytes | memoryview) -> int:
-        return self._file.write(data)
+        with self._store._failures(None, "stage a write in"):
+            return self._file.write(data)
 
     def fileno(self) -> int:
         """The temp file's descriptor while the write is open.
@@ -177,17 +214,53 @@ class LocalStagedWrite:
         return fd
 
     def commit(self, key: str) -> bool:
-        path = self._store._path(key)
+        try:
+            path = self._store._path(key)
+        except InvalidKeyError:
+            self.abort()
+            raise
         self._done = True
         try:
-            self._file.link_to(path, key=key)
+            with self._store._failures(key, "create"):
+                self._file.link_to(path, key=key)
         except KeyExistsError:
             return False
         return True
 
     def abort(self) -> None:
         self._done = True
-        self._file.abort()
+        with self._store._failures(None, "discard a staged write in"):
+            self._file.abort()
+
+
+def _prepare_root(root: Path, *, create: bool) -> None:
+    location = str(root)
+    if root.is_dir():
+        return
+    if root.exists():
+        raise StoreError(
+            f"cannot open a store at {location}: it is a file, not a folder. Pass the path of a "
+            "folder (it is created if missing).",
+            location=location,
+            errno=errno.ENOTDIR,
+            reason="not a folder",
+        )
+    if not create:
+        raise NotFoundError(
+            f"no folder at {location}, and create=False: check the path, or pass create=True to "
+            "start a new one there",
+            location=location,
+        )
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise StoreError(
+            f"cannot create a store at {location}: part of the path is a file, not a folder. "
+            "Pass a path whose parents are folders.",
+            location=location,
+            errno=errno.ENOTDIR,
+            reason="not a folder",
+        ) from exc
 
 
 def _missing(key: str) -> NotFoundError:

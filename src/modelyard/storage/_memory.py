@@ -51,8 +51,13 @@ class MemoryStore:
 
     @property
     def capabilities(self) -> StoreCapabilities:
+        # Holds keys to a folder's rules (see _check_tree), so tests on memory behave as on disk.
         return StoreCapabilities(
-            atomic_create=True, atomic_write=True, shared_across_processes=False, durable=False
+            atomic_create=True,
+            atomic_write=True,
+            shared_across_processes=False,
+            durable=False,
+            hierarchical_keys=True,
         )
 
     def __repr__(self) -> str:

@@ -31,6 +31,9 @@ ENTRY_POINT_GROUP = "modelyard.stores"
 StoreFactory = Callable[..., Store]
 
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+# "s3:/bucket", "s3:bucket", "memory:/x": a scheme with a slash missing. One letter before the
+# colon is a Windows drive ("C:/yard"), not a scheme.
+_BROKEN_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):(?!//)")
 
 
 class StorePluginWarning(UserWarning):
@@ -126,7 +129,9 @@ def _lazy_plugin(name: str, target: str) -> StoreFactory:
     return factory
 
 
-def open_store(target: str | os.PathLike[str] | Store, **options: Any) -> Store:
+def open_store(
+    target: str | os.PathLike[str] | Store, *, create: bool = True, **options: Any
+) -> Store:
     """Return a :class:`Store` for a URL, a local path, or a store (returned as it is).
 
     * a path or ``file://...``: :class:`LocalStore` (OS-level atomic, durable);
@@ -136,11 +141,21 @@ def open_store(target: str | os.PathLike[str] | Store, **options: Any) -> Store:
     * any other scheme fsspec knows (``s3://``, ``gcs://``, ...): :class:`FsspecStore`, with
       ``options`` passed to fsspec.
 
+    A local folder that does not exist is created, unless ``create=False``: then it is a
+    :class:`~modelyard.errors.NotFoundError`. Other stores create nothing when opened. A string
+    that looks like a URL with a slash missing (``"s3:/bucket"``) is refused with an
+    :class:`~modelyard.errors.InputError` rather than taken for a folder named ``s3:``; pass a
+    :class:`pathlib.Path` for a folder whose name really contains a colon.
+
     >>> open_store("memory://open-store-doctest")
     MemoryStore(<0 keys>)
+    >>> open_store("s3:/bucket")
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InputError: 's3:/bucket' is not a URL: a URL needs '://' after the scheme...
     """
     if isinstance(target, os.PathLike):
-        return LocalStore(target, **options)
+        return LocalStore(target, create=create, **options)
     if not isinstance(target, str):
         if isinstance(target, Store):
             return target
@@ -151,15 +166,33 @@ def open_store(target: str | os.PathLike[str] | Store, **options: Any) -> Store:
     if match is None:
         if not target:
             raise InputError("cannot open a store from an empty string; pass a URL or a path")
-        return LocalStore(target, **options)
+        _refuse_broken_url(target)
+        return LocalStore(target, create=create, **options)
     scheme = match.group(1).lower()
     factory = _factories.get(scheme)
     if factory is None:
         _load_plugins()
         factory = _factories.get(scheme)
+    if factory is _local:
+        return _local(target, create=create, **options)
     if factory is not None:
         return factory(target, **options)
     return _open_fsspec(target, scheme, options)
+
+
+def _refuse_broken_url(target: str) -> None:
+    broken = _BROKEN_URL.match(target)
+    if broken is None:
+        return
+    scheme = broken.group(1)
+    rest = target[broken.end() :].lstrip("/")
+    raise InputError(
+        f"{target!r} is not a URL: a URL needs '://' after the scheme. Did you mean "
+        f"'{scheme}://{rest}'? For a local folder whose name contains ':', pass "
+        f"pathlib.Path({target!r}) or './{target}'.",
+        url=target,
+        scheme=scheme,
+    )
 
 
 def _open_fsspec(url: str, scheme: str, options: dict[str, Any]) -> Store:

@@ -56,12 +56,20 @@ class StoreCapabilities:
         shared_across_processes: other processes (and machines, for remote stores) that open the
             same location see the same keys.
         durable: once ``write`` or ``create`` returns, the data survives a crash of the machine.
+        hierarchical_keys: keys are paths in a tree, as in a folder: a key is never also the
+            folder of another key, and a ``write`` or ``create`` that would make it so (``"a/b"``
+            while ``"a"`` holds a value, or ``"a"`` while ``"a/b"`` does) raises
+            :class:`~modelyard.errors.InvalidKeyError` and writes nothing. False for a flat key
+            space (S3), where ``"a"`` and ``"a/b"`` are two independent keys. modelyard never
+            stores such a pair itself (its names contain no ``/``), which is what lets a yard move
+            between any two stores; a store must say which of the two it is, and behave so.
     """
 
     atomic_create: bool
     atomic_write: bool
     shared_across_processes: bool
     durable: bool
+    hierarchical_keys: bool = True
 
 
 @runtime_checkable
@@ -70,8 +78,10 @@ class Store(Protocol):
 
     Keys are ``/``-separated relative paths (see :func:`modelyard.storage.validate_key`). Every
     method validates its key first and raises :class:`~modelyard.errors.InvalidKeyError` without
-    side effects. A key cannot be both a value and the folder of another key (``"a/b"`` and
-    ``"a/b/c"``), because local filesystems cannot represent that.
+    side effects. A folder (a prefix of other keys ending at a ``/``) is not a key: reading,
+    opening or deleting one is a :class:`~modelyard.errors.NotFoundError`. Whether a key may also
+    be the folder of another key (``"a/b"`` and ``"a/b/c"``) is declared by
+    ``capabilities.hierarchical_keys``: a local folder cannot hold both, an S3 bucket can.
 
     Implement this protocol (about 100 lines, see ``docs/storage.md``) and check your store with
     :class:`modelyard.testing.StoreConformance`.

@@ -21,7 +21,8 @@ __all__ = ["StoreConformance"]
 
 _MIB = 1024 * 1024
 
-BAD_KEYS = [
+#: Keys every store must refuse with InvalidKeyError (see ``modelyard.storage.validate_key``).
+BAD_KEYS: list[Any] = [
     "",
     "/abs",
     "a//b",
@@ -29,12 +30,66 @@ BAD_KEYS = [
     "../up",
     "a/../b",
     "a/./b",
+    "a/.",
+    "a/..",
     ".",
+    "..",
     "a\x00b",
     "a\nb",
+    "a\rb",
     "tab\tkey",
+    "del\x7f",
+    "c1\x85control",
     "a\\b",
     "x" * 300,
+    "é" * 128,  # 256 bytes in UTF-8: one more than a segment may hold
+    "a/" * 512 + "a",  # 1025 bytes
+    b"bytes",
+    None,
+    42,
+]
+
+#: Prefixes every store must refuse in ``list`` (see ``modelyard.storage.validate_prefix``).
+BAD_PREFIXES: list[Any] = [
+    "/abs",
+    "a//",
+    "a//b",
+    "../",
+    "a/../",
+    "./",
+    "a\x00",
+    "a\nb",
+    "a\\b",
+    None,
+    b"a/",
+]
+
+#: Keys every store must accept and give back unchanged.
+GOOD_KEYS = [
+    "a b/c d",
+    "ünïcode/ключ/鍵",
+    "emoji/\U0001f600",
+    "dots.in.name/v1.2.json",
+    "-dash/_underscore",
+    "a/.hidden",
+    "s" * 255,
+    "/".join(["segment"] * 60),
+]
+
+#: Keys whose sorted order tells code point order (S3's order, Python's) from others: "/" sorts
+#: after "-" and ".", upper case before lower case, and U+FF61 before U+1F600 (UTF-16 would not).
+ORDER_KEYS = [
+    "k/B",
+    "k/a-b",
+    "k/a.b",
+    "k/a/b",
+    "k/a0",
+    "k/b",
+    "k/é",
+    "k/\uff61",
+    "k/\U0001f600",
+    "k/10",
+    "k/9",
 ]
 
 
@@ -52,7 +107,14 @@ class StoreConformance:
     Multi-process checks run when ``store.capabilities.shared_across_processes`` is true (the
     store must then be picklable, so child processes can reopen it). Race checks require
     ``atomic_create``, torn-write checks require ``atomic_write``; a store that does not claim a
-    guarantee is not tested for it. Class attributes tune the heavy checks.
+    guarantee is not tested for it. A key and a folder of the same name must be refused when
+    ``hierarchical_keys`` is claimed (the default), and kept apart when it is not. Class
+    attributes tune the heavy checks.
+
+    The checks cover what modelyard's artifacts and registry rely on: exact key and prefix
+    validation, listings sorted by code point with plain string prefixes, folders that are not
+    keys, all-or-nothing writes, exclusive creates, replacing writes, ``NotFoundError`` for what is
+    absent.
     """
 
     #: Processes racing ``create`` on one key; exactly one must win.
@@ -72,8 +134,10 @@ class StoreConformance:
     def test_write_then_read(self, store: Store, size: int) -> None:
         data = os.urandom(size)
         store.write("blob/value.bin", data)
-        assert store.read("blob/value.bin") == data
-        assert store.exists("blob/value.bin")
+        value = store.read("blob/value.bin")
+        assert type(value) is bytes, f"read() must return bytes, not {type(value).__name__}"
+        assert value == data
+        assert store.exists("blob/value.bin") is True
         with store.open("blob/value.bin") as handle:
             assert _read_in_chunks(handle) == data
 
@@ -93,7 +157,23 @@ class StoreConformance:
         store.write("k", b"old")
         store.write("k", b"new value")
         assert store.read("k") == b"new value"
-        assert store.list() == ["k"]
+        store.write("k", b"new")  # shorter: nothing of the previous value may remain
+        assert store.read("k") == b"new"
+        store.create("c", b"created")
+        store.write("c", b"replaced")
+        assert store.read("c") == b"replaced"
+        assert store.list() == ["c", "k"]
+
+    def test_a_failing_stream_stores_nothing(self, store: Store) -> None:
+        # All or nothing: the registry's and the artifacts' "nothing half-written" rests on it.
+        store.write("kept", b"old value")
+        before = store.list()
+        for call, key in ((store.create, "fresh"), (store.write, "fresh"), (store.write, "kept")):
+            with pytest.raises(Exception, match="source failed"):
+                call(key, _FailingStream())  # type: ignore[arg-type]
+            assert store.list() == before, f"{call.__name__}() stored part of a failed stream"
+        assert store.read("kept") == b"old value"
+        assert not store.exists("fresh")
 
     def test_create_is_exclusive(self, store: Store) -> None:
         store.create("log/1.json", b"first")
@@ -124,9 +204,11 @@ class StoreConformance:
     def test_delete(self, store: Store) -> None:
         store.write("a/b", b"1")
         store.write("a/c", b"2")
+        for neighbour in ("a/bc", "a/b-c", "a/b.c"):
+            store.write(neighbour, b"stays")
         store.delete("a/b")
         assert not store.exists("a/b")
-        assert store.list("a/") == ["a/c"]
+        assert store.list("a/") == ["a/b-c", "a/b.c", "a/bc", "a/c"], "delete removed other keys"
         with pytest.raises(NotFoundError):
             store.read("a/b")
         store.create("a/b", b"again")  # a deleted key can be created anew
@@ -135,6 +217,8 @@ class StoreConformance:
     def test_list_by_prefix_is_complete_and_exact(self, store: Store) -> None:
         keys = [
             "a/b/c",
+            "a/b-c",
+            "a/b.c",
             "a/bc",
             "a/bd/e",
             "ab",
@@ -148,12 +232,94 @@ class StoreConformance:
         ]
         for key in keys:
             store.write(key, key.encode())
-        prefixes = ["", "a", "a/", "a/b", "a/b/", "a/bc", "ab", "b/1", "b/", "c", "models/churn",
-                    "models/churn/", "models/churn/log/0", "unicodé/", "zzz/"]  # fmt: skip
+        prefixes = [
+            "",
+            "a",
+            "a/",
+            "a/b",
+            "a/b/",
+            "a/bc",
+            "ab",
+            "b/1",
+            "b/",
+            "c",
+            "models/churn",
+            "models/churn/",
+            "models/churn/log/0",
+            "unicodé/",
+            "zzz/",
+        ]
         for prefix in prefixes:
             expected = sorted(key for key in keys if key.startswith(prefix))
             assert store.list(prefix) == expected, prefix
         assert all(isinstance(key, str) for key in store.list())
+        for key in store.list():
+            assert store.read(key) == key.encode(), f"list() gave {key!r}, which is no value"
+
+    def test_list_is_sorted_by_code_point(self, store: Store) -> None:
+        # The registry takes the last snapshot of a sorted listing as the newest; S3 lists in this
+        # order too (by UTF-8 bytes, which is the same).
+        for key in reversed(ORDER_KEYS):
+            store.write(key, b"")
+        assert store.list("k/") == sorted(ORDER_KEYS)
+        assert store.list() == sorted(ORDER_KEYS)
+
+    def test_valid_keys_are_accepted_as_they_are(self, store: Store) -> None:
+        for key in GOOD_KEYS:
+            store.create(key, key.encode())
+        for key in GOOD_KEYS:
+            assert store.read(key) == key.encode()
+            assert store.exists(key)
+        assert store.list() == sorted(GOOD_KEYS)
+
+    def test_a_folder_is_not_a_key(self, store: Store) -> None:
+        store.write("f/a/b", b"value")
+        for folder in ("f", "f/a"):
+            assert store.exists(folder) is False, f"exists({folder!r}) is true for a folder"
+            for call in (store.read, store.open, store.delete):
+                with pytest.raises(NotFoundError):
+                    call(folder)
+        # Below a value there is nothing either.
+        assert store.exists("f/a/b/c") is False
+        with pytest.raises(NotFoundError):
+            store.read("f/a/b/c")
+        assert store.list() == ["f/a/b"]
+        assert store.read("f/a/b") == b"value"
+
+    def test_a_key_and_a_folder_of_the_same_name(self, store: Store) -> None:
+        hierarchical = store.capabilities.hierarchical_keys
+        for call in (store.write, store.create):
+            name = call.__name__
+            store.write(f"{name}/value", b"a value")
+            store.write(f"{name}/folder/key", b"in a folder")
+            before = store.list()
+            pairs = (
+                (f"{name}/value/below", "a key below a value"),
+                (f"{name}/folder", "a key over a folder"),
+            )
+            for key, what in pairs:
+                if hierarchical:
+                    try:
+                        call(key, b"conflict")
+                    except InvalidKeyError:
+                        pass
+                    else:
+                        raise AssertionError(
+                            f"{name}({key!r}) stored {what}, but capabilities.hierarchical_keys "
+                            "is true: refuse it with InvalidKeyError, or declare "
+                            "hierarchical_keys=False if keys are flat (as on S3)"
+                        )
+                    assert store.list() == before, f"a refused {name}() wrote something"
+                else:
+                    call(key, b"conflict")  # flat keys: two independent values
+                    assert store.read(key) == b"conflict"
+            assert store.read(f"{name}/value") == b"a value"
+            assert store.read(f"{name}/folder/key") == b"in a folder"
+        if not hierarchical:
+            store.delete("write/value")
+            assert store.read("write/value/below") == b"conflict"
+            store.delete("create/folder")
+            assert store.read("create/folder/key") == b"in a folder"
 
     def test_invalid_keys_raise_and_write_nothing(self, store: Store) -> None:
         store.write("keep", b"1")
@@ -169,9 +335,11 @@ class StoreConformance:
                 with pytest.raises(InvalidKeyError) as info:
                     call(key, *args)
                 assert isinstance(info.value, ValueError)
-        with pytest.raises(InvalidKeyError):
-            store.list("/abs")
-        assert store.list() == ["keep"]
+        for prefix in BAD_PREFIXES:
+            with pytest.raises(InvalidKeyError):
+                store.list(prefix)
+        assert store.list("") == ["keep"]
+        assert store.list("kee") == ["keep"]
 
     # -- threads ---------------------------------------------------------------------------------
 
@@ -347,6 +515,19 @@ def _race_worker(store: Store, keys: list[str], index: int, barrier: Any, queue:
             queue.put((key, index, "exists"))
         except Exception as exc:
             queue.put((key, index, repr(exc)))
+
+
+class _FailingStream:
+    """A source that gives a megabyte, then fails (a network read, a file on a dying disk)."""
+
+    def __init__(self) -> None:
+        self._sent = False
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._sent:
+            self._sent = True
+            return b"x" * _MIB
+        raise OSError("source failed")
 
 
 class _SlowStream:
