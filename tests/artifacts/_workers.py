@@ -11,10 +11,32 @@ from typing import IO, Any
 from modelyard.artifacts import ArtifactStore, Encoded, Payload, register_codec
 from modelyard.storage import LocalStore
 
+SETTLE = 0.2  # seconds; the gc's wait for registrations, shortened where none run
 
-def putter(root: str, tag: str, rounds: int, results: str) -> None:
+
+def disable_leases() -> None:
+    """Switch the put/gc lease protocol off in this process (puts never wait, gc never defers),
+    to show what it prevents."""
+    from modelyard.artifacts import _gc, _store
+
+    def never_wait(self: ArtifactStore, waiter: str) -> None:
+        return None
+
+    _store.ArtifactStore._wait_for_gc = never_wait  # type: ignore[method-assign]
+    _gc.live_holders = lambda *args, **kwargs: ([], [])  # type: ignore[assignment]
+
+
+def _settle_quickly() -> None:
+    from modelyard.artifacts import _references
+
+    _references.SETTLE = SETTLE
+
+
+def putter(root: str, tag: str, rounds: int, results: str, protocol: bool = True) -> None:
     """Put content first as garbage (unnamed), then again under a name: the named put is a dedup
     hit on a blob a concurrent gc wants to delete."""
+    if not protocol:
+        disable_leases()
     artifacts = ArtifactStore(LocalStore(root))
     rng = random.Random(tag)
     lines = []
@@ -27,9 +49,15 @@ def putter(root: str, tag: str, rounds: int, results: str) -> None:
     Path(results).write_text("".join(lines))
 
 
-def collector(root: str, stop: str, results: str) -> None:
+def collector(root: str, stop: str, results: str, protocol: bool = True) -> None:
     from datetime import timedelta
 
+    _settle_quickly()
+    if not protocol:
+        disable_leases()
+        from modelyard.artifacts import _references
+
+        _references.SETTLE = 0.0
     artifacts = ArtifactStore(LocalStore(root))
     swept = deferred = removed = 0
     while not os.path.exists(stop):

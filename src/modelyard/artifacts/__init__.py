@@ -16,11 +16,13 @@ of that manifest.
 >>> [ref.name for ref in artifacts.lineage(model).ancestors]
 ['toy-data']
 
-See ``docs/artifacts.md`` for codecs, integrity, lineage, ``verify`` and ``gc``.
+See ``docs/artifacts.md`` for codecs, integrity, lineage, ``verify`` and ``gc`` (and its root
+sources, which keep what the registry refers to).
 """
 
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
 from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
+from modelyard.artifacts._references import ReferenceGuard
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.artifacts._registry import (
     ENTRY_POINT_GROUP,
@@ -29,6 +31,12 @@ from modelyard.artifacts._registry import (
     registered_codecs,
 )
 from modelyard.artifacts._reports import GcReport, Lineage, Problem, VerifyReport
+from modelyard.artifacts._roots import (
+    RootSource,
+    register_root_source,
+    registered_root_sources,
+    unregister_root_source,
+)
 from modelyard.artifacts._store import ArtifactStore
 
 __all__ = [
@@ -46,9 +54,14 @@ __all__ = [
     "Manifest",
     "Payload",
     "Problem",
+    "ReferenceGuard",
+    "RootSource",
     "SelfDescribing",
     "TreeEntry",
     "VerifyReport",
     "register_codec",
+    "register_root_source",
     "registered_codecs",
+    "registered_root_sources",
+    "unregister_root_source",
 ]
