@@ -123,3 +123,77 @@ def busy_putter(root: str, seed: int) -> None:
             obj = folder if kind == "dir" else folder / "f0.bin"
         parents = [previous] if previous is not None else []
         previous = artifacts.put(obj, name=f"busy-{kind}", parents=parents)
+
+
+class SlowBlobListing(LocalStore):
+    """Listing the blobs takes ``delay`` seconds, as on a large bucket; ``trigger`` is touched
+    when it starts."""
+
+    def __init__(self, root: str, trigger: str, delay: float) -> None:
+        super().__init__(root)
+        self.trigger, self.delay = trigger, delay
+
+    def list(self, prefix: str = "") -> list[str]:
+        if prefix == "blobs/sha256/":
+            Path(self.trigger).touch()
+            time.sleep(self.delay)
+        return super().list(prefix)
+
+
+class SlowBlobCheck(LocalStore):
+    """Asking whether a blob exists takes ``delay`` seconds, like one slow request on a remote
+    store; ``trigger`` is touched when it starts."""
+
+    def __init__(self, root: str, trigger: str, delay: float) -> None:
+        super().__init__(root)
+        self.trigger, self.delay = trigger, delay
+
+    def exists(self, key: str) -> bool:
+        if key.startswith("blobs/"):
+            Path(self.trigger).touch()
+            time.sleep(self.delay)
+        return super().exists(key)
+
+
+class SlowDeletes(LocalStore):
+    """Each delete takes ``delay`` seconds; ``trigger`` is touched at the first one."""
+
+    def __init__(self, root: str, trigger: str, delay: float) -> None:
+        super().__init__(root)
+        self.trigger, self.delay = trigger, delay
+
+    def delete(self, key: str) -> None:
+        if not key.startswith("leases/"):
+            Path(self.trigger).touch()
+            time.sleep(self.delay)
+        super().delete(key)
+
+
+def put_after(root: str, trigger: str, wait: float, content: bytes, name: str, ttl: float) -> None:
+    """Once ``trigger`` exists, wait ``wait`` seconds, then put ``content`` under ``name``."""
+    from datetime import timedelta
+
+    while not os.path.exists(trigger):
+        time.sleep(0.01)
+    time.sleep(wait)
+    ArtifactStore(LocalStore(root), lease_ttl=timedelta(seconds=ttl)).put(content, name=name)
+
+
+def put_slowly(
+    root: str, trigger: str, delay: float, content: bytes, name: str, ttl: float
+) -> None:
+    """Put ``content`` through a store where checking for the blob takes ``delay`` seconds."""
+    from datetime import timedelta
+
+    store = SlowBlobCheck(root, trigger, delay)
+    ArtifactStore(store, lease_ttl=timedelta(seconds=ttl)).put(content, name=name)
+
+
+def slow_gc(root: str, trigger: str, delay: float, ttl: float, results: str) -> None:
+    """One gc (grace 0, names not kept) whose deletes take ``delay`` seconds each."""
+    from datetime import timedelta
+
+    _settle_quickly()
+    artifacts = ArtifactStore(SlowDeletes(root, trigger, delay), lease_ttl=timedelta(seconds=ttl))
+    report = artifacts.gc(grace=timedelta(0), dry_run=False, keep_named=False)
+    Path(results).write_text(f"{int(report.interrupted)} {len(report.artifacts)}")
