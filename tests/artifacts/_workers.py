@@ -140,19 +140,36 @@ class SlowBlobListing(LocalStore):
         return super().list(prefix)
 
 
-class SlowBlobCheck(LocalStore):
-    """Asking whether a blob exists takes ``delay`` seconds, like one slow request on a remote
-    store; ``trigger`` is touched when it starts."""
+class SlowAfterBlobCheck(LocalStore):
+    """Asking whether a blob exists answers, then touches ``trigger`` and takes ``delay``
+    seconds before returning the (by then perhaps outdated) answer."""
 
     def __init__(self, root: str, trigger: str, delay: float) -> None:
         super().__init__(root)
         self.trigger, self.delay = trigger, delay
 
     def exists(self, key: str) -> bool:
+        found = super().exists(key)
         if key.startswith("blobs/"):
             Path(self.trigger).touch()
             time.sleep(self.delay)
-        return super().exists(key)
+        return found
+
+
+def put_stalled(
+    root: str, trigger: str, delay: float, content: bytes, ttl: float, out: str
+) -> None:
+    """Put ``content`` named "reused" through :class:`SlowAfterBlobCheck`; write "stored" or the
+    name of the error raised to ``out``."""
+    from datetime import timedelta
+
+    store = SlowAfterBlobCheck(root, trigger, delay)
+    try:
+        ArtifactStore(store, lease_ttl=timedelta(seconds=ttl)).put(content, name="reused")
+    except Exception as exc:
+        Path(out).write_text(type(exc).__name__)
+    else:
+        Path(out).write_text("stored")
 
 
 class SlowDeletes(LocalStore):
@@ -185,7 +202,7 @@ def put_slowly(
     """Put ``content`` through a store where checking for the blob takes ``delay`` seconds."""
     from datetime import timedelta
 
-    store = SlowBlobCheck(root, trigger, delay)
+    store = SlowAfterBlobCheck(root, trigger, delay)
     ArtifactStore(store, lease_ttl=timedelta(seconds=ttl)).put(content, name=name)
 
 

@@ -60,8 +60,8 @@ def test_gc_renews_its_lease_while_it_lists_a_large_store(tmp_path: Path) -> Non
     report = slow.gc(grace=timedelta(0), dry_run=False)
     child.join(timeout=60)
     assert child.exitcode == 0
-    assert report.complete and len(report.artifacts) == 1
     assert _whole(plain, "reused")
+    assert report.complete and len(report.artifacts) == 1
 
 
 @pytest.mark.slow
@@ -83,8 +83,8 @@ def test_a_put_renews_its_lease_during_one_long_store_call(tmp_path: Path) -> No
     report = artifacts.gc(grace=timedelta(0), dry_run=False)
     child.join(timeout=60)
     assert child.exitcode == 0
-    assert report.deferred and report.in_flight == 1 and report.artifacts == ()
     assert _whole(artifacts, "reused")
+    assert report.deferred and report.in_flight == 1 and report.artifacts == ()
 
 
 @pytest.mark.slow
@@ -118,6 +118,34 @@ def test_a_gc_paused_past_its_lease_deletes_nothing_more(tmp_path: Path) -> None
     assert interrupted == 1 and removed < len(contents)
     assert waited < 10
     assert _whole(artifacts, "reused")
+
+
+@pytest.mark.slow
+def test_a_put_paused_past_its_lease_checks_again_before_it_commits(tmp_path: Path) -> None:
+    # The put found the blob stored (a dedup hit), then was stopped for longer than its lease; a
+    # gc passed it over and deleted that blob. Resumed, the put must not write a manifest that
+    # refers to the deleted blob.
+    root = str(tmp_path / "store")
+    trigger, out = tmp_path / "checked", tmp_path / "put.txt"
+    ttl = timedelta(seconds=TTL)
+    artifacts = ArtifactStore(LocalStore(root), lease_ttl=ttl)
+    content = b"shared content " * 1000
+    artifacts.put(content)  # garbage, unnamed
+    child = _context().Process(
+        target=_workers.put_stalled, args=(root, str(trigger), 0.5, content, TTL, str(out))
+    )
+    child.start()
+    _wait_for(trigger, child)
+    os.kill(child.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+    try:
+        time.sleep(1.5 * TTL)
+        report = artifacts.gc(grace=timedelta(0), dry_run=False)
+    finally:
+        os.kill(child.pid, signal.SIGCONT)  # type: ignore[arg-type]
+    child.join(timeout=60)
+    assert artifacts.find("reused") == [] and artifacts.verify().ok
+    assert out.read_text() == "ConcurrentModificationError"
+    assert len(report.blobs) == 1  # the gc took the stopped put for dead
 
 
 @pytest.mark.slow
