@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from modelyard._internal.canonical import canonical_json
-from modelyard.artifacts import ArtifactStore, _leases
+from modelyard.artifacts import ArtifactStore, _holders, _leases
 from modelyard.storage import LocalStore, MemoryStore, Store
 from modelyard.testing import FakeClock
 from tests.artifacts import _workers
@@ -182,7 +182,7 @@ def _foreign_gc_lease(store: Store, clock: FakeClock) -> str:
 def test_a_put_waits_for_a_gc_on_another_host_until_its_lease_expires_and_says_so(
     clock: FakeClock, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_leases, "WAIT_NOTICE_AFTER", 0.05)
+    monkeypatch.setattr(_holders, "WAIT_NOTICE_AFTER", 0.05)
     store = MemoryStore()
     artifacts = ArtifactStore(store, clock=clock)  # the default one-minute lease
     key = _foreign_gc_lease(store, clock)

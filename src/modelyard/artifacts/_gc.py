@@ -34,6 +34,7 @@ from modelyard._internal.canonical import loads
 from modelyard._internal.clock import Clock
 from modelyard.artifacts import _references
 from modelyard.artifacts._catalog import list_artifact_ids, read_manifest
+from modelyard.artifacts._holders import Holder, live_holders
 from modelyard.artifacts._layout import (
     BLOBS,
     LEASES_GC,
@@ -46,7 +47,7 @@ from modelyard.artifacts._layout import (
     parse_name_entry,
     size_of_key,
 )
-from modelyard.artifacts._leases import Holder, Lease, elapsed, live_holders
+from modelyard.artifacts._leases import Lease, elapsed
 from modelyard.artifacts._manifest import SCHEMA_VERSION, Manifest
 from modelyard.artifacts._reports import GcReport
 from modelyard.artifacts._roots import read_roots

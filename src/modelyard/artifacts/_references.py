@@ -57,8 +57,9 @@ from types import TracebackType
 
 from modelyard._internal.clock import Clock
 from modelyard.artifacts._catalog import read_manifest
+from modelyard.artifacts._holders import live_holders, wait_while_alive
 from modelyard.artifacts._layout import LEASES_GC, LEASES_PUT, blob_key
-from modelyard.artifacts._leases import Lease, elapsed, live_holders, wait_while_alive
+from modelyard.artifacts._leases import Lease, elapsed
 from modelyard.artifacts._manifest import Manifest
 from modelyard.errors import ConcurrentModificationError, NotFoundError
 from modelyard.storage import Store

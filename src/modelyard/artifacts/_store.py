@@ -17,6 +17,7 @@ from modelyard.artifacts._catalog import name_entries, read_manifest, ref_of
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._environment import environment
 from modelyard.artifacts._gc import collect
+from modelyard.artifacts._holders import wait_while_alive
 from modelyard.artifacts._layout import (
     LEASES_GC,
     LEASES_PUT,
@@ -26,7 +27,7 @@ from modelyard.artifacts._layout import (
     name_entry,
     stamp,
 )
-from modelyard.artifacts._leases import Lease, wait_while_alive
+from modelyard.artifacts._leases import Lease
 from modelyard.artifacts._lineage import walk
 from modelyard.artifacts._manifest import Manifest, TreeEntry
 from modelyard.artifacts._reading import StoredPayload
