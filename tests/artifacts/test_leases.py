@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from modelyard._internal.canonical import canonical_json
+from modelyard._internal.clock import SystemClock
 from modelyard.artifacts import ArtifactStore, _holders, _leases
 from modelyard.storage import LocalStore, MemoryStore, Store
 from modelyard.testing import FakeClock
@@ -226,6 +227,24 @@ def test_leases_still_carry_what_the_previous_version_reads(tmp_path: Path) -> N
         body = json.loads(store.read(key))
         assert body == {"at": clock.now().isoformat(), "pid": os.getpid()}
         assert lease.held()
+    finally:
+        lease.release()
+    assert store.list("leases/") == []
+
+
+def test_a_renewed_lease_keeps_its_previous_key_so_no_listing_misses_it(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store", durable=False)
+    lease = _leases.Lease(store, "leases/gc/", SystemClock(), timedelta(seconds=0.2))
+    seen = set()
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            keys = store.list("leases/gc/")
+            assert keys  # never a moment without a key
+            seen.update(keys)
+        assert len(seen) >= 5  # it was renewed, under new keys
+        assert len(store.list("leases/gc/")) == 2 and lease.held()
+        assert {key.split("_")[1] for key in seen} == {lease.token}
     finally:
         lease.release()
     assert store.list("leases/") == []

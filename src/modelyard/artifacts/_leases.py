@@ -14,9 +14,12 @@ One listing shows every holder; no lease is read unless it is one of an earlier 
 
 **Renewal.** One daemon thread per process renews every held lease every ``ttl / 4``, whatever
 the holder is doing (hashing a huge file, marking a large bucket, waiting for one long upload):
-it writes the lease under a new key with a fresh time, then deletes the previous key. Readers group
-keys by token and take the newest. The thread dies with the process, so a dead holder stops
-renewing.
+it writes the lease under a new key with a fresh time, then deletes the key before the previous
+one. Readers group keys by token and take the newest. Keeping the previous key matters: a listing
+is not a snapshot, and one that ran while a key was replaced could miss both the old key and the
+new one; the previous key exists for a whole renewal interval around any listing shorter than
+that interval, so no listing misses a live lease. The thread dies with the process, so a dead
+holder stops renewing.
 
 **Alive or dead.** A lease is alive while its newest renewal is younger than ``ttl`` by the
 reader's clock. A holder on the reader's own host whose process is gone (``_processes.py``) is dead
@@ -87,6 +90,7 @@ class Lease:
         token = uuid.uuid4().hex[:16]
         self._parts = LeaseKey(prefix, started, token, started, host_id(), pid, start_of(pid))
         self.key = ""
+        self._previous = ""
         self._renewed_at = 0.0
         self.next_due = 0.0
         self._renew(first=True)
@@ -133,14 +137,14 @@ class Lease:
                 logger.debug("renewing lease %s failed; retrying", self.key, exc_info=True)
                 self.next_due = moment + self._interval / 4
                 return
-            previous, self.key = self.key, key
-            # Until this write completed, only the previous key spoke for us.
+            older, self._previous, self.key = self._previous, self.key, key
+            # Until this write completed, only the older keys spoke for us.
             if self._renewed_at and elapsed() - self._renewed_at >= self._ttl / 2:
                 self._lapsed = True
             self._renewed_at = moment
             self.next_due = moment + self._interval
-            if previous and previous != key:
-                _delete_quietly(self._store, previous)
+            if older and older not in (self._previous, key):
+                _delete_quietly(self._store, older)
 
     def _write(self, key: str, now: datetime) -> None:
         if not self._full:
@@ -161,8 +165,9 @@ class Lease:
             if self._released:
                 return
             self._released = True
-            if self.key:
-                _delete_quietly(self._store, self.key)
+            for key in dict.fromkeys((self.key, self._previous)):
+                if key:
+                    _delete_quietly(self._store, key)
 
 
 def _delete_quietly(store: Store, key: str) -> None:
