@@ -16,6 +16,17 @@ from pathlib import Path
 
 import pytest
 
+
+@pytest.fixture(autouse=True)
+def _quick_gc_settle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gc on a store shared between processes waits a few seconds before it reads the
+    registry (see modelyard/artifacts/_references.py); tests wait a fraction of that. Child
+    processes that race gc set the same value themselves."""
+    from modelyard.artifacts import _references
+
+    monkeypatch.setattr(_references, "SETTLE", 0.2)
+
+
 S3_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -17,7 +17,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from modelyard._internal import roots as _roots
 from modelyard._version import __version__
+
+# Every gc, whichever object runs it, must keep what the registry refers to. Declared here by
+# dotted path (the registry is imported only when a gc runs), so that any process that imports
+# anything from modelyard consults it. See modelyard.artifacts.register_root_source.
+_roots.declare("registry", "modelyard.registry._references:registry_roots")
+del _roots
 
 if TYPE_CHECKING:
     from modelyard import artifacts, drift, errors, lifecycle, registry, storage, testing

@@ -11,10 +11,32 @@ from typing import IO, Any
 from modelyard.artifacts import ArtifactStore, Encoded, Payload, register_codec
 from modelyard.storage import LocalStore
 
+SETTLE = 0.2  # seconds; the gc's wait for registrations, shortened where none run
 
-def putter(root: str, tag: str, rounds: int, results: str) -> None:
+
+def disable_leases() -> None:
+    """Switch the put/gc lease protocol off in this process (puts never wait, gc never defers),
+    to show what it prevents."""
+    from modelyard.artifacts import _gc, _store
+
+    def never_wait(self: ArtifactStore, waiter: str) -> None:
+        return None
+
+    _store.ArtifactStore._wait_for_gc = never_wait  # type: ignore[method-assign]
+    _gc.live_holders = lambda *args, **kwargs: ([], [])  # type: ignore[assignment]
+
+
+def _settle_quickly() -> None:
+    from modelyard.artifacts import _references
+
+    _references.SETTLE = SETTLE
+
+
+def putter(root: str, tag: str, rounds: int, results: str, protocol: bool = True) -> None:
     """Put content first as garbage (unnamed), then again under a name: the named put is a dedup
     hit on a blob a concurrent gc wants to delete."""
+    if not protocol:
+        disable_leases()
     artifacts = ArtifactStore(LocalStore(root))
     rng = random.Random(tag)
     lines = []
@@ -27,9 +49,15 @@ def putter(root: str, tag: str, rounds: int, results: str) -> None:
     Path(results).write_text("".join(lines))
 
 
-def collector(root: str, stop: str, results: str) -> None:
+def collector(root: str, stop: str, results: str, protocol: bool = True) -> None:
     from datetime import timedelta
 
+    _settle_quickly()
+    if not protocol:
+        disable_leases()
+        from modelyard.artifacts import _references
+
+        _references.SETTLE = 0.0
     artifacts = ArtifactStore(LocalStore(root))
     swept = deferred = removed = 0
     while not os.path.exists(stop):
@@ -111,3 +139,94 @@ def change_on_signal(go: Any, done: Any, action: str, path: str) -> None:
     elif action == "delete":
         target.unlink()
     done.set()
+
+
+class SlowBlobListing(LocalStore):
+    """Listing the blobs takes ``delay`` seconds, as on a large bucket; ``trigger`` is touched
+    when it starts."""
+
+    def __init__(self, root: str, trigger: str, delay: float) -> None:
+        super().__init__(root)
+        self.trigger, self.delay = trigger, delay
+
+    def list(self, prefix: str = "") -> list[str]:
+        if prefix == "blobs/sha256/":
+            Path(self.trigger).touch()
+            time.sleep(self.delay)
+        return super().list(prefix)
+
+
+class SlowAfterBlobCheck(LocalStore):
+    """Asking whether a blob exists answers, then touches ``trigger`` and takes ``delay``
+    seconds before returning the (by then perhaps outdated) answer."""
+
+    def __init__(self, root: str, trigger: str, delay: float) -> None:
+        super().__init__(root)
+        self.trigger, self.delay = trigger, delay
+
+    def exists(self, key: str) -> bool:
+        found = super().exists(key)
+        if key.startswith("blobs/"):
+            Path(self.trigger).touch()
+            time.sleep(self.delay)
+        return found
+
+
+def put_stalled(
+    root: str, trigger: str, delay: float, content: bytes, ttl: float, out: str
+) -> None:
+    """Put ``content`` named "reused" through :class:`SlowAfterBlobCheck`; write "stored" or the
+    name of the error raised to ``out``."""
+    from datetime import timedelta
+
+    store = SlowAfterBlobCheck(root, trigger, delay)
+    try:
+        ArtifactStore(store, lease_ttl=timedelta(seconds=ttl)).put(content, name="reused")
+    except Exception as exc:
+        Path(out).write_text(type(exc).__name__)
+    else:
+        Path(out).write_text("stored")
+
+
+class SlowDeletes(LocalStore):
+    """Each delete takes ``delay`` seconds; ``trigger`` is touched at the first one."""
+
+    def __init__(self, root: str, trigger: str, delay: float) -> None:
+        super().__init__(root)
+        self.trigger, self.delay = trigger, delay
+
+    def delete(self, key: str) -> None:
+        if not key.startswith("leases/"):
+            Path(self.trigger).touch()
+            time.sleep(self.delay)
+        super().delete(key)
+
+
+def put_after(root: str, trigger: str, wait: float, content: bytes, name: str, ttl: float) -> None:
+    """Once ``trigger`` exists, wait ``wait`` seconds, then put ``content`` under ``name``."""
+    from datetime import timedelta
+
+    while not os.path.exists(trigger):
+        time.sleep(0.01)
+    time.sleep(wait)
+    ArtifactStore(LocalStore(root), lease_ttl=timedelta(seconds=ttl)).put(content, name=name)
+
+
+def put_slowly(
+    root: str, trigger: str, delay: float, content: bytes, name: str, ttl: float
+) -> None:
+    """Put ``content`` through a store where checking for the blob takes ``delay`` seconds."""
+    from datetime import timedelta
+
+    store = SlowAfterBlobCheck(root, trigger, delay)
+    ArtifactStore(store, lease_ttl=timedelta(seconds=ttl)).put(content, name=name)
+
+
+def slow_gc(root: str, trigger: str, delay: float, ttl: float, results: str) -> None:
+    """One gc (grace 0, names not kept) whose deletes take ``delay`` seconds each."""
+    from datetime import timedelta
+
+    _settle_quickly()
+    artifacts = ArtifactStore(SlowDeletes(root, trigger, delay), lease_ttl=timedelta(seconds=ttl))
+    report = artifacts.gc(grace=timedelta(0), dry_run=False, keep_named=False)
+    Path(results).write_text(f"{int(report.interrupted)} {len(report.artifacts)}")

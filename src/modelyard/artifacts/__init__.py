@@ -17,11 +17,12 @@ of that manifest.
 ['toy-data']
 
 See ``docs/artifacts.md`` for codecs (and which types ``get`` may load), integrity, lineage,
-``verify`` and ``gc``.
+``verify`` and ``gc`` (and its root sources, which keep what the registry refers to).
 """
 
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
 from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
+from modelyard.artifacts._references import ReferenceGuard
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.artifacts._registry import (
     ENTRY_POINT_GROUP,
@@ -30,6 +31,12 @@ from modelyard.artifacts._registry import (
     registered_codecs,
 )
 from modelyard.artifacts._reports import GcReport, Lineage, Problem, VerifyReport
+from modelyard.artifacts._roots import (
+    RootSource,
+    register_root_source,
+    registered_root_sources,
+    unregister_root_source,
+)
 from modelyard.artifacts._store import ArtifactStore
 from modelyard.artifacts._types import TYPE_ENTRY_POINT_GROUP, register_type, registered_types
 
@@ -49,11 +56,16 @@ __all__ = [
     "Manifest",
     "Payload",
     "Problem",
+    "ReferenceGuard",
+    "RootSource",
     "SelfDescribing",
     "TreeEntry",
     "VerifyReport",
     "register_codec",
+    "register_root_source",
     "register_type",
     "registered_codecs",
+    "registered_root_sources",
     "registered_types",
+    "unregister_root_source",
 ]

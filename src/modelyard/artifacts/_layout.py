@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 __all__ = [
     "BLOBS",
@@ -13,13 +14,17 @@ __all__ = [
     "NAMES",
     "SIZES",
     "SIZE_INDEX_MIN",
+    "LeaseKey",
     "blob_key",
     "digest_of_key",
+    "lease_key",
     "lineage_key",
     "manifest_key",
     "name_entry",
     "name_prefix",
+    "parse_lease_key",
     "parse_name_entry",
+    "parse_stamp",
     "size_key",
     "size_of_key",
     "stamp",
@@ -103,6 +108,61 @@ def name_prefix(name: str) -> str:
 
 def stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime(_STAMP)
+
+
+def parse_stamp(text: str) -> datetime | None:
+    """The aware UTC time a :func:`stamp` stands for, or None if ``text`` is not one."""
+    try:
+        return datetime.strptime(text, _STAMP).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+class LeaseKey(NamedTuple):
+    """What a lease key says about its holder (see ``_leases.py``)."""
+
+    prefix: str
+    renewed: str  # stamp of the latest renewal
+    token: str  # random, one per lease; renewals keep it
+    started: str  # stamp of the first announcement
+    host: str  # ``_processes.host_id()`` of the holder, "0" if unknown
+    pid: int
+    process_start: int  # ``_processes.start_of(pid)``, 0 if unknown
+
+
+def lease_key(lease: LeaseKey) -> str:
+    """``leases/<kind>/<renewed>_<token>_<started>_<host>_<pid>_<process start>``.
+
+    Everything a reader needs is in the key, so a lease can be an empty value (which a full disk
+    still takes) and one listing tells every holder apart, with no read per lease.
+
+    >>> at = "20260101T000000000000Z"
+    >>> key = lease_key(LeaseKey("leases/gc/", at, "ab12", at, "0", 7, 0))
+    >>> key
+    'leases/gc/20260101T000000000000Z_ab12_20260101T000000000000Z_0_7_0'
+    >>> parse_lease_key(key, "leases/gc/").token, parse_lease_key("leases/gc/ab12", "leases/gc/")
+    ('ab12', None)
+    """
+    return (
+        f"{lease.prefix}{lease.renewed}_{lease.token}_{lease.started}_{lease.host}_{lease.pid}_"
+        f"{lease.process_start}"
+    )
+
+
+def parse_lease_key(key: str, prefix: str) -> LeaseKey | None:
+    """The parts of a lease key, or None for anything else (such as a lease of an earlier
+    version, whose key is a bare random hex string and whose value holds the time)."""
+    if not key.startswith(prefix):
+        return None
+    parts = key[len(prefix) :].split("_")
+    if len(parts) != 6 or "/" in key[len(prefix) :]:
+        return None
+    renewed, token, started, host, pid, process_start = parts
+    if parse_stamp(renewed) is None or parse_stamp(started) is None or not token.isalnum():
+        return None
+    if not (pid.isdigit() and pid.isascii() and process_start.isdigit() and host.isalnum()):
+        return None
+    return LeaseKey(prefix, renewed, token, started, host, int(pid), int(process_start))
 
 
 def name_entry(name: str, entry_stamp: str, artifact_id: str) -> str:

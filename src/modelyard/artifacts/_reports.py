@@ -175,6 +175,14 @@ class GcReport:
         bytes: content bytes freed.
         deferred: True if the sweep was skipped because puts were in flight; run it again later.
         in_flight: how many puts were in flight when the sweep was decided.
+        pinned: how many stored artifacts the root sources (the registry) refer to.
+        refused: why nothing was swept, if gc could not account for everything it would delete:
+            an unreadable manifest or one from a newer modelyard, a root source that could not
+            tell what it refers to, or no room for the gc's lease. Empty when gc went ahead.
+        unreadable: ids of the manifests gc could not read (each also explained in ``refused``).
+        interrupted: True if gc stopped midway because it could not renew its lease in time (it
+            was paused, or the store refused the renewals): ``artifacts`` and ``blobs`` then list
+            only what was removed before it stopped. Run it again.
 
     >>> from datetime import timedelta
     >>> from modelyard.artifacts import ArtifactStore
@@ -198,3 +206,13 @@ class GcReport:
     bytes: int = 0
     deferred: bool = False
     in_flight: int = 0
+    pinned: int = 0
+    refused: tuple[str, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    interrupted: bool = False
+
+    @property
+    def complete(self) -> bool:
+        """True if gc did (or, in a dry run, would do) the whole sweep: not deferred, refused
+        or interrupted."""
+        return not (self.deferred or self.refused or self.interrupted)

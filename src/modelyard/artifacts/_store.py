@@ -18,25 +18,29 @@ from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._direct import direct_io_setting
 from modelyard.artifacts._environment import environment
 from modelyard.artifacts._gc import collect
+from modelyard.artifacts._holders import wait_while_alive
 from modelyard.artifacts._layout import (
     LEASES_GC,
     LEASES_PUT,
+    blob_key,
     lineage_key,
     manifest_key,
     name_entry,
     stamp,
 )
-from modelyard.artifacts._leases import Lease, wait_for_no_leases
+from modelyard.artifacts._leases import Lease
 from modelyard.artifacts._lineage import walk
 from modelyard.artifacts._manifest import Manifest, TreeEntry
 from modelyard.artifacts._payload import StoredPayload
+from modelyard.artifacts._references import ReferenceGuard
 from modelyard.artifacts._refs import ArtifactRef, parse_ref
 from modelyard.artifacts._registry import codec_for, codec_named
 from modelyard.artifacts._reports import Direction, GcReport, Lineage, VerifyReport
 from modelyard.artifacts._verify import verify_all, verify_one
-from modelyard.artifacts._writing import plan, write_content
+from modelyard.artifacts._writing import Written, plan, write_content
 from modelyard.errors import (
     CodecError,
+    ConcurrentModificationError,
     InputError,
     InvalidReferenceError,
     KeyExistsError,
@@ -62,12 +66,14 @@ class ArtifactStore:
     under ``models/`` (that prefix belongs to the registry).
 
     ``clock`` (anything with ``now()`` returning an aware UTC datetime) stamps ``created_at``.
-    ``lease_ttl`` is how long an in-flight put or gc announcement stays valid without renewal
-    (they are renewed every quarter of it). ``direct_io`` chooses whether large blobs and the
-    files ``get`` writes skip the page cache (``O_DIRECT`` on Linux, see ``docs/artifacts.md``):
-    None (the default) reads ``$MODELYARD_DIRECT_IO`` (``0`` off, ``1`` on, unset: on); where the
-    platform or filesystem has no direct IO it is not used either way. Safe to share between
-    threads and processes.
+    ``lease_ttl`` is how long an in-flight put or gc announcement stays valid without renewal:
+    they are renewed in the background every quarter of it, and a holder that died is passed
+    over at most ``lease_ttl`` after its last renewal (at once on the same host). The clocks of
+    machines sharing a store must agree within half of it. ``direct_io`` chooses whether large
+    blobs and the files ``get`` writes skip the page cache (``O_DIRECT`` on Linux, see
+    ``docs/artifacts.md``): None (the default) reads ``$MODELYARD_DIRECT_IO`` (``0`` off, ``1``
+    on, unset: on); where the platform or filesystem has no direct IO it is not used either way.
+    Safe to share between threads and processes.
 
     >>> from modelyard.storage import MemoryStore
     >>> artifacts = ArtifactStore(MemoryStore())
@@ -83,9 +89,11 @@ class ArtifactStore:
         store: Store,
         *,
         clock: Clock | None = None,
-        lease_ttl: timedelta = timedelta(minutes=10),
+        lease_ttl: timedelta = timedelta(minutes=1),
         direct_io: bool | None = None,
     ) -> None:
+        if not isinstance(lease_ttl, timedelta) or lease_ttl <= timedelta(0):
+            raise InputError(f"lease_ttl must be a positive timedelta, not {lease_ttl!r}")
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
@@ -158,17 +166,19 @@ class ArtifactStore:
         try:
             # After our lease is visible, wait out any gc that was already running; a gc that
             # starts later sees our lease and leaves everything alone (see _leases.py).
-            wait_for_no_leases(self.store, LEASES_GC, self.clock, self.lease_ttl, own=lease)
+            self._wait_for_gc("a put")
             parent_ids = tuple(dict.fromkeys(self.resolve(p).id for p in wanted))
             digests, tree = self._hints(name, encoded)
             written = write_content(
                 self.store,
                 planned,
-                lease.renew,
+                _no_tick,
                 direct_io=self.direct_io,
                 previous_digest=digests,
                 previous_tree=tree,
             )
+            if not lease.held():
+                self._recheck(lease, written, parent_ids)
             manifest = Manifest(
                 digest=written.digest,
                 size=written.size,
@@ -315,12 +325,18 @@ class ArtifactStore:
     ) -> GcReport:
         """Remove artifacts and blobs not reachable from the roots.
 
-        Roots are ``roots``, every artifact younger than ``grace`` (by ``created_at``), and with
-        ``keep_named=True`` every artifact that has a name. Everything a root was made from
-        (its ancestors) is kept too. With ``dry_run=True`` (the default) nothing is deleted and
-        the report says what would be. A ``put`` running at the same time loses nothing: puts
-        and gc announce themselves with leases (see ``docs/artifacts.md``); if puts are in flight
-        the sweep is deferred and the report says so.
+        Roots are ``roots``, every artifact a root source refers to (every version of every
+        model of a registry in this store, see :func:`register_root_source`), every artifact
+        younger than ``grace`` (by ``created_at``), and with ``keep_named=True`` every artifact
+        that has a name. Everything a root was made from (its ancestors) is kept too. With
+        ``dry_run=True`` (the default) nothing is deleted and the report says what would be.
+
+        gc deletes only what it can account for: if a manifest cannot be read (or comes from a
+        newer modelyard) or a root source cannot tell what it refers to, it deletes nothing and
+        ``report.refused`` says why. A ``put`` or a registration running at the same time loses
+        nothing (see ``docs/artifacts.md``); if puts are in flight the sweep is deferred and the
+        report says so. On a store shared between processes a sweep that would delete something
+        first waits a few seconds (``SETTLE``) for registrations in flight.
         """
         kept_roots = [self._id_of(root) for root in roots]
         return collect(
@@ -333,7 +349,47 @@ class ArtifactStore:
             lease_ttl=self.lease_ttl,
         )
 
+    def reference_guard(self, ref: RefLike) -> ReferenceGuard:
+        """A guard for recording a reference to ``ref`` outside this store (for layers above).
+
+        Checks at once that the artifact is whole (its manifest and every blob are stored),
+        raising :class:`~modelyard.errors.NotFoundError` if not, and reads its manifest
+        (``guard.manifest``). Use it as a context manager around the one write that records the
+        reference: a gc running at the same time then either sees the reference or has finished
+        before it is written, and the artifact is checked again (see ``_references.py``). A
+        root source must report the reference from then on.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> artifacts = ArtifactStore(MemoryStore())
+        >>> ref = artifacts.put(b"weights")
+        >>> with artifacts.reference_guard(ref) as guard:
+        ...     pass  # write the record that refers to ref.id here
+        >>> guard.manifest.size
+        7
+        """
+        found, manifest = self._load(ref)
+        return ReferenceGuard(self.store, found.id, manifest, self.clock, self.lease_ttl)
+
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _wait_for_gc(self, waiter: str) -> None:
+        wait_while_alive(self.store, LEASES_GC, self.clock, self.lease_ttl, waiter=waiter)
+
+    def _recheck(self, lease: Lease, written: Written, parent_ids: tuple[str, ...]) -> None:
+        """After a stall that may have let our lease look dead, announce ourselves again, wait
+        out any gc that ran meanwhile, and check that what we are about to refer to is there."""
+        lease.renew_now()
+        self._wait_for_gc("a put that could not renew its lease in time")
+        digests = [written.digest, *(entry.digest for entry in written.tree or ())]
+        missing = [d for d in digests if not self.store.exists(blob_key(d))]
+        missing += [p for p in parent_ids if not self.store.exists(manifest_key(p))]
+        if missing:
+            raise ConcurrentModificationError(
+                f"this put stalled for longer than half its lease ({self.lease_ttl}) and a "
+                f"garbage collection removed {missing[0]} meanwhile; nothing was stored: put "
+                "the object again",
+                missing=missing,
+            )
 
     def __repr__(self) -> str:
         return f"ArtifactStore({self.store!r})"
@@ -444,6 +500,11 @@ def _encode(codec: Any, obj: Any) -> Encoded:
             codec=codec.name,
         )
     return encoded
+
+
+def _no_tick() -> None:
+    # Leases are renewed by a background thread (see _leases.py), not per chunk written.
+    return None
 
 
 def _create(store: Store, key: str, data: bytes) -> None:

@@ -17,6 +17,7 @@ from modelyard.registry._records import (
     RegisteredModel,
     RegistryEvent,
 )
+from modelyard.registry._references import ReferenceProblem
 from modelyard.registry._registry import Registry, RegistryListener
 from modelyard.registry._search import OrderBy
 
@@ -25,6 +26,7 @@ __all__ = [
     "ModelSnapshot",
     "ModelVersion",
     "OrderBy",
+    "ReferenceProblem",
     "RegisteredModel",
     "Registry",
     "RegistryEvent",

@@ -168,6 +168,9 @@ class Registry:
         artifact reference such as ``"churn-model@latest"``) or any object, which is first stored
         as an artifact named after the model. The version's lineage is its artifact's parents.
         Versions are numbered 1, 2, 3, ... without gaps, whatever the number of racing writers.
+        The artifact must be whole (:class:`~modelyard.errors.NotFoundError` otherwise, before
+        anything is written); from then on every gc keeps it and its ancestors, for as long as
+        the version is in the log (deleted versions included).
         """
         validate_name(name, kind="model name")
         metrics_ = check_metrics(metrics)
@@ -178,12 +181,15 @@ class Registry:
         self._require_writable()
         initial = self.lifecycle(name).initial
         if isinstance(artifact_or_object, ArtifactRef):
-            ref = artifact_or_object  # manifest() below checks that it exists
+            ref = artifact_or_object  # reference_guard() below checks that it exists
         elif isinstance(artifact_or_object, str):
             ref = self.artifacts.resolve(artifact_or_object)
         else:
             ref = self.artifacts.put(artifact_or_object, name=name, codec=codec)
-        lineage = list(self.artifacts.manifest(ref).parents)
+        # Checks the artifact is whole, and keeps a concurrent gc from deleting it (the log is
+        # what gc keeps: see modelyard.registry._references).
+        guard = self.artifacts.reference_guard(ref)
+        lineage = list(guard.manifest.parents)
 
         def build(state: ModelState) -> dict[str, Any]:
             data = {
@@ -198,7 +204,8 @@ class Registry:
             }
             return self._event(state, "version.registered", who, "", data)
 
-        state, event = self._commit(name, build)
+        with guard:
+            state, event = self._commit(name, build)
         return self._version(state, event["data"]["version"])
 
     def get(self, name: str, version: int) -> ModelVersion:
