@@ -18,10 +18,14 @@ from modelyard.registry._records import (
     RegistryEvent,
 )
 from modelyard.registry._registry import Registry, RegistryListener
+from modelyard.registry._report import LogProblem, ModelCheck, RegistryReport
 from modelyard.registry._search import OrderBy
+from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
     "HistoryEntry",
+    "LogProblem",
+    "ModelCheck",
     "ModelSnapshot",
     "ModelVersion",
     "OrderBy",
@@ -29,4 +33,6 @@ __all__ = [
     "Registry",
     "RegistryEvent",
     "RegistryListener",
+    "RegistryReport",
+    "SnapshotWarning",
 ]
