@@ -75,6 +75,7 @@ def check_identity(name: str, model_id: str | None, event: Event, key: str) -> N
                 f"model names are unique ignoring case and Unicode form. Use {found!r}",
                 name=name,
                 available=[found],
+                existing=found,
             )
         raise IntegrityError(
             f"{key} belongs to model {found!r}, not {name!r}: it was copied from another "

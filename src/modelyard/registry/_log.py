@@ -77,7 +77,8 @@ class EventLog:
         """Every event of ``name``, oldest first, checked along the chain (reads the whole log:
         for audit queries)."""
         events: list[Event] = []
-        self._to_end(self._read_on(ModelState(name), events), events)
+        # A listing finds a hole of any length; reading the whole log costs as much anyway.
+        self._to_end(self._read_on(ModelState(name), events), events, listing=True)
         return events
 
     def names(self) -> list[str]:
@@ -152,6 +153,7 @@ class EventLog:
                 f"model names are unique ignoring case and Unicode form. Use {alike[0]!r}",
                 name=name,
                 available=alike,
+                existing=alike[0],
             )
         raise IntegrityError(
             f"{log_prefix(name)} holds events, but {name!r} is not in the registry's index "

@@ -25,7 +25,7 @@ from modelyard.errors import InputError, IntegrityError, KeyExistsError, NotFoun
 from modelyard.registry._layout import INDEX, NAMES
 from modelyard.storage import Store
 
-__all__ = ["NameClaims", "claim_key", "fold"]
+__all__ = ["NameClaims", "claim_key", "fold", "name_taken"]
 
 CLAIM_SCHEMA_VERSION = 1
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -50,6 +50,17 @@ def claim_key(name: str) -> str:
     # A folded form that is not a plain key segment (NFKC can turn a character into "/") is
     # stored under its digest, which cannot leave the folder.
     return NAMES + "sha256-" + hashlib.sha256(folded.encode()).hexdigest()
+
+
+def name_taken(name: str, owner: str) -> InputError:
+    """The error for writing ``name`` when ``owner`` owns its folded form."""
+    return InputError(
+        f"cannot write model {name!r}: model {owner!r} exists, and model names are unique "
+        "ignoring case and Unicode form (they share storage on case-insensitive filesystems). "
+        f"Use {owner!r}, or pick a distinct name",
+        name=name,
+        existing=owner,
+    )
 
 
 class NameClaims:
@@ -98,23 +109,18 @@ class NameClaims:
         another name has it."""
         owner = self.owner(name)
         if owner is None:
-            owner = self._listed_owner(name) or name
+            key, owner = claim_key(name), self._listed_owner(name) or name
             try:
                 self.store.create(
-                    claim_key(name),
-                    canonical_json({"schema_version": CLAIM_SCHEMA_VERSION, "name": owner}),
+                    key, canonical_json({"schema_version": CLAIM_SCHEMA_VERSION, "name": owner})
                 )
             except KeyExistsError:
-                pass  # another writer claimed it first: its claim decides
-            owner = self.owner(name)
+                owner = self.owner(name) or owner  # another writer claimed it first: it decides
+            else:
+                with self._lock:
+                    self._owners[key] = owner
         if owner != name:
-            raise InputError(
-                f"cannot write model {name!r}: model {owner!r} exists, and model names are "
-                f"unique ignoring case and Unicode form (they share storage on case-insensitive "
-                f"filesystems). Use {owner!r}, or pick a distinct name",
-                name=name,
-                existing=owner,
-            )
+            raise name_taken(name, owner)
 
     def listed(self, name: str) -> bool:
         """Whether ``name`` itself (in this exact spelling) has an index entry."""

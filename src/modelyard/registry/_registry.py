@@ -52,7 +52,7 @@ from modelyard.registry._events import (
     VersionRegistered,
 )
 from modelyard.registry._log import EventLog
-from modelyard.registry._names import fold
+from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
     HistoryEntry,
     ModelSnapshot,
@@ -702,7 +702,7 @@ class Registry:
         # exclusive create below fails if it is not, and we then re-read and decide again.
         state, probed = self._log.cached(name), False
         if state is None:
-            state, probed = self._log.state(name), True
+            state, probed = self._write_state(name), True
         for delay in itertools.chain(self.retry.delays(), [None]):
             try:
                 if must_exist and state.head == 0:
@@ -712,7 +712,7 @@ class Registry:
                 if probed:
                     raise
                 # The refusal may come from a stale cache: decide again on the current state.
-                state, probed = self._log.state(name), True
+                state, probed = self._write_state(name), True
                 continue
             try:
                 state, event = self._log.append(state, event)
@@ -720,7 +720,7 @@ class Registry:
                 if delay is None:
                     break
                 time.sleep(delay)
-                state, probed = self._log.state(name), True
+                state, probed = self._write_state(name), True
                 continue
             self._notify(name, event)
             return state, event
@@ -729,6 +729,16 @@ class Registry:
             "writers kept changing it; retry later",
             name=name,
         )
+
+    def _write_state(self, name: str) -> ModelState:
+        try:
+            return self._log.state(name)
+        except NotFoundError as exc:
+            existing = exc.context.get("existing")
+            if existing is None:
+                raise
+            # Only a case-insensitive store maps this name onto another model's folder.
+            raise name_taken(name, existing) from None
 
     def _notify(self, name: str, event: Event) -> None:
         with self._listener_lock:

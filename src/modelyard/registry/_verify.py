@@ -101,9 +101,9 @@ class _Walk:
 
     def step(self, seq: int, key: str) -> None:
         if seq != self.seq + 1:
-            missing = "event" if seq == self.seq + 2 else f"events {self.seq + 1} to {seq - 1} and"
-            detail = f"{missing} {log_key(self.name, self.seq + 1)} missing, but {key} exists"
-            self._problem("hole", log_key(self.name, self.seq + 1), detail)
+            first, last = self.seq + 1, seq - 1
+            what = f"event {first} is" if first == last else f"events {first} to {last} are"
+            self._problem("hole", log_key(self.name, first), f"{what} missing, but {key} exists")
         try:
             raw = self.store.read(key)
         except NotFoundError:
