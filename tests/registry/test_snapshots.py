@@ -119,3 +119,17 @@ def test_a_matching_snapshot_is_used_without_a_warning(
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Registry(store).versions("churn") == writer.versions("churn")
+
+
+def test_a_snapshot_in_the_format_before_the_chain_is_never_used_and_verify_reports_it(
+    yard: tuple[Store, Registry, str, str],
+) -> None:
+    store, _, _, _ = yard
+    planted = read_json(store, snapshot_key("churn", 4))
+    planted.update(schema_version=1, head=6, aliases={"champion": 2})
+    store.write(snapshot_key("churn", 6), canonical_json(planted))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Registry(store).aliases("churn")["champion"] == 1
+    (problem,) = Registry(store).verify().problems
+    assert (problem.kind, problem.key) == ("snapshot", snapshot_key("churn", 6))

@@ -114,7 +114,10 @@ class Registry:
     retry with jittered backoff, so versions are unique and gap-free, an alias points at one
     version, and an exclusive state has at most one holder, with no lock and no server. Reads are
     cached per registry object and re-validated with one store lookup, so they stay cheap however
-    long the history grows. Safe to share between threads.
+    long the history grows. The log verifies itself: every event names its model and the digest
+    of the event before it, so an edited, removed, reordered or copied event raises
+    :class:`~modelyard.errors.IntegrityError` naming the file, and :meth:`verify` reports every
+    such problem. Safe to share between threads.
 
     >>> from modelyard.storage import MemoryStore
     >>> from modelyard.artifacts import ArtifactStore

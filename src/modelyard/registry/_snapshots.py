@@ -177,7 +177,7 @@ def load_snapshot(store: Store, name: str) -> tuple[ModelState, int]:
             past_end = max(past_end, seq)
             continue
         except Legacy:
-            break  # older snapshots predate the chain too
+            continue  # it predates the chain: nothing can check it, and nothing is wrong
         if state is not None:
             return state, past_end
     return ModelState(name), past_end

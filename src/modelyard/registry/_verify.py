@@ -77,7 +77,7 @@ def _check_model(
     for seq in sorted(events):
         walk.step(seq, events[seq])
     problems.extend(walk.problems)
-    problems.extend(_check_snapshots(store, name, snapshots))
+    problems.extend(_check_snapshots(store, name, snapshots, walk.chain_start))
     if events:
         problems.extend(_check_name(name, walk.identity, index, by_fold, claims))
     return ModelCheck(
@@ -97,7 +97,9 @@ class _Walk:
         self.state: ModelState | None = ModelState(name)  # None once the fold is unknown
         self.problems: list[LogProblem] = []
         self.identity: ModelIdentity | None = None
-        self.seq, self.digest = 0, None  # type: tuple[int, str | None]
+        self.chain_start: int | None = None  # the first chained event
+        self.seq = 0  # the last event read
+        self.digest: str | None = None  # the sha256 of its bytes
 
     def step(self, seq: int, key: str) -> None:
         if seq != self.seq + 1:
@@ -116,7 +118,7 @@ class _Walk:
         else:
             self._check(seq, key, event, digest)
             if self.identity is None and event.model is not None:
-                self.identity = event.model
+                self.identity, self.chain_start = event.model, seq
         self.seq, self.digest = seq, digest
 
     def _check(self, seq: int, key: str, event: Event, digest: str) -> None:
@@ -153,17 +155,23 @@ class _Walk:
         self.state = None
 
 
-def _check_snapshots(store: Store, name: str, snapshots: Mapping[int, str]) -> list[LogProblem]:
+def _check_snapshots(
+    store: Store, name: str, snapshots: Mapping[int, str], chain_start: int | None
+) -> list[LogProblem]:
     problems = []
     for seq, key in sorted(snapshots.items()):
         try:
             result = snapshot_problem(store, name, key, seq, store.read(key))
+        except Legacy:
+            if chain_start is not None and seq >= chain_start:
+                detail = "has the format written before the chain, but the log is chained here"
+                problems.append(LogProblem("snapshot", key, detail))
         except PastEnd:
             problems.append(
                 LogProblem("snapshot", key, f"lies past the end of the log (no event {seq})")
             )
-        except (Legacy, IntegrityError, NotFoundError):
-            continue  # written before the chain (unused), or its event's problem is reported
+        except (IntegrityError, NotFoundError):
+            continue  # the problem of the event it was taken after is reported
         else:
             if isinstance(result, str):
                 problems.append(LogProblem("snapshot", key, result))
