@@ -15,6 +15,7 @@ one.
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import replace
@@ -31,14 +32,11 @@ from modelyard.registry._events import parse_event
 from modelyard.registry._fields import (
     Malformed,
     build,
-    get_bool,
     get_int,
     get_list,
     get_mapping,
-    get_number_map,
     get_str,
     get_str_map,
-    get_str_tuple,
 )
 from modelyard.registry._layout import log_key, seq_of, snapshot_prefix
 from modelyard.registry._records import ModelVersion
@@ -59,6 +57,9 @@ __all__ = [
 
 #: Snapshots checked against the chain. Schema 1 snapshots predate the chain and are never used.
 SNAPSHOT_SCHEMA_VERSION = 2
+
+
+_NUMBER = (int, float)
 
 
 class SnapshotWarning(UserWarning):
@@ -99,25 +100,7 @@ def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
     """The state a schema-2 snapshot of model ``name`` holds; :class:`Malformed` if it does not."""
     if get_str(doc, "name") != name:
         raise Malformed(f"it is a snapshot of model {doc['name']!r}")
-    versions: dict[int, ModelVersion] = {}
-    for item in get_list(doc, "versions"):
-        if not isinstance(item, dict):
-            raise Malformed("a version entry is not a JSON object")
-        number = get_int(item, "version", minimum=1)
-        versions[number] = ModelVersion(
-            name=name,
-            version=number,
-            artifact=get_str(item, "artifact"),
-            state=get_str(item, "state"),
-            metrics=frozen(get_number_map(item, "metrics")),
-            params=frozen(get_mapping(item, "params", optional=True)),
-            tags=frozen(get_str_map(item, "tags")),
-            description=get_str(item, "description", default=""),
-            lineage=get_str_tuple(item, "lineage"),
-            created_at=_time(item, "created_at"),
-            created_by=get_str(item, "created_by"),
-            deleted=get_bool(item, "deleted"),
-        )
+    versions = {v.version: v for v in (_version(item, name) for item in get_list(doc, "versions"))}
     aliases = get_mapping(doc, "aliases")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in aliases.values()):
         raise Malformed("'aliases' must map names to version numbers")
@@ -136,6 +119,48 @@ def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
         changes=tuple(build(StateChange.from_dict, c, "change") for c in get_list(doc, "changes")),
         max_version=get_int(doc, "max_version"),
         model_id=get_str(doc, "model_id"),
+    )
+
+
+def _version(item: Any, name: str) -> ModelVersion:
+    # A cold read runs this for every version, so the checks are plain type tests in one place.
+    try:
+        number, artifact, state = item["version"], item["artifact"], item["state"]
+        description, created_by, deleted = item["description"], item["created_by"], item["deleted"]
+        metrics, params = item.get("metrics") or {}, item.get("params") or {}
+        tags, lineage = item.get("tags") or {}, item.get("lineage") or []
+    except (KeyError, TypeError, AttributeError):
+        raise Malformed("a version entry lacks a field") from None
+    if not (
+        type(number) is int
+        and number > 0
+        and type(artifact) is str
+        and type(state) is str
+        and type(description) is str
+        and type(created_by) is str
+        and type(deleted) is bool
+        and type(metrics) is dict
+        and type(params) is dict
+        and type(tags) is dict
+        and type(lineage) is list
+        and (not metrics or all(type(v) in _NUMBER and math.isfinite(v) for v in metrics.values()))
+        and (not tags or all(type(v) is str for v in tags.values()))
+        and (not lineage or all(type(v) is str for v in lineage))
+    ):
+        raise Malformed(f"the entry of version {number!r} has a field of the wrong type")
+    return ModelVersion(
+        name=name,
+        version=number,
+        artifact=artifact,
+        state=state,
+        metrics=frozen(metrics),
+        params=frozen(params),
+        tags=frozen(tags),
+        description=description,
+        lineage=tuple(lineage),
+        created_at=_time(item, "created_at"),
+        created_by=created_by,
+        deleted=deleted,
     )
 
 
