@@ -174,13 +174,17 @@ class EventLog:
             self.claims.claim(name)
             model_id = secrets.token_hex(16)
         sealed = event.sealed(seq=seq, model=ModelIdentity(name, model_id), prev=state.head_digest)
-        new_state = sealed.apply(state)  # validates the event before anything is written
         snapshot = None
         # After a log written before the chain, snapshot at once: its old snapshots are unusable.
         if seq % self.snapshot_every == 0 or (state.model_id is None and seq > self.snapshot_every):
+            new_state = sealed.apply(state)  # validates the event before anything is written
             snapshot = encode_snapshot(new_state)
             sealed = replace(sealed, snapshot=digest_bytes(snapshot))
-        raw = canonical_json(sealed.to_json())
+            raw = canonical_json(sealed.to_json())
+            new_state = replace(new_state, head_digest=digest_bytes(raw))
+        else:
+            raw = canonical_json(sealed.to_json())
+            new_state = sealed.apply(state, digest=digest_bytes(raw))  # validates it, too
         self._refuse_hole(name, seq)
         if seq == 1:
             try:
@@ -188,7 +192,6 @@ class EventLog:
             except KeyExistsError:
                 pass
         self.store.create(log_key(name, seq), raw)
-        new_state = replace(new_state, head_digest=digest_bytes(raw))
         self._remember(new_state)
         if snapshot is not None:
             try:
