@@ -160,3 +160,18 @@ def test_a_hand_rename_by_copying_the_folder_never_writes_to_the_old_log(tmp_pat
         fresh.register("churn-v2", ref)
     assert {key: store.read(key) for key in store.list("models/churn/")} == original
     assert fresh.resolve("churn@latest").version == 6
+
+
+def test_a_writer_never_fills_a_longer_hole() -> None:
+    store = MemoryStore()
+    writer = Registry(store)
+    ref = writer.artifacts.put(b"m", name="m")
+    for _ in range(8):
+        writer.register("churn", ref)
+    for seq in (4, 5, 6):  # no snapshot lies past this hole
+        store.delete(event_key("churn", seq))
+    before = store.list("models/")
+    with pytest.raises(IntegrityError, match="removed from the middle") as info:
+        Registry(store).register("churn", ref)
+    assert info.value.key == event_key("churn", 4)
+    assert store.list("models/") == before

@@ -11,7 +11,9 @@ the event it was taken after, at most ``snapshot_every`` more events, and one lo
 A writer checks, before it creates event ``k``, that event ``k + 1`` does not exist: if it does,
 ``k`` was removed from the middle of the log, and writing would fill the hole with a different
 event. The check costs one lookup per event and cannot race with honest writers, because event
-``k + 1`` is only ever created after event ``k``.
+``k + 1`` is only ever created after event ``k``. A writer's first read of a model also lists its
+log, which finds a hole of any length; reads list it only when a snapshot lies past the end, so
+that their cost stays bounded whatever the length of the log.
 """
 
 from __future__ import annotations
@@ -50,16 +52,17 @@ class EventLog:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def state(self, name: str) -> ModelState:
+    def state(self, name: str, *, listing: bool = False) -> ModelState:
         """The current state of ``name`` (``head == 0`` if it has no events).
 
         Raises :class:`~modelyard.errors.IntegrityError` naming the file if the log was edited,
-        has a hole, or holds an event of another model.
+        has a hole, or holds an event of another model. ``listing=True`` lists the log on the
+        first read of ``name``, which finds a hole of any length (writers ask for it).
         """
         with self._lock:
             cached = self._cache.get(name)
         if cached is None:
-            state = self._cold(name)
+            state = self._cold(name, listing=listing)
         else:
             state = self._read_on(cached)
             if state.head > cached.head:
@@ -88,12 +91,12 @@ class EventLog:
             self._listed.update(names)
         return names
 
-    def _cold(self, name: str) -> ModelState:
+    def _cold(self, name: str, *, listing: bool) -> ModelState:
         start, past_end = load_snapshot(self.store, name)
         state = self._read_on(start)
         # A snapshot past the end means a planted file, or events removed from the middle:
         # only a listing of the log tells which.
-        state = self._to_end(state, listing=past_end > state.head)
+        state = self._to_end(state, listing=listing or past_end > state.head)
         if state.head and state.model_id is None:
             self._require_listed(name)
         return state

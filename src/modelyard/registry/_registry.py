@@ -735,7 +735,7 @@ class Registry:
 
     def _write_state(self, name: str) -> ModelState:
         try:
-            return self._log.state(name)
+            return self._log.state(name, listing=True)
         except NotFoundError as exc:
             existing = exc.context.get("existing")
             if existing is None:
