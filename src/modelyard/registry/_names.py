@@ -69,6 +69,7 @@ class NameClaims:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._owners: dict[str, str] = {}
+        self._listed_by_fold: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     def owner(self, name: str) -> str | None:
@@ -134,7 +135,17 @@ class NameClaims:
 
     def _listed_owner(self, name: str) -> str | None:
         # Models registered before claims existed keep their name: the indexed spelling wins.
-        if self.listed(name):
+        # Only a modelyard from before claims lists a name without claiming it, so one listing
+        # per process finds them all; names listed since then were claimed.
+        with self._lock:
+            by_fold = self._listed_by_fold
+        if by_fold is None:
+            by_fold = {}
+            for key in self.store.list(INDEX):
+                by_fold.setdefault(fold(key[len(INDEX) :]), []).append(key[len(INDEX) :])
+            with self._lock:
+                self._listed_by_fold = by_fold
+        spellings = by_fold.get(fold(name), [])
+        if name in spellings:
             return name
-        alike = self.listed_alike(name)
-        return alike[0] if alike else None
+        return spellings[0] if spellings else None
