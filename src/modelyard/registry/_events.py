@@ -11,8 +11,9 @@ An event is stored as canonical JSON, one file per event (``models/<name>/log/<s
 bytes of event ``seq - 1`` (null for event 1), and ``snapshot`` (only on events after which a
 snapshot is written) the sha256 of that snapshot's bytes. Schema 1 is the format written before
 the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``. Adding a kind of
-event is one class here; a reader that meets an unknown kind, or a schema newer than its own,
-refuses it instead of guessing.
+event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader must
+understand), so that a reader that meets a schema newer than its own refuses it with advice to
+upgrade, and an unknown kind within a known schema is damage, never guessed at.
 """
 
 from __future__ import annotations

@@ -212,8 +212,8 @@ def checked_snapshot(store: Store, name: str, key: str, seq: int) -> ModelState 
     """The state snapshot ``key`` holds if it matches event ``seq``; None (with a warning) if not.
 
     Raises :class:`PastEnd` if the log has no event ``seq``, :class:`Legacy` for a schema-1
-    snapshot, and
-    :class:`~modelyard.errors.IntegrityError` if event ``seq`` itself is damaged (the log is).
+    snapshot, and :class:`~modelyard.errors.IntegrityError` if event ``seq`` itself is damaged
+    (then the log is).
     """
     try:
         raw = store.read(key)
