@@ -73,3 +73,23 @@ def test_the_top_level_namespace_resolves_lazily() -> None:
     assert modelyard.open_yard is importlib.import_module("modelyard.yard").open_yard
     with pytest.raises(AttributeError):
         modelyard.no_such_name  # noqa: B018
+
+
+def test_registry_exports_are_pinned() -> None:
+    import modelyard.registry
+
+    assert modelyard.registry.__all__ == [
+        "HistoryEntry",
+        "LogProblem",
+        "ModelCheck",
+        "ModelSnapshot",
+        "ModelVersion",
+        "OrderBy",
+        "ReferenceProblem",
+        "RegisteredModel",
+        "Registry",
+        "RegistryEvent",
+        "RegistryListener",
+        "RegistryReport",
+        "SnapshotWarning",
+    ]

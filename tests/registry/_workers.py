@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelyard.errors import ConcurrentModificationError
+from modelyard.errors import ConcurrentModificationError, InputError
 from modelyard.yard import open_yard
 
 
@@ -40,6 +40,18 @@ def move_alias(path: str, version: int, barrier: Any, out: Any) -> None:
         out.put((version, "conflict"))
     except Exception as exc:
         out.put((version, repr(exc)))
+
+
+def register_name(path: str, artifact: str, name: str, barrier: Any, out: Any) -> None:
+    registry = open_yard(path).registry
+    barrier.wait(timeout=120)
+    try:
+        registry.register(name, artifact)
+        out.put((name, "registered"))
+    except InputError as exc:
+        out.put((name, f"refused for {exc.existing}"))
+    except Exception as exc:
+        out.put((name, repr(exc)))
 
 
 def register_forever(path: str, artifact: str, started: Any) -> None:

@@ -57,6 +57,23 @@ def test_8_processes_x_25_registrations_give_200_gap_free_versions(tmp_path: Pat
     # None lost: every (worker, n) pair is registered exactly once, under the version it was told.
     stored = {(v.tags["worker"], v.tags["n"]): v.version for v in versions}
     assert stored == {(str(w), str(n)): version for w, n, version in results}
+    # Racing writers leave one unbroken chain, with snapshots that match it.
+    report = open_yard(tmp_path).registry.verify()
+    assert report.ok, report.problems
+    assert len(list((tmp_path / "models" / "churn" / "snapshots").iterdir())) == 6
+
+
+def test_8_processes_registering_names_that_fold_alike_leave_one_model(tmp_path: Path) -> None:
+    yard = open_yard(tmp_path)
+    artifact = yard.artifacts.put(b"weights", name="churn").id
+    names = ["churn", "Churn", "CHURN", "cHurn", "chUrn", "churN", "CHurn", "ChUrN"]
+    results = dict(_race(_workers.register_name, [(str(tmp_path), artifact, n) for n in names], 8))
+    winners = [name for name, outcome in results.items() if outcome == "registered"]
+    assert len(winners) == 1, results
+    assert all(results[n] == f"refused for {winners[0]}" for n in names if n != winners[0])
+    assert [m.name for m in open_yard(tmp_path).registry.models()] == winners
+    folders = {p.name for p in (tmp_path / "models").iterdir()}
+    assert folders == {"_index", "_names", *winners}
 
 
 def test_8_processes_racing_to_production_leave_exactly_one_holder(tmp_path: Path) -> None:
@@ -129,4 +146,6 @@ def test_writer_killed_mid_register_leaves_a_consistent_registry(tmp_path: Path)
         # And the registry goes on: the next version follows without a gap.
         after = fresh.register("churn", artifact, metrics={"n": -1}, tags={"n": "-1"})
         assert after.version == len(numbers) + 1
+        report = fresh.verify()
+        assert report.ok, report.problems
     assert len(open_yard(tmp_path).registry.versions("churn")) > 6

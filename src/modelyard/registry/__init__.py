@@ -19,10 +19,14 @@ from modelyard.registry._records import (
 )
 from modelyard.registry._references import ReferenceProblem
 from modelyard.registry._registry import Registry, RegistryListener
+from modelyard.registry._report import LogProblem, ModelCheck, RegistryReport
 from modelyard.registry._search import OrderBy
+from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
     "HistoryEntry",
+    "LogProblem",
+    "ModelCheck",
     "ModelSnapshot",
     "ModelVersion",
     "OrderBy",
@@ -31,4 +35,6 @@ __all__ = [
     "Registry",
     "RegistryEvent",
     "RegistryListener",
+    "RegistryReport",
+    "SnapshotWarning",
 ]

@@ -1,39 +1,42 @@
 """Per-model append-only event logs on a store, folded into cached states.
 
-Layout under the store (``<name>`` is a validated model name)::
+Keys are built in ``_layout.py``; how events chain is in ``_chain.py``, how snapshots are checked
+in ``_snapshots.py``, how names are claimed in ``_names.py``.
 
-    models/_index/<name>                    marker: the model exists (written before event 1)
-    models/<name>/log/<seq:012d>.json       event <seq>, written with an exclusive create
-    models/<name>/snapshots/<seq:012d>.json the fold of events 1..<seq>
+Reading a model costs one listing of its snapshots, the newest snapshot that matches the chain and
+the event it was taken after, at most ``snapshot_every`` more events, and one lookup past the end
+(to tell the end of the log from a hole). A cached state costs one failed read of the next event
+(the freshness check); when events were added, the one lookup past the end again.
 
-Reading a model costs one snapshot read plus at most ``snapshot_every`` event reads, whatever the
-length of its history; a cached state costs one failed read of the next event (the freshness check).
+A writer checks, before it creates event ``k``, that event ``k + 1`` does not exist: if it does,
+``k`` was removed from the middle of the log, and writing would fill the hole with a different
+event. The check costs one lookup per event and cannot race with honest writers, because event
+``k + 1`` is only ever created after event ``k``. A writer's first read of a model also lists its
+log, which finds a hole of any length; reads list it only when a snapshot lies past the end, so
+that their cost stays bounded whatever the length of the log.
 """
 
 from __future__ import annotations
 
-import json
+import secrets
 import threading
-from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TypeVar
 
 from modelyard._internal.canonical import canonical_json
+from modelyard._internal.hashing import digest_bytes
 from modelyard.errors import IntegrityError, KeyExistsError, NotFoundError
-from modelyard.registry._state import ModelState, apply, state_from_json, state_to_json
+from modelyard.registry._chain import hole_error, link
+from modelyard.registry._events import Event, ModelIdentity, parse_event
+from modelyard.registry._layout import INDEX, log_key, log_prefix, seq_of, snapshot_key
+from modelyard.registry._names import NameClaims
+from modelyard.registry._snapshots import encode_snapshot, load_snapshot
+from modelyard.registry._state import ModelState
 from modelyard.storage import Store
 
 __all__ = ["EventLog"]
 
-ROOT = "models"
-INDEX = f"{ROOT}/_index/"
-
-
-def log_key(name: str, seq: int) -> str:
-    return f"{ROOT}/{name}/log/{seq:012d}.json"
-
-
-def snapshot_prefix(name: str) -> str:
-    return f"{ROOT}/{name}/snapshots/"
+E = TypeVar("E", bound=Event)
 
 
 class EventLog:
@@ -42,17 +45,28 @@ class EventLog:
     def __init__(self, store: Store, *, snapshot_every: int = 32) -> None:
         self.store = store
         self.snapshot_every = snapshot_every
+        self.claims = NameClaims(store)
         self._cache: dict[str, ModelState] = {}
+        self._listed: set[str] = set()
         self._lock = threading.Lock()
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def state(self, name: str) -> ModelState:
-        """The current state of ``name`` (``head == 0`` if it has no events)."""
+    def state(self, name: str, *, listing: bool = False) -> ModelState:
+        """The current state of ``name`` (``head == 0`` if it has no events).
+
+        Raises :class:`~modelyard.errors.IntegrityError` naming the file if the log was edited,
+        has a hole, or holds an event of another model. ``listing=True`` lists the log on the
+        first read of ``name``, which finds a hole of any length (writers ask for it).
+        """
         with self._lock:
             cached = self._cache.get(name)
-        state = cached if cached is not None else self._load_snapshot(name)
-        state = self._roll_forward(state)
+        if cached is None:
+            state = self._cold(name, listing=listing)
+        else:
+            state = self._read_on(cached)
+            if state.head > cached.head:
+                state = self._to_end(state)
         if cached is None or state.head > cached.head:
             self._remember(state)
         return state
@@ -62,72 +76,141 @@ class EventLog:
         with self._lock:
             return self._cache.get(name)
 
-    def _load_snapshot(self, name: str) -> ModelState:
-        for key in reversed(self.store.list(snapshot_prefix(name))):
-            try:
-                return state_from_json(json.loads(self.store.read(key)))
-            except NotFoundError:
-                continue
-        return ModelState(name)
-
-    def _roll_forward(self, state: ModelState) -> ModelState:
-        while True:
-            try:
-                raw = self.store.read(log_key(state.name, state.head + 1))
-            except NotFoundError:
-                return state
-            state = apply(state, self._parse(state.name, state.head + 1, raw))
-
-    def _parse(self, name: str, seq: int, raw: bytes) -> Mapping[str, Any]:
-        try:
-            event: Mapping[str, Any] = json.loads(raw)
-        except ValueError as exc:
-            raise IntegrityError(
-                f"event {seq} of model {name!r} is not valid JSON; the log is damaged",
-                model=name,
-                seq=seq,
-            ) from exc
-        return event
-
-    def events(self, name: str) -> Iterator[Mapping[str, Any]]:
-        """Every event of ``name``, oldest first (reads the whole log: for audit queries)."""
-        seq = 1
-        while True:
-            try:
-                raw = self.store.read(log_key(name, seq))
-            except NotFoundError:
-                return
-            yield self._parse(name, seq, raw)
-            seq += 1
+    def events(self, name: str) -> list[Event]:
+        """Every event of ``name``, oldest first, checked along the chain (reads the whole log:
+        for audit queries)."""
+        events: list[Event] = []
+        # A listing finds a hole of any length; reading the whole log costs as much anyway.
+        self._to_end(self._read_on(ModelState(name), events), events, listing=True)
+        return events
 
     def names(self) -> list[str]:
-        """Names with an index marker (a marker whose first event never landed is included)."""
-        return [key[len(INDEX) :] for key in self.store.list(INDEX)]
+        """Names with an index entry (a model whose first event never landed is included)."""
+        names = [key[len(INDEX) :] for key in self.store.list(INDEX)]
+        with self._lock:
+            self._listed.update(names)
+        return names
+
+    def _cold(self, name: str, *, listing: bool) -> ModelState:
+        start, past_end = load_snapshot(self.store, name)
+        state = self._read_on(start)
+        # A snapshot past the end means a planted file, or events removed from the middle:
+        # only a listing of the log tells which.
+        state = self._to_end(state, listing=listing or past_end > state.head)
+        if state.head and state.model_id is None:
+            self._require_listed(name)
+        return state
+
+    def _read_on(self, state: ModelState, sink: list[Event] | None = None) -> ModelState:
+        """Fold the events after ``state.head`` up to the first missing one."""
+        while True:
+            key = log_key(state.name, state.head + 1)
+            try:
+                raw = self.store.read(key)
+            except NotFoundError:
+                return state
+            event = parse_event(raw, key)
+            state = link(state, event, key, digest_bytes(raw))
+            if sink is not None:
+                sink.append(event)
+
+    def _to_end(
+        self, state: ModelState, sink: list[Event] | None = None, *, listing: bool = False
+    ) -> ModelState:
+        """``state`` read on to the end of the log; IntegrityError if it stops at a hole."""
+        while True:
+            later = self._later_event(state.name, state.head + 1, listing=listing)
+            if later is None:
+                return state
+            # A writer may have filled the gap since it was read; a hole stays empty.
+            advanced = self._read_on(state, sink)
+            if advanced.head == state.head:
+                raise hole_error(log_key(state.name, state.head + 1), later)
+            state = advanced
+
+    def _later_event(self, name: str, missing: int, *, listing: bool) -> str | None:
+        key = log_key(name, missing + 1)
+        if self.store.exists(key):
+            return key
+        if listing:
+            prefix = log_prefix(name)
+            for key in self.store.list(prefix):
+                seq = seq_of(key, prefix)
+                if seq is not None and seq > missing:
+                    return key
+        return None
+
+    def _require_listed(self, name: str) -> None:
+        """A log written before the chain names no model: its name must be in the index."""
+        with self._lock:
+            if name in self._listed:
+                return
+        if self.claims.listed(name):
+            with self._lock:
+                self._listed.add(name)
+            return
+        alike = self.claims.listed_alike(name)
+        if alike:
+            raise NotFoundError(
+                f"no model named {name!r}: its folder is the one of model {alike[0]!r}, because "
+                f"model names are unique ignoring case and Unicode form. Use {alike[0]!r}",
+                name=name,
+                available=alike,
+                existing=alike[0],
+            )
+        raise IntegrityError(
+            f"{log_prefix(name)} holds events, but {name!r} is not in the registry's index "
+            f"({INDEX}): the folder was copied or moved by hand. A model cannot be renamed by "
+            "copying its folder; register its versions under the new name instead",
+            key=INDEX + name,
+            model=name,
+        )
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def append(self, state: ModelState, event: dict[str, Any]) -> ModelState:
-        """Create event ``state.head + 1``; :class:`KeyExistsError` if another writer got there."""
-        seq = state.head + 1
-        event["seq"] = seq
-        new_state = apply(state, event)  # validates the event before anything is written
+    def append(self, state: ModelState, event: E) -> tuple[ModelState, E]:
+        """Create event ``state.head + 1`` from ``event``; return the new state and the event as
+        stored. :class:`KeyExistsError` if another writer got there first."""
+        name, seq = state.name, state.head + 1
+        model_id = state.model_id
+        if model_id is None:  # the model's first chained event: claim the name, fix the id
+            self.claims.claim(name)
+            model_id = secrets.token_hex(16)
+        sealed = event.sealed(seq=seq, model=ModelIdentity(name, model_id), prev=state.head_digest)
+        snapshot = None
+        # After a log written before the chain, snapshot at once: its old snapshots are unusable.
+        if seq % self.snapshot_every == 0 or (state.model_id is None and seq > self.snapshot_every):
+            new_state = sealed.apply(state)  # validates the event before anything is written
+            snapshot = encode_snapshot(new_state)
+            sealed = replace(sealed, snapshot=digest_bytes(snapshot))
+            raw = canonical_json(sealed.to_json())
+            new_state = replace(new_state, head_digest=digest_bytes(raw))
+        else:
+            raw = canonical_json(sealed.to_json())
+            new_state = sealed.apply(state, digest=digest_bytes(raw))  # validates it, too
+        self._refuse_hole(name, seq)
         if seq == 1:
             try:
-                self.store.create(INDEX + state.name, b"")
+                self.store.create(INDEX + name, b"")
             except KeyExistsError:
                 pass
-        self.store.create(log_key(state.name, seq), canonical_json(event))
+        self.store.create(log_key(name, seq), raw)
         self._remember(new_state)
-        if seq % self.snapshot_every == 0:
-            self._snapshot(new_state)
-        return new_state
+        if snapshot is not None:
+            try:
+                self.store.create(snapshot_key(name, seq), snapshot)
+            except KeyExistsError:
+                pass  # a file planted there: readers skip it, verify() reports it
+        return new_state, sealed
 
-    def _snapshot(self, state: ModelState) -> None:
-        key = f"{snapshot_prefix(state.name)}{state.head:012d}.json"
-        try:
-            self.store.create(key, canonical_json(state_to_json(state)))
-        except KeyExistsError:
-            pass  # another writer folded the same events into the same bytes
+    def _refuse_hole(self, name: str, seq: int) -> None:
+        later = log_key(name, seq + 1)
+        if not self.store.exists(later):
+            return
+        key = log_key(name, seq)
+        if self.store.exists(key):  # lost a race: the caller re-reads and decides again
+            raise KeyExistsError(f"key {key!r} already exists", key=key)
+        raise hole_error(key, later)
 
     def _remember(self, state: ModelState) -> None:
         with self._lock:

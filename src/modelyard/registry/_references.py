@@ -16,7 +16,8 @@ from typing import Literal
 
 from modelyard.artifacts import ArtifactStore, VerifyReport
 from modelyard.errors import InputError, IntegrityError
-from modelyard.registry._log import INDEX, ROOT, EventLog
+from modelyard.registry._layout import INDEX, ROOT
+from modelyard.registry._log import EventLog
 from modelyard.registry._state import ModelState
 from modelyard.storage import Store
 

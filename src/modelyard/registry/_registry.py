@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from modelyard._internal.actors import check_actor
 from modelyard._internal.clock import Clock, SystemClock
@@ -29,10 +29,8 @@ from modelyard.errors import (
 from modelyard.lifecycle import (
     Approval,
     CommittedTransition,
-    GuardResult,
     Lifecycle,
     ModelStatus,
-    StateChange,
     TransitionListener,
     TransitionRequest,
     VersionStatus,
@@ -40,7 +38,22 @@ from modelyard.lifecycle import (
     decide_rollback,
     notify,
 )
+from modelyard.registry._events import (
+    AliasDeleted,
+    AliasSet,
+    ApprovalRecorded,
+    Event,
+    ModelDescribed,
+    RolledBack,
+    TagDeleted,
+    TagSet,
+    Transitioned,
+    VersionDeleted,
+    VersionDescribed,
+    VersionRegistered,
+)
 from modelyard.registry._log import EventLog
+from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
     HistoryEntry,
     ModelSnapshot,
@@ -48,8 +61,9 @@ from modelyard.registry._records import (
     RegisteredModel,
     RegistryEvent,
 )
+from modelyard.registry._report import RegistryReport
 from modelyard.registry._search import search_versions
-from modelyard.registry._state import ModelState, apply
+from modelyard.registry._state import ModelState
 from modelyard.registry._validate import (
     RESERVED_ALIASES,
     check_label,
@@ -61,6 +75,7 @@ from modelyard.registry._validate import (
     check_text,
     parse_ref,
 )
+from modelyard.registry._verify import verify_registry
 from modelyard.storage import Store
 
 if TYPE_CHECKING:
@@ -72,6 +87,8 @@ logger = logging.getLogger("modelyard.registry")
 
 #: A plain callable told about every event after it is committed.
 RegistryListener = Callable[[RegistryEvent], None]
+
+E = TypeVar("E", bound=Event)
 
 
 class _Unset:
@@ -100,7 +117,10 @@ class Registry:
     retry with jittered backoff, so versions are unique and gap-free, an alias points at one
     version, and an exclusive state has at most one holder, with no lock and no server. Reads are
     cached per registry object and re-validated with one store lookup, so they stay cheap however
-    long the history grows. Safe to share between threads.
+    long the history grows. The log verifies itself: every event names its model and the digest
+    of the event before it, so an edited, removed, reordered or copied event raises
+    :class:`~modelyard.errors.IntegrityError` naming the file, and :meth:`verify` reports every
+    such problem. Safe to share between threads.
 
     >>> from modelyard.storage import MemoryStore
     >>> from modelyard.artifacts import ArtifactStore
@@ -191,22 +211,23 @@ class Registry:
         guard = self.artifacts.reference_guard(ref)
         lineage = list(guard.manifest.parents)
 
-        def build(state: ModelState) -> dict[str, Any]:
-            data = {
-                "version": state.max_version + 1,
-                "artifact": ref.id,
-                "state": initial,
-                "metrics": metrics_,
-                "params": params_,
-                "tags": tags_,
-                "description": description,
-                "lineage": lineage,
-            }
-            return self._event(state, "version.registered", who, "", data)
+        def build(state: ModelState) -> VersionRegistered:
+            return VersionRegistered(
+                at=self._now(state),
+                actor=who,
+                version=state.max_version + 1,
+                artifact=ref.id,
+                state=initial,
+                metrics=metrics_,
+                params=params_,
+                tags=tags_,
+                description=description,
+                lineage=tuple(lineage),
+            )
 
         with guard:
             state, event = self._commit(name, build)
-        return self._version(state, event["data"]["version"])
+        return self._version(state, event.version)
 
     def get(self, name: str, version: int) -> ModelVersion:
         """Version ``version`` of model ``name`` (deleted versions included, marked ``deleted``)."""
@@ -239,7 +260,7 @@ class Registry:
         that holds an exclusive state must be moved off first."""
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> VersionDeleted:
             record = self._lookup(state, version)
             aliases = sorted(a for a, v in state.aliases.items() if v == version)
             if aliases:
@@ -256,7 +277,7 @@ class Registry:
                     name=name,
                     version=version,
                 )
-            return self._event(state, "version.deleted", who, reason, {"version": version})
+            return VersionDeleted(at=self._now(state), actor=who, reason=reason, version=version)
 
         state, _ = self._commit(name, build, must_exist=True)
         return self._version(state, version, allow_deleted=True)
@@ -273,12 +294,13 @@ class Registry:
         description = check_text(description, what="description")
         who = self._actor(actor)
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> Event:
             if version is None:
-                return self._event(state, "model.described", who, "", {"description": description})
+                return ModelDescribed(at=self._now(state), actor=who, description=description)
             self._lookup(state, version)
-            data = {"version": version, "description": description}
-            return self._event(state, "version.described", who, "", data)
+            return VersionDescribed(
+                at=self._now(state), actor=who, version=version, description=description
+            )
 
         self._commit(name, build, must_exist=True)
 
@@ -306,12 +328,18 @@ class Registry:
         _check_expected_version(expected)
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> AliasSet:
             self._lookup(state, version)
             current = state.aliases.get(alias)
             self._check_expected(name, alias, current, expected)
-            data = {"alias": alias, "version": version, "previous": current}
-            return self._event(state, "alias.set", who, reason, data)
+            return AliasSet(
+                at=self._now(state),
+                actor=who,
+                reason=reason,
+                alias=alias,
+                version=version,
+                previous=current,
+            )
 
         state, _ = self._commit(name, build, must_exist=True)
         return self._version(state, version)
@@ -332,7 +360,7 @@ class Registry:
         _check_expected_version(expected)
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> AliasDeleted:
             current = state.aliases.get(alias)
             if current is None:
                 raise NotFoundError(
@@ -342,8 +370,9 @@ class Registry:
                     alias=alias,
                 )
             self._check_expected(name, alias, current, expected)
-            data = {"alias": alias, "previous": current}
-            return self._event(state, "alias.deleted", who, reason, data)
+            return AliasDeleted(
+                at=self._now(state), actor=who, reason=reason, alias=alias, previous=current
+            )
 
         self._commit(name, build, must_exist=True)
 
@@ -399,11 +428,10 @@ class Registry:
         value = check_tag_value(value, key=key)
         who = self._actor(actor)
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> TagSet:
             if version is not None:
                 self._lookup(state, version)
-            data = {"version": version, "key": key, "value": value}
-            return self._event(state, "tag.set", who, "", data)
+            return TagSet(at=self._now(state), actor=who, version=version, key=key, value=value)
 
         self._commit(name, build, must_exist=True)
 
@@ -414,14 +442,14 @@ class Registry:
         check_tag_key(key)
         who = self._actor(actor)
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> TagDeleted:
             tags = state.tags if version is None else self._lookup(state, version).tags
             if key not in tags:
                 raise NotFoundError(
                     f"no tag {key!r} on {name!r}" + (f" version {version}" if version else ""),
                     available=sorted(tags),
                 )
-            return self._event(state, "tag.deleted", who, "", {"version": version, "key": key})
+            return TagDeleted(at=self._now(state), actor=who, version=version, key=key)
 
         self._commit(name, build, must_exist=True)
 
@@ -449,17 +477,19 @@ class Registry:
         lifecycle = self.lifecycle(name)
         lifecycle.require_state(target)
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> Transitioned:
             self._lookup(state, version)
             at = self._now(state)
             request = TransitionRequest(version, target, who, at, reason, context or {})
             decision = decide(lifecycle, self._status(state), request)
-            data = {
-                "version": version,
-                "changes": [change.to_dict() for change in decision.changes],
-                "results": [result.to_dict() for result in decision.results],
-            }
-            return self._event(state, "transition", who, reason, data, at=at)
+            return Transitioned(
+                at=at,
+                actor=who,
+                reason=reason,
+                version=version,
+                changes=tuple(decision.changes),
+                results=tuple(decision.results),
+            )
 
         state, _ = self._commit(name, build, must_exist=True)
         return self._version(state, version)
@@ -485,12 +515,13 @@ class Registry:
             check_label(role, what="role")
         self.lifecycle(name).require_state(target)
 
-        def build(state: ModelState) -> dict[str, Any]:
+        def build(state: ModelState) -> ApprovalRecorded:
             self._lookup(state, version)
             at = self._now(state)
             approval = Approval(version, target, who, at, role=role, comment=comment)
-            data = {"version": version, "approval": approval.to_dict()}
-            return self._event(state, "approval.recorded", who, comment, data, at=at)
+            return ApprovalRecorded(
+                at=at, actor=who, reason=comment, version=version, approval=approval
+            )
 
         state, _ = self._commit(name, build, must_exist=True)
         return state.approvals[-1]
@@ -514,7 +545,7 @@ class Registry:
         lifecycle = self.lifecycle(name)
         lifecycle.require_state(state)
 
-        def build(current: ModelState) -> dict[str, Any]:
+        def build(current: ModelState) -> RolledBack:
             at = self._now(current)
             decision = decide_rollback(
                 lifecycle,
@@ -526,15 +557,16 @@ class Registry:
                 reason=reason,
                 version=version,
             )
-            data = {
-                "version": decision.changes[0].version,
-                "changes": [change.to_dict() for change in decision.changes],
-                "results": [],
-            }
-            return self._event(current, "rollback", who, reason, data, at=at)
+            return RolledBack(
+                at=at,
+                actor=who,
+                reason=reason,
+                version=decision.changes[0].version,
+                changes=tuple(decision.changes),
+            )
 
         new_state, event = self._commit(name, build, must_exist=True)
-        return self._version(new_state, event["data"]["version"])
+        return self._version(new_state, event.version)
 
     def history(self, name: str, *, kinds: Iterable[str] | None = None) -> list[HistoryEntry]:
         """Every committed change of ``name``, oldest first: who, when, what, why, guard results.
@@ -544,7 +576,7 @@ class Registry:
         self._existing(name)
         wanted = set(kinds) if kinds is not None else None
         events = self._log.events(name)
-        return [_history_entry(e) for e in events if wanted is None or e["kind"] in wanted]
+        return [_history_entry(e) for e in events if wanted is None or e.kind in wanted]
 
     def state_at(self, name: str, when: datetime) -> ModelSnapshot:
         """The model as it stood at ``when``: each version's state and every alias.
@@ -556,11 +588,30 @@ class Registry:
         self._existing(name)
         state = ModelState(name)
         for event in self._log.events(name):
-            if datetime.fromisoformat(event["at"]) > when:
+            if event.at > when:
                 break
-            state = apply(state, event)
+            state = event.apply(state)
         versions = tuple(state.record(v) for _, v in sorted(state.versions.items()))
         return ModelSnapshot(name=name, at=when, versions=versions, aliases=state.all_aliases())
+
+    def verify(self) -> RegistryReport:
+        """Walk every model's log and snapshots and report what is wrong, model by model.
+
+        Checks what reads check (every event parses, follows its predecessor's digest, belongs to
+        its model, and applies) but records each problem and goes on, so a damaged model never
+        raises: holes, edits, reordered and foreign events, snapshots that do not match the
+        chain, stray files, and names that are not claimed or clash under case folding. Each
+        model's ``head_digest`` can be kept outside the store to detect a log rewritten to its
+        head. Reads every event: an audit, not something for a request path.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"weights")
+        >>> report = registry.verify()
+        >>> report.ok, report.models[0].name, report.models[0].events
+        (True, 'churn', 1)
+        """
+        return verify_registry(self.store)
 
     # -- search ----------------------------------------------------------------------------------
 
@@ -662,33 +713,13 @@ class Registry:
             return state.updated_at
         return now
 
-    def _event(
-        self,
-        state: ModelState,
-        kind: str,
-        actor: str,
-        reason: str,
-        data: dict[str, Any],
-        *,
-        at: datetime | None = None,
-    ) -> dict[str, Any]:
-        when = at if at is not None else self._now(state)
-        return {
-            "schema_version": 1,
-            "kind": kind,
-            "at": when.isoformat(),
-            "actor": actor,
-            "reason": reason,
-            "data": data,
-        }
-
     def _commit(
         self,
         name: str,
-        build: Callable[[ModelState], dict[str, Any]],
+        build: Callable[[ModelState], E],
         *,
         must_exist: bool = False,
-    ) -> tuple[ModelState, dict[str, Any]]:
+    ) -> tuple[ModelState, E]:
         """Fold, check, create the next event; on a lost race re-fold, re-check and retry."""
         validate_name(name, kind="model name")
         self._require_writable()
@@ -696,7 +727,7 @@ class Registry:
         # exclusive create below fails if it is not, and we then re-read and decide again.
         state, probed = self._log.cached(name), False
         if state is None:
-            state, probed = self._log.state(name), True
+            state, probed = self._write_state(name), True
         for delay in itertools.chain(self.retry.delays(), [None]):
             try:
                 if must_exist and state.head == 0:
@@ -706,15 +737,15 @@ class Registry:
                 if probed:
                     raise
                 # The refusal may come from a stale cache: decide again on the current state.
-                state, probed = self._log.state(name), True
+                state, probed = self._write_state(name), True
                 continue
             try:
-                state = self._log.append(state, event)
+                state, event = self._log.append(state, event)
             except KeyExistsError:
                 if delay is None:
                     break
                 time.sleep(delay)
-                state, probed = self._log.state(name), True
+                state, probed = self._write_state(name), True
                 continue
             self._notify(name, event)
             return state, event
@@ -724,35 +755,44 @@ class Registry:
             name=name,
         )
 
-    def _notify(self, name: str, event: Mapping[str, Any]) -> None:
+    def _write_state(self, name: str) -> ModelState:
+        try:
+            return self._log.state(name, listing=True)
+        except NotFoundError as exc:
+            existing = exc.context.get("existing")
+            if existing is None:
+                raise
+            # Only a case-insensitive store maps this name onto another model's folder.
+            raise name_taken(name, existing) from None
+
+    def _notify(self, name: str, event: Event) -> None:
         with self._listener_lock:
             listeners = list(self._listeners)
             transition_listeners = list(self._transition_listeners)
         if not listeners and not transition_listeners:
             return
-        at = datetime.fromisoformat(event["at"])
         record = RegistryEvent(
             model=name,
-            seq=event["seq"],
-            kind=event["kind"],
-            at=at,
-            actor=event["actor"],
-            reason=event["reason"],
-            data=event["data"],
+            seq=event.seq,
+            kind=event.kind,
+            at=event.at,
+            actor=event.actor,
+            reason=event.reason,
+            data=event.data(),
         )
         for listener in listeners:
             try:
                 listener(record)
             except Exception:
-                logger.exception("registry listener %r failed on %s", listener, event["kind"])
-        if transition_listeners and event["kind"] in ("transition", "rollback"):
+                logger.exception("registry listener %r failed on %s", listener, event.kind)
+        if transition_listeners and isinstance(event, Transitioned):
             committed = CommittedTransition(
                 model=name,
-                changes=tuple(StateChange.from_dict(c) for c in event["data"]["changes"]),
-                actor=event["actor"],
-                reason=event["reason"],
-                at=at,
-                results=tuple(GuardResult.from_dict(r) for r in event["data"]["results"]),
+                changes=event.changes,
+                actor=event.actor,
+                reason=event.reason,
+                at=event.at,
+                results=event.results,
             )
             for error in notify(transition_listeners, committed):
                 logger.error("transition listener failed: %r", error)
@@ -765,7 +805,10 @@ class Registry:
         return state
 
     def _missing_model(self, name: str) -> NotFoundError:
-        return NotFoundError(f"no model named {name!r}", available=self._log.names(), name=name)
+        names = self._log.names()
+        alike = [other for other in names if fold(other) == fold(name)]
+        hint = f"; did you mean {alike[0]!r}? (names are the same ignoring case)" if alike else ""
+        return NotFoundError(f"no model named {name!r}{hint}", available=names, name=name)
 
     def _lookup(
         self, state: ModelState, version: int, *, allow_deleted: bool = False
@@ -835,21 +878,17 @@ def _check_expected_version(expected: Any) -> None:
         )
 
 
-def _history_entry(event: Mapping[str, Any]) -> HistoryEntry:
-    data = event["data"]
-    changes: tuple[StateChange, ...] = ()
-    results: tuple[GuardResult, ...] = ()
-    if event["kind"] in ("transition", "rollback"):
-        changes = tuple(StateChange.from_dict(c) for c in data["changes"])
-        results = tuple(GuardResult.from_dict(r) for r in data["results"])
+def _history_entry(event: Event) -> HistoryEntry:
+    data = event.data()
+    moves = event if isinstance(event, Transitioned) else None
     return HistoryEntry(
-        seq=event["seq"],
-        at=datetime.fromisoformat(event["at"]),
-        kind=event["kind"],
-        actor=event["actor"],
-        reason=event["reason"],
+        seq=event.seq,
+        at=event.at,
+        kind=event.kind,
+        actor=event.actor,
+        reason=event.reason,
         version=data.get("version"),
-        changes=changes,
-        results=results,
+        changes=moves.changes if moves else (),
+        results=moves.results if moves else (),
         data=data,
     )

@@ -1,0 +1,547 @@
+"""The registry's events: one frozen class per kind, each applying itself to a model's state.
+
+An event is stored as canonical JSON, one file per event (``models/<name>/log/<seq>.json``)::
+
+    {"schema_version": 2, "kind": "alias.set", "seq": 7, "at": "2025-01-02T10:00:00+00:00",
+     "actor": "ana", "reason": "", "data": {"alias": "champion", "version": 3, "previous": 2},
+     "model": {"name": "churn", "id": "6f1c..."}, "prev": "sha256:...",
+     "snapshot": "sha256:..."}
+
+``model`` is the identity of the model the event belongs to, ``prev`` the sha256 of the stored
+bytes of event ``seq - 1`` (null for event 1), and ``snapshot`` (only on events after which a
+snapshot is written) the sha256 of that snapshot's bytes. Schema 1 is the format written before
+the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``. Adding a kind of
+event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader must
+understand), so that a reader that meets a schema newer than its own refuses it with advice to
+upgrade, and an unknown kind within a known schema is damage, never guessed at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar
+
+from modelyard.errors import IntegrityError
+from modelyard.lifecycle import Approval, GuardResult, StateChange
+from modelyard.registry._fields import (
+    Malformed,
+    build,
+    get_digest,
+    get_int,
+    get_list,
+    get_mapping,
+    get_number_map,
+    get_opt_int,
+    get_str,
+    get_str_map,
+    get_str_tuple,
+    get_time,
+)
+from modelyard.registry._layout import log_key
+from modelyard.registry._records import ModelVersion
+from modelyard.registry._state import ModelState, frozen
+
+__all__ = [
+    "EVENT_TYPES",
+    "LEGACY_SCHEMA_VERSION",
+    "SCHEMA_VERSION",
+    "AliasDeleted",
+    "AliasSet",
+    "ApprovalRecorded",
+    "Event",
+    "ModelDescribed",
+    "ModelIdentity",
+    "RolledBack",
+    "TagDeleted",
+    "TagSet",
+    "Transitioned",
+    "VersionDeleted",
+    "VersionDescribed",
+    "VersionRegistered",
+    "parse_event",
+]
+
+#: The event format this modelyard writes: chained events.
+SCHEMA_VERSION = 2
+#: Events written before the chain existed; read, never written.
+LEGACY_SCHEMA_VERSION = 1
+
+E = TypeVar("E", bound="Event")
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Whose log an event belongs to: the model's name as stored and its random id."""
+
+    name: str
+    id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One change to a model. Subclasses add the fields of their kind.
+
+    ``seq``, ``model`` and ``prev`` are filled in by the log when the event is appended
+    (:meth:`sealed`); events read back carry what was stored.
+    """
+
+    kind: ClassVar[str] = ""
+
+    at: datetime
+    actor: str
+    reason: str = ""
+    seq: int = 0
+    model: ModelIdentity | None = None
+    prev: str | None = None
+    snapshot: str | None = None
+    schema_version: int = SCHEMA_VERSION
+
+    # -- what each kind provides -----------------------------------------------------------------
+
+    def data(self) -> dict[str, Any]:
+        """The kind's own fields, as stored under ``"data"``."""
+        raise NotImplementedError
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The kind's own fields from stored ``data``; :class:`Malformed` if they do not fit."""
+        raise NotImplementedError
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        """The state fields this event changes; raise :meth:`_refuse` if it cannot apply."""
+        raise NotImplementedError
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    @property
+    def chained(self) -> bool:
+        """Whether the event carries the model's identity and its predecessor's digest."""
+        return self.model is not None
+
+    def apply(self, current: ModelState, *, digest: str | None = None) -> ModelState:
+        """Fold this event into ``current``; ``digest`` is the sha256 of its stored bytes.
+
+        Raises :class:`~modelyard.errors.IntegrityError` if the event cannot follow ``current``
+        (out of order, a version registered twice, a change to a version that does not exist).
+        """
+        if self.seq != current.head + 1:
+            raise self._refuse(current, f"it is numbered {self.seq} but follows {current.head}")
+        changes = self._changes(current)
+        changes["head"] = self.seq
+        changes["updated_at"] = self.at
+        changes["head_digest"] = digest
+        if current.created_at is None:
+            changes["created_at"] = self.at
+        if self.model is not None and current.model_id is None:
+            changes["model_id"] = self.model.id
+        return replace(current, **changes)
+
+    def sealed(self: E, *, seq: int, model: ModelIdentity, prev: str | None) -> E:
+        """This event as the log writes it: numbered and chained to its predecessor."""
+        return replace(self, seq=seq, model=model, prev=prev, schema_version=SCHEMA_VERSION)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form that is stored (see the module docstring)."""
+        out: dict[str, Any] = {
+            "schema_version": self.schema_version,
+            "kind": self.kind,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "reason": self.reason,
+            "data": self.data(),
+        }
+        if self.model is not None:
+            out["model"] = {"name": self.model.name, "id": self.model.id}
+            out["prev"] = self.prev
+        if self.snapshot is not None:
+            out["snapshot"] = self.snapshot
+        return out
+
+    def _refuse(self, current: ModelState, why: str) -> IntegrityError:
+        key = log_key(current.name, self.seq)
+        return IntegrityError(
+            f"{key} cannot follow event {current.head} of model {current.name!r}: {why}. The "
+            "log was edited or damaged; registry.verify() lists every problem",
+            key=key,
+            model=current.name,
+            seq=self.seq,
+            problem="event",
+        )
+
+    def _existing(self, current: ModelState, number: int) -> ModelVersion:
+        record = current.versions.get(number)
+        if record is None:
+            raise self._refuse(current, f"{self.kind} names version {number}, which does not exist")
+        return record
+
+    def _versions(self, current: ModelState, number: int, **fields: Any) -> Mapping[int, Any]:
+        versions = dict(current.versions)
+        versions[number] = replace(self._existing(current, number), **fields)
+        return MappingProxyType(versions)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionRegistered(Event):
+    kind: ClassVar[str] = "version.registered"
+
+    version: int
+    artifact: str
+    state: str
+    metrics: Mapping[str, float]
+    params: Mapping[str, Any]
+    tags: Mapping[str, str]
+    description: str = ""
+    lineage: tuple[str, ...] = ()
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "artifact": self.artifact,
+            "state": self.state,
+            "metrics": dict(self.metrics),
+            "params": dict(self.params),
+            "tags": dict(self.tags),
+            "description": self.description,
+            "lineage": list(self.lineage),
+        }
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "version": get_int(data, "version", minimum=1),
+            "artifact": get_str(data, "artifact"),
+            "state": get_str(data, "state"),
+            "metrics": get_number_map(data, "metrics"),
+            "params": get_mapping(data, "params", optional=True),
+            "tags": get_str_map(data, "tags"),
+            "description": get_str(data, "description", default=""),
+            "lineage": get_str_tuple(data, "lineage"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        number = self.version
+        if number in current.versions:
+            raise self._refuse(current, f"it registers version {number} again")
+        if number != current.max_version + 1:
+            raise self._refuse(
+                current, f"it registers version {number} after {current.max_version}"
+            )
+        versions = dict(current.versions)
+        versions[number] = ModelVersion(
+            name=current.name,
+            version=number,
+            artifact=self.artifact,
+            state=self.state,
+            metrics=frozen(self.metrics),
+            params=frozen(self.params),
+            tags=frozen(self.tags),
+            description=self.description,
+            lineage=self.lineage,
+            created_at=self.at,
+            created_by=self.actor,
+        )
+        return {"versions": MappingProxyType(versions), "max_version": number}
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionDeleted(Event):
+    kind: ClassVar[str] = "version.deleted"
+
+    version: int
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"version": get_int(data, "version", minimum=1)}
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        return {"versions": self._versions(current, self.version, deleted=True)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionDescribed(Event):
+    kind: ClassVar[str] = "version.described"
+
+    version: int
+    description: str
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version, "description": self.description}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "version": get_int(data, "version", minimum=1),
+            "description": get_str(data, "description"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        versions = self._versions(current, self.version, description=self.description)
+        return {"versions": versions}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelDescribed(Event):
+    kind: ClassVar[str] = "model.described"
+
+    description: str
+
+    def data(self) -> dict[str, Any]:
+        return {"description": self.description}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"description": get_str(data, "description")}
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        return {"description": self.description}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasSet(Event):
+    kind: ClassVar[str] = "alias.set"
+
+    alias: str
+    version: int
+    previous: int | None = None
+
+    def data(self) -> dict[str, Any]:
+        return {"alias": self.alias, "version": self.version, "previous": self.previous}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "alias": get_str(data, "alias"),
+            "version": get_int(data, "version", minimum=1),
+            "previous": get_opt_int(data, "previous"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        self._existing(current, self.version)
+        aliases = dict(current.aliases)
+        aliases[self.alias] = self.version
+        return {"aliases": MappingProxyType(aliases)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasDeleted(Event):
+    kind: ClassVar[str] = "alias.deleted"
+
+    alias: str
+    previous: int | None = None
+
+    def data(self) -> dict[str, Any]:
+        return {"alias": self.alias, "previous": self.previous}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"alias": get_str(data, "alias"), "previous": get_opt_int(data, "previous")}
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        aliases = dict(current.aliases)
+        aliases.pop(self.alias, None)
+        return {"aliases": MappingProxyType(aliases)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagSet(Event):
+    """A tag on the model (``version`` None) or on one version."""
+
+    kind: ClassVar[str] = "tag.set"
+
+    version: int | None
+    key: str
+    value: str
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version, "key": self.key, "value": self.value}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "version": get_opt_int(data, "version"),
+            "key": get_str(data, "key"),
+            "value": get_str(data, "value"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        return _retag(self, current, self.version, lambda tags: tags.update({self.key: self.value}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagDeleted(Event):
+    kind: ClassVar[str] = "tag.deleted"
+
+    version: int | None
+    key: str
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version, "key": self.key}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        return {"version": get_opt_int(data, "version"), "key": get_str(data, "key")}
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        return _retag(self, current, self.version, lambda tags: tags.pop(self.key, None))
+
+
+def _retag(event: Event, current: ModelState, number: int | None, edit: Any) -> dict[str, Any]:
+    tags = dict(current.tags if number is None else event._existing(current, number).tags)
+    edit(tags)
+    if number is None:
+        return {"tags": frozen(tags)}
+    return {"versions": event._versions(current, number, tags=frozen(tags))}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalRecorded(Event):
+    kind: ClassVar[str] = "approval.recorded"
+
+    version: int
+    approval: Approval
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version, "approval": self.approval.to_dict()}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        approval = get_mapping(data, "approval")
+        get_time(approval, "at")  # from_dict would accept a naive time
+        return {
+            "version": get_int(data, "version", minimum=1),
+            "approval": build(Approval.from_dict, approval, "approval"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        self._existing(current, self.approval.version)
+        return {"approvals": (*current.approvals, self.approval)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transitioned(Event):
+    """A transition: every state change it made (displacements included) and the guards' results."""
+
+    kind: ClassVar[str] = "transition"
+
+    version: int
+    changes: tuple[StateChange, ...]
+    results: tuple[GuardResult, ...] = ()
+
+    def data(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "changes": [change.to_dict() for change in self.changes],
+            "results": [result.to_dict() for result in self.results],
+        }
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        changes = tuple(
+            build(StateChange.from_dict, c, "change") for c in get_list(data, "changes")
+        )
+        if not changes:
+            raise Malformed("'changes' is empty")
+        results = get_list(data, "results", optional=True)
+        return {
+            "version": get_int(data, "version", minimum=1),
+            "changes": changes,
+            "results": tuple(build(GuardResult.from_dict, r, "guard result") for r in results),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        versions = dict(current.versions)
+        for change in self.changes:
+            record = self._existing(current, change.version)
+            versions[change.version] = replace(record, state=change.target)
+        return {"versions": MappingProxyType(versions), "changes": current.changes + self.changes}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolledBack(Transitioned):
+    """A rollback: an exclusive state given back to its previous holder (no guards ran)."""
+
+    kind: ClassVar[str] = "rollback"
+
+
+#: Every kind of event, by the name stored in ``"kind"``.
+EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
+    {
+        cls.kind: cls
+        for cls in (
+            VersionRegistered,
+            VersionDeleted,
+            VersionDescribed,
+            ModelDescribed,
+            AliasSet,
+            AliasDeleted,
+            TagSet,
+            TagDeleted,
+            ApprovalRecorded,
+            Transitioned,
+            RolledBack,
+        )
+    }
+)
+
+
+def parse_event(raw: bytes, key: str) -> Event:
+    """The event stored as ``raw`` under ``key``; :class:`IntegrityError` naming ``key`` if the
+    bytes are not an event this modelyard can read."""
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise _damaged(key, "is not valid JSON (truncated or damaged)") from None
+    if not isinstance(doc, dict):
+        raise _damaged(key, f"holds a JSON {type(doc).__name__}, not a registry event")
+    schema = doc.get("schema_version")
+    if isinstance(schema, int) and not isinstance(schema, bool) and schema > SCHEMA_VERSION:
+        raise IntegrityError(
+            f"{key} was written by a newer modelyard (event schema_version {schema}; this "
+            f"version reads up to {SCHEMA_VERSION}): upgrade modelyard to read this model",
+            key=key,
+            schema_version=schema,
+            problem="newer",
+        )
+    if schema not in (LEGACY_SCHEMA_VERSION, SCHEMA_VERSION) or isinstance(schema, bool):
+        raise _damaged(key, f"is not a registry event (schema_version {schema!r})")
+    kind = doc.get("kind")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise _damaged(
+            key, f"has an unknown event kind {kind!r} (known: {', '.join(sorted(EVENT_TYPES))})"
+        )
+    try:
+        envelope: dict[str, Any] = {
+            "seq": get_int(doc, "seq", minimum=1),
+            "at": get_time(doc, "at"),
+            "actor": get_str(doc, "actor"),
+            "reason": get_str(doc, "reason", default=""),
+            "schema_version": schema,
+        }
+        if schema >= SCHEMA_VERSION:
+            model = get_mapping(doc, "model")
+            envelope["model"] = ModelIdentity(get_str(model, "name"), get_str(model, "id"))
+            if "prev" not in doc:
+                raise Malformed("the field 'prev' is missing")
+            envelope["prev"] = get_digest(doc, "prev")
+            envelope["snapshot"] = get_digest(doc, "snapshot")
+        return cls(**envelope, **cls.parse_data(get_mapping(doc, "data")))
+    except Malformed as exc:
+        raise _damaged(key, f"is not a valid {kind!r} event: {exc}") from None
+
+
+def _damaged(key: str, what: str) -> IntegrityError:
+    return IntegrityError(
+        f"{key} {what}; the registry log was edited or damaged. registry.verify() lists every "
+        "problem",
+        key=key,
+        problem="event",
+    )
