@@ -16,7 +16,7 @@ from modelyard._version import __version__
 from modelyard.artifacts import ArtifactRef, ArtifactStore, GcReport, VerifyReport
 from modelyard.errors import IntegrityError, KeyExistsError, NotFoundError, StoreError
 from modelyard.lifecycle import Lifecycle
-from modelyard.registry import ReferenceProblem, Registry
+from modelyard.registry import ReferenceProblem, Registry, RegistryReport
 from modelyard.registry._references import check_references
 from modelyard.storage import Store, open_store
 
@@ -33,18 +33,21 @@ class YardReport:
     Attributes:
         artifacts: the artifact store's :class:`~modelyard.artifacts.VerifyReport` (every blob
             re-hashed, every manifest checked).
+        registry: the registry's :class:`~modelyard.registry.RegistryReport` (every model's
+            event chain and snapshots walked).
         versions: every registry version whose artifact is missing, incomplete or corrupt, and
             every model whose log cannot be read
             (:class:`~modelyard.registry.ReferenceProblem`).
     """
 
     artifacts: VerifyReport
+    registry: RegistryReport
     versions: tuple[ReferenceProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
         """True when nothing is wrong."""
-        return self.artifacts.ok and not self.versions
+        return self.artifacts.ok and self.registry.ok and not self.versions
 
 
 class Yard:
@@ -105,8 +108,10 @@ class Yard:
     def verify(self) -> YardReport:
         """Check the whole yard; never raises for damage.
 
-        Re-hashes every artifact (``report.artifacts``) and lists every registry version whose
-        artifact, or a blob of it, is missing or damaged (``report.versions``).
+        Re-hashes every artifact (``report.artifacts``), walks every model's event chain
+        (``report.registry``, see :meth:`~modelyard.registry.Registry.verify`) and lists every
+        registry version whose artifact, or a blob of it, is missing or damaged
+        (``report.versions``).
 
         >>> import modelyard as my
         >>> yard = my.open_yard("memory://yard-verify-doctest")
@@ -116,9 +121,7 @@ class Yard:
         """
         artifacts = self.artifacts.verify()
         versions = check_references(self.store, self.artifacts, artifacts)
-        # The registry log's own check (its event chain) joins here as a third part of the
-        # report once the registry verifies its chain.
-        return YardReport(artifacts=artifacts, versions=versions)
+        return YardReport(artifacts=artifacts, registry=self.registry.verify(), versions=versions)
 
 
 def open_yard(

@@ -280,9 +280,15 @@ def _race(tmp_path: Path, *, protocol: bool, count: int) -> tuple[int, int, list
 
 @pytest.mark.slow
 def test_without_the_guard_registrations_racing_gc_lose_models(tmp_path: Path) -> None:
-    registered, removed, broken = _race(tmp_path, protocol=False, count=100)
-    assert registered > 0 and removed > 0
-    assert broken, "the race did not show: no registration landed after a gc read the registry"
+    # The loss depends on timing: on a loaded machine one round may miss the window, so up to
+    # three rounds are run; a single round with a loss proves the guard is needed.
+    for attempt in range(3):
+        (tmp_path / str(attempt)).mkdir()
+        registered, removed, broken = _race(tmp_path / str(attempt), protocol=False, count=100)
+        assert registered > 0 and removed > 0
+        if broken:
+            return
+    pytest.fail("the race did not show: no registration landed after a gc read the registry")
 
 
 @pytest.mark.slow
