@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -98,6 +99,10 @@ class ArtifactStore:
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
         self.direct_io = direct_io_setting(direct_io)
+        # Manifests parsed for reference_guard, by id. A manifest's bytes are fixed by its id
+        # (the id is their digest), so only whether it is still stored needs asking again.
+        self._guarded: dict[str, Manifest] = {}
+        self._guarded_lock = threading.Lock()
 
     def put(
         self,
@@ -367,8 +372,18 @@ class ArtifactStore:
         >>> guard.manifest.size
         7
         """
-        found, manifest = self._load(ref)
-        return ReferenceGuard(self.store, found.id, manifest, self.clock, self.lease_ttl)
+        artifact_id = self._id_of(ref)
+        with self._guarded_lock:
+            manifest = self._guarded.get(artifact_id)
+        if manifest is None:
+            manifest = self._load(artifact_id)[1]
+            with self._guarded_lock:
+                if len(self._guarded) >= _GUARDED_MAX:
+                    self._guarded.clear()
+                self._guarded[artifact_id] = manifest
+        elif not self.store.exists(manifest_key(artifact_id)):
+            raise NotFoundError(f"no artifact {artifact_id} in this store", id=artifact_id)
+        return ReferenceGuard(self.store, artifact_id, manifest, self.clock, self.lease_ttl)
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -500,6 +515,10 @@ def _encode(codec: Any, obj: Any) -> Encoded:
             codec=codec.name,
         )
     return encoded
+
+
+#: How many manifests ``reference_guard`` keeps parsed (they are small; the cache starts over).
+_GUARDED_MAX = 4096
 
 
 def _no_tick() -> None:
