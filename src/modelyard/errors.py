@@ -17,7 +17,8 @@ derives from the builtin exception a caller would already catch for that kind of
     │       └── ColumnTypeError (TypeError) ..... a column of the wrong kind for a statistic
     ├── NotFoundError (LookupError) ............. a key, artifact, model, version or alias is absent
     ├── KeyExistsError (FileExistsError) ........ an exclusive create lost: the key already exists
-    ├── IntegrityError .......................... stored bytes do not match their digest
+    ├── IntegrityError .......................... stored data is damaged, forged or from a newer
+    │                                              modelyard: nothing wrong is returned
     ├── ConcurrentModificationError ............. another writer won; retries ran out or a
     │                                              compare-and-set found a different value
     ├── CapabilityError ......................... a store cannot give a guarantee the caller needs
@@ -187,7 +188,14 @@ class KeyExistsError(ModelyardError, FileExistsError):
 
 
 class IntegrityError(ModelyardError):
-    """Stored bytes no longer match the digest they were stored under. Nothing wrong is returned."""
+    """Stored data cannot be trusted, and nothing of it is returned.
+
+    Raised when bytes no longer match the digest they were stored under, when a registry event or
+    snapshot does not fit its log's chain (edited, missing, reordered or copied from another
+    model), and when a stored format comes from a newer modelyard (``schema_version``). The
+    attributes name what was found (``key``, ``id``, ``model``, ``problem``, ...); the message
+    says what to do.
+    """
 
 
 class ConcurrentModificationError(ModelyardError):
