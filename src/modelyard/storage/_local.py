@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import errno
 import os
+import stat
 import time
 from pathlib import Path
 from typing import BinaryIO
@@ -44,6 +45,7 @@ class LocalStore:
         self, root: str | os.PathLike[str], *, durable: bool = True, create: bool = True
     ) -> None:
         self.root = Path(root).expanduser().absolute()
+        self._root = str(self.root)
         self.durable = durable
         self._staging = self.root / STAGING
         with os_failures(location=str(self.root), key=None, action="open the folder"):
@@ -69,6 +71,11 @@ class LocalStore:
         return hash(("LocalStore", self.root))
 
     def _path(self, key: str) -> Path:
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
+        """The file of ``key``, as a string: the registry's hot paths (a failed read, an exists)
+        would spend more time building a ``Path`` than asking the filesystem."""
         validate_key(key)
         if key.split("/", 1)[0] == STAGING:
             raise InvalidKeyError(
@@ -76,7 +83,7 @@ class LocalStore:
                 key=key,
                 reason="reserved",
             )
-        return self.root / key
+        return os.path.join(self._root, key)
 
     def _failures(self, key: str | None, action: str) -> os_failures:
         return os_failures(location=str(self.root), key=key, action=action)
@@ -87,7 +94,7 @@ class LocalStore:
     def read(self, key: str) -> bytes:
         # Reads translate failures in except clauses rather than a with block: a missing key is
         # the registry's freshness check, the hottest path there is.
-        path = self._path(key)
+        path = self._file(key)
         try:
             with open(path, "rb") as handle:
                 return handle.read()
@@ -118,10 +125,14 @@ class LocalStore:
             StagedFile.of(self._staging, data, durable=self.durable).link_to(path, key=key)
 
     def exists(self, key: str) -> bool:
-        path = self._path(key)
+        path = self._file(key)
         try:
-            return path.is_file()
+            return stat.S_ISREG(os.stat(path).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EBADF):
+                return False  # as Path.is_file: a link loop is no file
             raise self._failure(exc, key, "look up") from exc
 
     def list(self, prefix: str = "") -> builtins.list[str]:
