@@ -79,6 +79,7 @@ def test_registry_exports_are_pinned() -> None:
     import modelyard.registry
 
     assert modelyard.registry.__all__ == [
+        "AliasMove",
         "HistoryEntry",
         "LogProblem",
         "ModelCheck",

@@ -123,7 +123,8 @@ class InvalidNameError(InputError):
 
 
 class InvalidReferenceError(InputError):
-    """A reference string (``name@alias``, ``name/3``, ``sha256:...``) that does not parse."""
+    """A reference string (``name@alias``, ``name/3``, ``sha256:...``) that does not parse, or
+    that cannot name one version (``name@staging``: a stage several versions may be in)."""
 
 
 class UnsupportedURLError(InputError):

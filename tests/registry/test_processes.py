@@ -149,3 +149,37 @@ def test_writer_killed_mid_register_leaves_a_consistent_registry(tmp_path: Path)
         report = fresh.verify()
         assert report.ok, report.problems
     assert len(open_yard(tmp_path).registry.versions("churn")) > 6
+
+
+def test_a_following_alias_never_differs_from_the_stage_holder_under_racing_writers(
+    tmp_path: Path,
+) -> None:
+    registry = open_yard(tmp_path).registry
+    artifact = registry.artifacts.put(b"weights", name="churn").id
+    for version in range(1, 7):
+        registry.register("churn", artifact)
+        registry.transition("churn", version, "staging")
+    registry.transition("churn", 1, "production")
+    registry.set_alias("churn", "champion", follow="production")
+    barrier, queue, stop = CTX.Barrier(3), CTX.Queue(), CTX.Event()
+    writers = [
+        CTX.Process(target=_workers.churn_production, args=(str(tmp_path), s, 60, barrier, queue))
+        for s in (1, 2)
+    ]
+    reader = CTX.Process(target=_workers.watch_champion, args=(str(tmp_path), stop, barrier, queue))
+    for proc in [*writers, reader]:
+        proc.start()
+    results = _gather(queue, writers, 2)
+    stop.set()
+    results += _gather(queue, [reader], 1)
+    assert all(proc.exitcode == 0 for proc in [*writers, reader])
+    done = sum(r[2] for r in results if r[0] == "writer")
+    (_, reads, bad, nbad) = next(r for r in results if r[0] == "reader")
+    assert nbad == 0, bad
+    assert reads > 10 and done > 20, results
+    fresh = open_yard(tmp_path).registry
+    moved = [e for e in fresh.history("churn") if e.alias_moves]
+    assert len(moved) > 10  # the alias really moved, many times, while it was read
+    holders = [v.version for v in fresh.versions("churn") if v.state == "production"]
+    assert fresh.aliases("churn").get("champion") == (holders[0] if holders else None)
+    assert fresh.verify().ok

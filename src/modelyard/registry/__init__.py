@@ -11,6 +11,7 @@ lock. See ``docs/registry.md``.
 """
 
 from modelyard.registry._records import (
+    AliasMove,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -24,6 +25,7 @@ from modelyard.registry._search import OrderBy
 from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
+    "AliasMove",
     "HistoryEntry",
     "LogProblem",
     "ModelCheck",

@@ -10,10 +10,15 @@ An event is stored as canonical JSON, one file per event (``models/<name>/log/<s
 ``model`` is the identity of the model the event belongs to, ``prev`` the sha256 of the stored
 bytes of event ``seq - 1`` (null for event 1), and ``snapshot`` (only on events after which a
 snapshot is written) the sha256 of that snapshot's bytes. Schema 1 is the format written before
-the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``. Adding a kind of
-event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader must
-understand), so that a reader that meets a schema newer than its own refuses it with advice to
-upgrade, and an unknown kind within a known schema is damage, never guessed at.
+the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``. Schema 3 adds
+aliases that follow a stage: ``alias.set`` and ``alias.deleted`` may name the stage an alias
+follows (``follows``) or stopped following (``unfollowed``), and a transition or rollback lists
+the following aliases it moved (``aliases``). Adding a kind of event is one class here, and
+raises :data:`SCHEMA_VERSION` (as does any field a reader must understand), so that a reader that
+meets a schema newer than its own refuses it with advice to upgrade, and an unknown kind within a
+known schema is damage, never guessed at. Each event is written with the oldest schema that holds
+what it says (:attr:`Event.needs_schema`): a yard that uses no following alias stays readable by
+the modelyard before them, and one that does is refused by it rather than misread.
 """
 
 from __future__ import annotations
@@ -36,16 +41,19 @@ from modelyard.registry._fields import (
     get_mapping,
     get_number_map,
     get_opt_int,
+    get_opt_str,
     get_str,
     get_str_map,
     get_str_tuple,
     get_time,
 )
+from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._layout import log_key
-from modelyard.registry._records import ModelVersion
+from modelyard.registry._records import AliasMove, ModelVersion
 from modelyard.registry._state import ModelState, frozen
 
 __all__ = [
+    "CHAINED_SCHEMA_VERSION",
     "EVENT_TYPES",
     "LEGACY_SCHEMA_VERSION",
     "SCHEMA_VERSION",
@@ -65,8 +73,11 @@ __all__ = [
     "parse_event",
 ]
 
-#: The event format this modelyard writes: chained events.
-SCHEMA_VERSION = 2
+#: The newest event format this modelyard reads and writes: chained events that may carry
+#: following aliases.
+SCHEMA_VERSION = 3
+#: Chained events; what every event that needs nothing newer is written as.
+CHAINED_SCHEMA_VERSION = 2
 #: Events written before the chain existed; read, never written.
 LEGACY_SCHEMA_VERSION = 1
 
@@ -115,6 +126,11 @@ class Event:
         """The state fields this event changes; raise :meth:`_refuse` if it cannot apply."""
         raise NotImplementedError
 
+    @property
+    def needs_schema(self) -> int:
+        """The oldest schema that holds this event's fields (see the module docstring)."""
+        return CHAINED_SCHEMA_VERSION
+
     # -- shared ----------------------------------------------------------------------------------
 
     @property
@@ -142,7 +158,7 @@ class Event:
 
     def sealed(self: E, *, seq: int, model: ModelIdentity, prev: str | None) -> E:
         """This event as the log writes it: numbered and chained to its predecessor."""
-        return replace(self, seq=seq, model=model, prev=prev, schema_version=SCHEMA_VERSION)
+        return replace(self, seq=seq, model=model, prev=prev, schema_version=self.needs_schema)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form that is stored (see the module docstring)."""
@@ -306,48 +322,99 @@ class ModelDescribed(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class AliasSet(Event):
+    """An alias pointed at a version, or bound to a stage (``follows``) and pointed at its holder.
+
+    ``version`` is None only for an alias bound to a stage that has no holder. ``unfollowed`` is
+    the stage a bound alias stopped following when it was pointed at a version by hand.
+    """
+
     kind: ClassVar[str] = "alias.set"
 
     alias: str
-    version: int
+    version: int | None
     previous: int | None = None
+    follows: str | None = None
+    unfollowed: str | None = None
+
+    @property
+    def needs_schema(self) -> int:
+        return 3 if self.follows or self.unfollowed else CHAINED_SCHEMA_VERSION
 
     def data(self) -> dict[str, Any]:
-        return {"alias": self.alias, "version": self.version, "previous": self.previous}
+        out = {"alias": self.alias, "version": self.version, "previous": self.previous}
+        if self.follows is not None:
+            out["follows"] = self.follows
+        if self.unfollowed is not None:
+            out["unfollowed"] = self.unfollowed
+        return out
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        follows = get_opt_str(data, "follows")
+        return {
+            "alias": get_str(data, "alias"),
+            "version": get_opt_int(data, "version")
+            if follows
+            else get_int(data, "version", minimum=1),
+            "previous": get_opt_int(data, "previous"),
+            "follows": follows,
+            "unfollowed": get_opt_str(data, "unfollowed"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        aliases, follows = dict(current.aliases), dict(current.follows)
+        if self.follows is not None:
+            holder = follow_target(current.holders(self.follows), current.aliases.get(self.alias))
+            if holder != self.version:
+                raise self._refuse(
+                    current,
+                    f"it points alias {self.alias!r} at version {self.version} to follow "
+                    f"{self.follows!r}, whose holder is version {holder}",
+                )
+            follows[self.alias] = self.follows
+        else:
+            follows.pop(self.alias, None)
+        if self.version is None:
+            aliases.pop(self.alias, None)
+        else:
+            self._existing(current, self.version)
+            aliases[self.alias] = self.version
+        return {"aliases": MappingProxyType(aliases), "follows": frozen(follows)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AliasDeleted(Event):
+    """An alias removed; ``follows`` is the stage it followed, whose binding went with it."""
+
+    kind: ClassVar[str] = "alias.deleted"
+
+    alias: str
+    previous: int | None = None
+    follows: str | None = None
+
+    @property
+    def needs_schema(self) -> int:
+        return 3 if self.follows else CHAINED_SCHEMA_VERSION
+
+    def data(self) -> dict[str, Any]:
+        out = {"alias": self.alias, "previous": self.previous}
+        if self.follows is not None:
+            out["follows"] = self.follows
+        return out
 
     @classmethod
     def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "alias": get_str(data, "alias"),
-            "version": get_int(data, "version", minimum=1),
             "previous": get_opt_int(data, "previous"),
+            "follows": get_opt_str(data, "follows"),
         }
 
     def _changes(self, current: ModelState) -> dict[str, Any]:
-        self._existing(current, self.version)
-        aliases = dict(current.aliases)
-        aliases[self.alias] = self.version
-        return {"aliases": MappingProxyType(aliases)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class AliasDeleted(Event):
-    kind: ClassVar[str] = "alias.deleted"
-
-    alias: str
-    previous: int | None = None
-
-    def data(self) -> dict[str, Any]:
-        return {"alias": self.alias, "previous": self.previous}
-
-    @classmethod
-    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
-        return {"alias": get_str(data, "alias"), "previous": get_opt_int(data, "previous")}
-
-    def _changes(self, current: ModelState) -> dict[str, Any]:
-        aliases = dict(current.aliases)
+        aliases, follows = dict(current.aliases), dict(current.follows)
         aliases.pop(self.alias, None)
-        return {"aliases": MappingProxyType(aliases)}
+        follows.pop(self.alias, None)
+        return {"aliases": MappingProxyType(aliases), "follows": frozen(follows)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -434,13 +501,21 @@ class Transitioned(Event):
     version: int
     changes: tuple[StateChange, ...]
     results: tuple[GuardResult, ...] = ()
+    alias_moves: tuple[AliasMove, ...] = ()
+
+    @property
+    def needs_schema(self) -> int:
+        return 3 if self.alias_moves else CHAINED_SCHEMA_VERSION
 
     def data(self) -> dict[str, Any]:
-        return {
+        out = {
             "version": self.version,
             "changes": [change.to_dict() for change in self.changes],
             "results": [result.to_dict() for result in self.results],
         }
+        if self.alias_moves:
+            out["aliases"] = [move.to_dict() for move in self.alias_moves]
+        return out
 
     @classmethod
     def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -454,6 +529,10 @@ class Transitioned(Event):
             "version": get_int(data, "version", minimum=1),
             "changes": changes,
             "results": tuple(build(GuardResult.from_dict, r, "guard result") for r in results),
+            "alias_moves": tuple(
+                build(_alias_move, move, "alias move")
+                for move in get_list(data, "aliases", optional=True)
+            ),
         }
 
     def _changes(self, current: ModelState) -> dict[str, Any]:
@@ -461,7 +540,32 @@ class Transitioned(Event):
         for change in self.changes:
             record = self._existing(current, change.version)
             versions[change.version] = replace(record, state=change.target)
-        return {"versions": MappingProxyType(versions), "changes": current.changes + self.changes}
+        moves = alias_moves(current, self.changes)
+        if moves != self.alias_moves:
+            # A following alias equals its stage's holder in every state: an event that moves
+            # the stage without its aliases (or moves them elsewhere) cannot apply.
+            said = ", ".join(map(str, self.alias_moves)) or "none"
+            raise self._refuse(
+                current,
+                f"it records the alias moves [{said}] but its changes move "
+                f"[{', '.join(map(str, moves)) or 'none'}]",
+            )
+        aliases = dict(current.aliases)
+        for move in moves:
+            if move.version is None:
+                aliases.pop(move.alias, None)
+            else:
+                aliases[move.alias] = move.version
+        return {
+            "versions": MappingProxyType(versions),
+            "changes": current.changes + self.changes,
+            "aliases": MappingProxyType(aliases) if moves else current.aliases,
+        }
+
+
+def _alias_move(doc: Mapping[str, Any]) -> AliasMove:
+    previous, version = get_opt_int(doc, "previous"), get_opt_int(doc, "version")
+    return AliasMove(get_str(doc, "alias"), previous, version)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -510,7 +614,9 @@ def parse_event(raw: bytes, key: str) -> Event:
             schema_version=schema,
             problem="newer",
         )
-    if schema not in (LEGACY_SCHEMA_VERSION, SCHEMA_VERSION) or isinstance(schema, bool):
+    if schema not in (LEGACY_SCHEMA_VERSION, CHAINED_SCHEMA_VERSION, SCHEMA_VERSION) or isinstance(
+        schema, bool
+    ):
         raise _damaged(key, f"is not a registry event (schema_version {schema!r})")
     kind = doc.get("kind")
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
@@ -526,14 +632,19 @@ def parse_event(raw: bytes, key: str) -> Event:
             "reason": get_str(doc, "reason", default=""),
             "schema_version": schema,
         }
-        if schema >= SCHEMA_VERSION:
+        if schema >= CHAINED_SCHEMA_VERSION:
             model = get_mapping(doc, "model")
             envelope["model"] = ModelIdentity(get_str(model, "name"), get_str(model, "id"))
             if "prev" not in doc:
                 raise Malformed("the field 'prev' is missing")
             envelope["prev"] = get_digest(doc, "prev")
             envelope["snapshot"] = get_digest(doc, "snapshot")
-        return cls(**envelope, **cls.parse_data(get_mapping(doc, "data")))
+        event = cls(**envelope, **cls.parse_data(get_mapping(doc, "data")))
+        needs = event.needs_schema
+        if needs > max(schema, CHAINED_SCHEMA_VERSION):
+            # A reader of that schema would ignore the newer fields and fold another state.
+            raise Malformed(f"it has fields of schema {needs} in a schema {schema} event")
+        return event
     except Malformed as exc:
         raise _damaged(key, f"is not a valid {kind!r} event: {exc}") from None
 

@@ -25,6 +25,7 @@ __all__ = [
     "get_mapping",
     "get_number_map",
     "get_opt_int",
+    "get_opt_str",
     "get_str",
     "get_str_map",
     "get_str_tuple",
@@ -63,6 +64,12 @@ def get_str(data: Mapping[str, Any], field: str, *, default: str | None = None) 
     if not isinstance(value, str):
         raise Malformed(f"{field!r} must be a string, got {type(value).__name__}")
     return value
+
+
+def get_opt_str(data: Mapping[str, Any], field: str) -> str | None:
+    if data.get(field) is None:
+        return None
+    return get_str(data, field)
 
 
 def get_bool(data: Mapping[str, Any], field: str) -> bool:

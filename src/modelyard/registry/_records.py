@@ -11,9 +11,42 @@ from typing import Any
 from modelyard._internal.text import one_line
 from modelyard.lifecycle import GuardResult, StateChange
 
-__all__ = ["HistoryEntry", "ModelSnapshot", "ModelVersion", "RegisteredModel", "RegistryEvent"]
+__all__ = [
+    "AliasMove",
+    "HistoryEntry",
+    "ModelSnapshot",
+    "ModelVersion",
+    "RegisteredModel",
+    "RegistryEvent",
+]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class AliasMove:
+    """A following alias moved by a transition or rollback, in the same event.
+
+    ``previous`` and ``version`` are the versions it pointed at before and after (None: the stage
+    it follows had no holder, so the alias pointed at nothing).
+
+    >>> AliasMove("champion", 2, 3).to_dict()
+    {'alias': 'champion', 'previous': 2, 'version': 3}
+    """
+
+    alias: str
+    previous: int | None
+    version: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict, as stored in the event."""
+        return {"alias": self.alias, "previous": self.previous, "version": self.version}
+
+    def __str__(self) -> str:
+        def show(number: int | None) -> str:
+            return "none" if number is None else f"v{number}"
+
+        return f"{self.alias} {show(self.previous)} -> {show(self.version)}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +105,12 @@ class ModelVersion:
 
 @dataclass(frozen=True)
 class RegisteredModel:
-    """A named model: its description, tags, aliases and version count."""
+    """A named model: its description, tags, aliases and version count.
+
+    ``aliases`` maps every alias that points at a version now (``latest`` and following aliases
+    included) to that version; ``follows`` maps each alias bound to a stage to that stage, whether
+    or not the stage has a holder now.
+    """
 
     name: str
     description: str
@@ -83,6 +121,7 @@ class RegisteredModel:
     created_at: datetime
     updated_at: datetime
     head: int  # sequence number of the last event in the model's log
+    follows: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True)
@@ -93,6 +132,7 @@ class ModelSnapshot:
     at: datetime
     versions: tuple[ModelVersion, ...]
     aliases: Mapping[str, int]
+    follows: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     def holders(self, state: str) -> tuple[int, ...]:
         """The versions that were in ``state`` at that moment."""
@@ -112,7 +152,8 @@ class HistoryEntry:
 
     ``kind`` is the event type (``"version.registered"``, ``"alias.set"``, ``"transition"``,
     ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes`` holds every state
-    change (displacements included, as ``source -> target``) and ``results`` every guard's result.
+    change (displacements included, as ``source -> target``) and ``results`` every guard's result;
+    ``alias_moves`` the following aliases the transition or rollback moved with its stage.
     """
 
     seq: int
@@ -124,6 +165,7 @@ class HistoryEntry:
     changes: tuple[StateChange, ...] = ()
     results: tuple[GuardResult, ...] = ()
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    alias_moves: tuple[AliasMove, ...] = ()
 
     @property
     def source(self) -> str | None:
@@ -143,6 +185,7 @@ class HistoryEntry:
         what = self.kind
         if self.changes:
             what = "; ".join(f"v{c.version} {c.source} -> {c.target}" for c in self.changes)
+            what += "".join(f"; alias {move}" for move in self.alias_moves)
         elif self.version is not None:
             what = f"{self.kind} v{self.version}"
         detail = f" ({self.reason})" if self.reason else ""

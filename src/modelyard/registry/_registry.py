@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from modelyard._internal.actors import check_actor
 from modelyard._internal.clock import Clock, SystemClock
@@ -22,6 +22,7 @@ from modelyard.errors import (
     CapabilityError,
     ConcurrentModificationError,
     InputError,
+    InvalidReferenceError,
     KeyExistsError,
     ModelyardError,
     NotFoundError,
@@ -52,6 +53,7 @@ from modelyard.registry._events import (
     VersionDescribed,
     VersionRegistered,
 )
+from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._log import EventLog
 from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
@@ -66,6 +68,8 @@ from modelyard.registry._search import search_versions
 from modelyard.registry._state import ModelState
 from modelyard.registry._validate import (
     RESERVED_ALIASES,
+    check_alias_name,
+    check_follow,
     check_label,
     check_metrics,
     check_params,
@@ -306,43 +310,105 @@ class Registry:
 
     # -- aliases ---------------------------------------------------------------------------------
 
+    @overload
     def set_alias(
         self,
         name: str,
         alias: str,
         version: int,
         *,
+        expected: int | None = ...,
+        actor: str | None = ...,
+        reason: str = ...,
+    ) -> ModelVersion: ...
+
+    @overload
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        *,
+        follow: str,
+        expected: int | None = ...,
+        actor: str | None = ...,
+        reason: str = ...,
+    ) -> ModelVersion | None: ...
+
+    def set_alias(
+        self,
+        name: str,
+        alias: str,
+        version: int | None = None,
+        *,
+        follow: str | None = None,
         expected: int | None = UNSET,
         actor: str | None = None,
         reason: str = "",
-    ) -> ModelVersion:
-        """Point ``alias`` at ``version`` (creating or moving it); return that version.
+    ) -> ModelVersion | None:
+        """Point ``alias`` at ``version``, or bind it to follow an exclusive stage; return the
+        version it points at.
+
+        With ``follow="production"`` the alias equals the stage's holder from now on: every
+        transition and rollback that changes the holder moves the alias in the same event. While
+        the stage has no holder the alias points at nothing (resolving it raises
+        :class:`~modelyard.errors.NotFoundError`, and None is returned here); it comes back with
+        the next version that enters the stage. Pointing a bound alias at a version by hand
+        unbinds it, in one event that records the stage it stopped following.
 
         ``expected`` makes the move a compare-and-set: the alias must currently point at that
-        version (``None``: must not exist yet), else :class:`ConcurrentModificationError` is
-        raised and nothing is written. ``latest`` is maintained automatically and cannot be set.
+        version (``None``: must point at nothing), else :class:`ConcurrentModificationError` is
+        raised and nothing is written. ``latest`` is maintained automatically and cannot be set,
+        and an alias cannot be named like a stage of the model's lifecycle (``name@production``
+        names the stage's holder).
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"v1"), registry.register("churn", b"v2")
+        >>> registry.set_alias("churn", "champion", follow="production") is None  # nobody yet
+        True
+        >>> for stage in ("staging", "production"):
+        ...     _ = registry.transition("churn", 2, stage)
+        >>> registry.resolve("churn@champion").version, registry.model("churn").follows
+        (2, mappingproxy({'champion': 'production'}))
         """
         validate_name(alias, kind="alias")
         if alias in RESERVED_ALIASES:
             raise InputError(f"the alias {alias!r} is maintained automatically; pick another name")
+        if (version is None) == (follow is None):
+            raise InputError(
+                "set_alias needs either a version to point at or follow=<exclusive stage>, "
+                f"not {'both' if version is not None else 'neither'}: "
+                f"set_alias({name!r}, {alias!r}, 3) or "
+                f"set_alias({name!r}, {alias!r}, follow='production')"
+            )
         _check_expected_version(expected)
+        lifecycle = self.lifecycle(name)
+        check_alias_name(name, alias, lifecycle)
+        if follow is not None:
+            check_follow(name, alias, follow, lifecycle)
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
         def build(state: ModelState) -> AliasSet:
-            self._lookup(state, version)
-            current = state.aliases.get(alias)
+            current, bound = state.aliases.get(alias), state.follows.get(alias)
+            if follow is not None:
+                target: int | None = follow_target(state.holders(follow), current)
+            else:
+                assert version is not None  # checked above: one of version and follow
+                target = self._lookup(state, version).version
             self._check_expected(name, alias, current, expected)
             return AliasSet(
                 at=self._now(state),
                 actor=who,
                 reason=reason,
                 alias=alias,
-                version=version,
+                version=target,
                 previous=current,
+                follows=follow,
+                unfollowed=bound if bound is not None and bound != follow else None,
             )
 
-        state, _ = self._commit(name, build, must_exist=True)
-        return self._version(state, version)
+        state, event = self._commit(name, build, must_exist=True)
+        return None if event.version is None else self._version(state, event.version)
 
     def delete_alias(
         self,
@@ -353,7 +419,8 @@ class Registry:
         actor: str | None = None,
         reason: str = "",
     ) -> None:
-        """Remove ``alias``; ``expected`` makes it a compare-and-set as in :meth:`set_alias`."""
+        """Remove ``alias`` (and its binding, if it follows a stage); ``expected`` makes it a
+        compare-and-set as in :meth:`set_alias`."""
         validate_name(alias, kind="alias")
         if alias in RESERVED_ALIASES:
             raise InputError(f"the alias {alias!r} is maintained automatically")
@@ -361,8 +428,8 @@ class Registry:
         who, reason = self._actor(actor), check_text(reason, what="reason")
 
         def build(state: ModelState) -> AliasDeleted:
-            current = state.aliases.get(alias)
-            if current is None:
+            current, bound = state.aliases.get(alias), state.follows.get(alias)
+            if current is None and bound is None:
                 raise NotFoundError(
                     f"model {name!r} has no alias {alias!r}",
                     available=sorted(state.all_aliases()),
@@ -371,38 +438,96 @@ class Registry:
                 )
             self._check_expected(name, alias, current, expected)
             return AliasDeleted(
-                at=self._now(state), actor=who, reason=reason, alias=alias, previous=current
+                at=self._now(state),
+                actor=who,
+                reason=reason,
+                alias=alias,
+                previous=current,
+                follows=bound,
             )
 
         self._commit(name, build, must_exist=True)
 
     def aliases(self, name: str) -> dict[str, int]:
-        """Every alias of ``name`` (``latest`` included) and the version it points at."""
+        """Every alias of ``name`` that points at a version (``latest`` and following aliases
+        included) and that version. Which aliases follow which stage: ``model(name).follows``."""
         return self._existing(name).all_aliases()
 
     def resolve(self, ref: str) -> ModelVersion:
-        """The version a reference names: ``"churn@champion"``, ``"churn@latest"``, ``"churn/3"``.
+        """The version a reference names: ``"churn/3"``, ``"churn@latest"``, ``"churn@champion"``
+        or ``"churn@production"``.
+
+        The part after ``@`` is read in this order: ``latest`` is the highest version that is not
+        deleted; a state of the model's lifecycle names the version that holds it, if the state
+        is exclusive (:class:`~modelyard.errors.NotFoundError` if nobody holds it now;
+        :class:`~modelyard.errors.InvalidReferenceError` for a state several versions may be in);
+        anything else is an alias. ``"churn/3"`` names version 3, even if deleted.
 
         >>> from modelyard.storage import MemoryStore
         >>> registry = Registry(MemoryStore(), actor="ana")
         >>> _ = registry.register("churn", b"v1"), registry.register("churn", b"v2")
         >>> registry.resolve("churn@latest").version, registry.resolve("churn/1").aliases
         (2, ())
+        >>> for stage in ("staging", "production"):
+        ...     _ = registry.transition("churn", 1, stage)
+        >>> registry.resolve("churn@production").version
+        1
+        >>> registry.resolve("churn@staging")
+        Traceback (most recent call last):
+        ...
+        modelyard.errors.InvalidReferenceError: 'churn@staging' cannot name one version: ...
         """
         name, alias, number = parse_ref(ref)
         state = self._existing(name)
         if alias is not None:
-            aliases = state.all_aliases()
-            if alias not in aliases:
-                raise NotFoundError(
-                    f"model {name!r} has no alias {alias!r}",
-                    available=sorted(aliases),
-                    name=name,
-                    alias=alias,
-                )
-            number = aliases[alias]
+            number = self._by_name(state, name, alias)
         assert number is not None
         return state.record(self._lookup(state, number, allow_deleted=alias is None))
+
+    def _by_name(self, state: ModelState, name: str, alias: str) -> int:
+        if alias not in RESERVED_ALIASES:
+            lifecycle = self.lifecycle(name)
+            if alias in lifecycle.states:
+                return self._stage_holder(state, name, alias, lifecycle)
+        number = state.all_aliases().get(alias)
+        if number is not None:
+            return number
+        stage = state.follows.get(alias)
+        if stage is not None:
+            raise NotFoundError(
+                f"alias {alias!r} of model {name!r} follows {stage!r}, which no version holds "
+                f"now; it points at the next version that enters {stage!r}",
+                name=name,
+                alias=alias,
+                follows=stage,
+            )
+        raise NotFoundError(
+            f"model {name!r} has no alias {alias!r}",
+            available=sorted(state.all_aliases()),
+            name=name,
+            alias=alias,
+        )
+
+    def _stage_holder(self, state: ModelState, name: str, stage: str, lifecycle: Lifecycle) -> int:
+        if lifecycle.displacement(stage) is None:
+            exclusive = sorted(lifecycle.exclusive)
+            raise InvalidReferenceError(
+                f"'{name}@{stage}' cannot name one version: {stage!r} is not an exclusive stage "
+                f"of {name!r}'s lifecycle, so several versions may be in it. Use "
+                f"search(name={name!r}, state={stage!r}) to list them"
+                + (f", or an exclusive stage ({', '.join(exclusive)})" if exclusive else ""),
+                ref=f"{name}@{stage}",
+                state=stage,
+            )
+        holders = state.holders(stage)
+        if not holders:
+            raise NotFoundError(
+                f"no version of model {name!r} is in {stage!r} now; "
+                f"history({name!r}, kinds={{'transition', 'rollback'}}) shows who held it",
+                name=name,
+                state=stage,
+            )
+        return holders[-1]
 
     def load(self, ref: str, *, trusted: bool = False) -> Any:
         """Load the object a reference names (see :meth:`resolve`) from the artifact store.
@@ -469,7 +594,8 @@ class Registry:
 
         The model's lifecycle decides: a transition it does not allow, or a guard that fails,
         raises :class:`~modelyard.errors.TransitionRejected` with every guard's result, and
-        nothing is written. Entering an exclusive state displaces its holder in the same event.
+        nothing is written. Entering an exclusive state displaces its holder in the same event,
+        and moves the aliases that follow the states it changes (see :meth:`set_alias`).
         ``context`` carries guard inputs such as ``{"drift_report": report}``.
         """
         validate_name(name, kind="model name")
@@ -482,13 +608,15 @@ class Registry:
             at = self._now(state)
             request = TransitionRequest(version, target, who, at, reason, context or {})
             decision = decide(lifecycle, self._status(state), request)
+            changes = tuple(decision.changes)
             return Transitioned(
                 at=at,
                 actor=who,
                 reason=reason,
                 version=version,
-                changes=tuple(decision.changes),
+                changes=changes,
                 results=tuple(decision.results),
+                alias_moves=alias_moves(state, changes),
             )
 
         state, _ = self._commit(name, build, must_exist=True)
@@ -537,8 +665,9 @@ class Registry:
     ) -> ModelVersion:
         """Give exclusive ``state`` back to its previous holder; return the restored version.
 
-        The current holder moves to the state's displacement state. Guards do not apply to a
-        rollback (it is the lever pulled during an incident); the event records who and why.
+        The current holder moves to the state's displacement state, and aliases that follow
+        ``state`` move with it in the same event. Guards do not apply to a rollback (it is the
+        lever pulled during an incident); the event records who and why.
         """
         validate_name(name, kind="model name")
         who, reason = self._actor(actor), check_text(reason, what="reason")
@@ -557,12 +686,14 @@ class Registry:
                 reason=reason,
                 version=version,
             )
+            changes = tuple(decision.changes)
             return RolledBack(
                 at=at,
                 actor=who,
                 reason=reason,
-                version=decision.changes[0].version,
-                changes=tuple(decision.changes),
+                version=changes[0].version,
+                changes=changes,
+                alias_moves=alias_moves(current, changes),
             )
 
         new_state, event = self._commit(name, build, must_exist=True)
@@ -592,7 +723,13 @@ class Registry:
                 break
             state = event.apply(state)
         versions = tuple(state.record(v) for _, v in sorted(state.versions.items()))
-        return ModelSnapshot(name=name, at=when, versions=versions, aliases=state.all_aliases())
+        return ModelSnapshot(
+            name=name,
+            at=when,
+            versions=versions,
+            aliases=state.all_aliases(),
+            follows=state.follows,
+        )
 
     def verify(self) -> RegistryReport:
         """Walk every model's log and snapshots and report what is wrong, model by model.
@@ -865,6 +1002,7 @@ class Registry:
             created_at=state.created_at,
             updated_at=state.updated_at,
             head=state.head,
+            follows=state.follows,
         )
 
 
@@ -891,4 +1029,5 @@ def _history_entry(event: Event) -> HistoryEntry:
         changes=moves.changes if moves else (),
         results=moves.results if moves else (),
         data=data,
+        alias_moves=moves.alias_moves if moves else (),
     )

@@ -55,8 +55,11 @@ __all__ = [
     "snapshot_problem",
 ]
 
-#: Snapshots checked against the chain. Schema 1 snapshots predate the chain and are never used.
-SNAPSHOT_SCHEMA_VERSION = 2
+#: The newest snapshot format: schema 2 checked against the chain, and schema 3 (written only for
+#: a model with following aliases, so that older readers keep their cache) adds ``follows``.
+#: Schema 1 snapshots predate the chain and are never used.
+SNAPSHOT_SCHEMA_VERSION = 3
+_CHAINED_SNAPSHOT = 2
 
 
 _NUMBER = (int, float)
@@ -73,9 +76,12 @@ class SnapshotWarning(UserWarning):
 
 def encode_snapshot(state: ModelState) -> bytes:
     """The stored bytes of a snapshot of ``state`` (canonical JSON: one byte string per fold)."""
+    doc: dict[str, Any] = {"schema_version": _CHAINED_SNAPSHOT}
+    if state.follows:
+        doc = {"schema_version": SNAPSHOT_SCHEMA_VERSION, "follows": dict(state.follows)}
     return canonical_json(
         {
-            "schema_version": SNAPSHOT_SCHEMA_VERSION,
+            **doc,
             "name": state.name,
             "model_id": state.model_id,
             "head": state.head,
@@ -97,15 +103,17 @@ def encode_snapshot(state: ModelState) -> bytes:
 
 
 def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
-    """The state a schema-2 snapshot of model ``name`` holds; :class:`Malformed` if it does not."""
+    """The state a schema-2 or -3 snapshot of model ``name`` holds; :class:`Malformed` if not."""
     if get_str(doc, "name") != name:
         raise Malformed(f"it is a snapshot of model {doc['name']!r}")
     versions = {v.version: v for v in (_version(item, name) for item in get_list(doc, "versions"))}
     aliases = get_mapping(doc, "aliases")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in aliases.values()):
         raise Malformed("'aliases' must map names to version numbers")
+    follows = get_str_map(doc, "follows") if doc.get("schema_version") == 3 else {}
     return ModelState(
         name=name,
+        follows=frozen(follows),
         head=get_int(doc, "head", minimum=1),
         created_at=_time(doc, "created_at"),
         updated_at=_time(doc, "updated_at"),
@@ -237,7 +245,7 @@ def snapshot_problem(store: Store, name: str, key: str, seq: int, raw: bytes) ->
         raise Legacy
     if isinstance(schema, int) and schema > SNAPSHOT_SCHEMA_VERSION:
         return f"{key} was written by a newer modelyard (schema_version {schema})"
-    if schema != SNAPSHOT_SCHEMA_VERSION or not isinstance(doc, dict):
+    if schema not in (_CHAINED_SNAPSHOT, SNAPSHOT_SCHEMA_VERSION) or not isinstance(doc, dict):
         return f"{key} is not a snapshot"
     event_key = log_key(name, seq)
     try:

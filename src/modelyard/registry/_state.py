@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -33,7 +34,8 @@ class ModelState:
     ``name`` is the name the log is stored under. ``model_id`` is the random identity fixed by the
     model's first chained event (None while the log holds only events written before the chain
     existed), and ``head_digest`` the sha256 of event ``head``'s stored bytes, which the next
-    event must name as its predecessor.
+    event must name as its predecessor. ``aliases`` maps each alias that points at a version now
+    to it (following aliases included); ``follows`` maps each alias bound to a stage to the stage.
     """
 
     name: str
@@ -44,6 +46,7 @@ class ModelState:
     tags: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     versions: Mapping[int, ModelVersion] = field(default_factory=lambda: MappingProxyType({}))
     aliases: Mapping[str, int] = field(default_factory=lambda: EMPTY)
+    follows: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     approvals: tuple[Approval, ...] = ()
     changes: tuple[StateChange, ...] = ()
     max_version: int = 0
@@ -58,6 +61,20 @@ class ModelState:
             if record is not None and not record.deleted:
                 return number
         return None
+
+    def holders(self, stage: str) -> tuple[int, ...]:
+        """The live versions in ``stage``, lowest first."""
+        return self._by_stage.get(stage, ())
+
+    @cached_property
+    def _by_stage(self) -> Mapping[str, tuple[int, ...]]:
+        # Computed once per state (states are immutable), so resolving "name@production" on a
+        # cached state does not walk every version again.
+        by_stage: dict[str, list[int]] = {}
+        for number, record in sorted(self.versions.items()):
+            if not record.deleted:
+                by_stage.setdefault(record.state, []).append(number)
+        return {stage: tuple(numbers) for stage, numbers in by_stage.items()}
 
     def all_aliases(self) -> dict[str, int]:
         """User aliases plus the automatic ``latest``."""

@@ -8,7 +8,9 @@ Every command checks all of its arguments here before it reads or writes anythin
 * free text (descriptions, reasons, comments) may span lines (newlines and tabs are allowed) but
   holds no other control character; printers escape it (:func:`modelyard._internal.text.one_line`);
 * actors follow :func:`~modelyard._internal.actors.check_actor`;
-* a version in a reference is ASCII digits without a leading zero: ``"churn/٢"`` is refused.
+* a version in a reference is ASCII digits without a leading zero: ``"churn/٢"`` is refused;
+* an alias is not named like a stage of the model's lifecycle (``name@production`` names the
+  stage's holder), and an alias follows only an exclusive stage, which has one holder to follow.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from modelyard._internal.canonical import canonical_json
 from modelyard._internal.names import validate_name
 from modelyard._internal.text import first_bad_character
 from modelyard.errors import InputError, InvalidNameError, InvalidReferenceError
+from modelyard.lifecycle import Lifecycle
 
 __all__ = [
     "RESERVED_ALIASES",
+    "check_alias_name",
+    "check_follow",
     "check_label",
     "check_metrics",
     "check_params",
@@ -182,3 +187,49 @@ def parse_ref(ref: object) -> tuple[str, str | None, int | None]:
         f"'name/<version>' (e.g. '{ref}/1')",
         ref=ref,
     )
+
+
+def check_alias_name(name: str, alias: str, lifecycle: Lifecycle) -> None:
+    """Refuse an alias named like one of ``lifecycle``'s states.
+
+    >>> check_alias_name("churn", "production", Lifecycle.default())
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InputError: 'production' is a stage of the lifecycle of 'churn', ...
+    """
+    if alias not in lifecycle.states:
+        return
+    hint = ""
+    if lifecycle.displacement(alias) is not None:
+        hint = (
+            f" To have an alias that always names the holder of {alias!r}, bind one: "
+            f"set_alias({name!r}, 'champion', follow={alias!r})"
+        )
+    raise InputError(
+        f"{alias!r} is a stage of the lifecycle of {name!r}, so it cannot be an alias: "
+        f"'{name}@{alias}' already names the stage. Pick another alias name.{hint}",
+        name=name,
+        alias=alias,
+    )
+
+
+def check_follow(name: str, alias: str, stage: str, lifecycle: Lifecycle) -> None:
+    """Refuse to bind ``alias`` to ``stage`` unless the stage is exclusive in ``lifecycle``.
+
+    >>> check_follow("churn", "champion", "staging", Lifecycle.default())
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InputError: alias 'champion' of 'churn' cannot follow 'staging': ...
+    """
+    validate_name(stage, kind="state")
+    lifecycle.require_state(stage)
+    if lifecycle.displacement(stage) is None:
+        exclusive = ", ".join(sorted(lifecycle.exclusive)) or "none"
+        raise InputError(
+            f"alias {alias!r} of {name!r} cannot follow {stage!r}: it is not an exclusive stage, "
+            f"so several versions may be in it and an alias points at one. Follow an exclusive "
+            f"stage (exclusive stages: {exclusive})",
+            name=name,
+            alias=alias,
+            state=stage,
+        )
