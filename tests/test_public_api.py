@@ -79,8 +79,10 @@ def test_registry_exports_are_pinned() -> None:
     import modelyard.registry
 
     assert modelyard.registry.__all__ == [
+        "Evidence",
         "HistoryEntry",
         "LogProblem",
+        "ModelCard",
         "ModelCheck",
         "ModelSnapshot",
         "ModelVersion",

@@ -10,7 +10,9 @@ lock. See ``docs/registry.md``.
 1
 """
 
+from modelyard.registry._card import ModelCard
 from modelyard.registry._records import (
+    Evidence,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -24,8 +26,10 @@ from modelyard.registry._search import OrderBy
 from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
+    "Evidence",
     "HistoryEntry",
     "LogProblem",
+    "ModelCard",
     "ModelCheck",
     "ModelSnapshot",
     "ModelVersion",

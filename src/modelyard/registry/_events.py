@@ -14,6 +14,11 @@ the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``.
 event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader must
 understand), so that a reader that meets a schema newer than its own refuses it with advice to
 upgrade, and an unknown kind within a known schema is damage, never guessed at.
+
+Each event is written in the oldest schema that holds it (its class's ``since``): the kinds that
+schema 2 knew are still written as schema 2, so a yard stays readable by the release before
+until a newer kind (``evidence.attached``, schema 3) is used in it; the model that holds one is
+then refused by that release with advice to upgrade, rather than read without it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-from modelyard.errors import IntegrityError
+from modelyard.errors import InputError, IntegrityError
 from modelyard.lifecycle import Approval, GuardResult, StateChange
 from modelyard.registry._fields import (
     Malformed,
@@ -42,10 +47,12 @@ from modelyard.registry._fields import (
     get_time,
 )
 from modelyard.registry._layout import log_key
-from modelyard.registry._records import ModelVersion
+from modelyard.registry._records import Evidence, ModelVersion
 from modelyard.registry._state import ModelState, frozen
+from modelyard.registry._validate import check_evidence_kind
 
 __all__ = [
+    "CHAINED_SCHEMA_VERSION",
     "EVENT_TYPES",
     "LEGACY_SCHEMA_VERSION",
     "SCHEMA_VERSION",
@@ -53,6 +60,7 @@ __all__ = [
     "AliasSet",
     "ApprovalRecorded",
     "Event",
+    "EvidenceAttached",
     "ModelDescribed",
     "ModelIdentity",
     "RolledBack",
@@ -65,8 +73,10 @@ __all__ = [
     "parse_event",
 ]
 
-#: The event format this modelyard writes: chained events.
-SCHEMA_VERSION = 2
+#: The newest event format this modelyard reads and writes: evidence among the kinds.
+SCHEMA_VERSION = 3
+#: The first format whose events are chained (they carry ``model`` and ``prev``).
+CHAINED_SCHEMA_VERSION = 2
 #: Events written before the chain existed; read, never written.
 LEGACY_SCHEMA_VERSION = 1
 
@@ -90,6 +100,9 @@ class Event:
     """
 
     kind: ClassVar[str] = ""
+    #: The first schema that knew this kind; events are written in it, or in the chained schema
+    #: if that is newer.
+    since: ClassVar[int] = LEGACY_SCHEMA_VERSION
 
     at: datetime
     actor: str
@@ -142,7 +155,8 @@ class Event:
 
     def sealed(self: E, *, seq: int, model: ModelIdentity, prev: str | None) -> E:
         """This event as the log writes it: numbered and chained to its predecessor."""
-        return replace(self, seq=seq, model=model, prev=prev, schema_version=SCHEMA_VERSION)
+        schema = max(self.since, CHAINED_SCHEMA_VERSION)
+        return replace(self, seq=seq, model=model, prev=prev, schema_version=schema)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON form that is stored (see the module docstring)."""
@@ -471,6 +485,58 @@ class RolledBack(Transitioned):
     kind: ClassVar[str] = "rollback"
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvidenceAttached(Event):
+    """An artifact attached to a version as evidence of kind ``evidence``; the note is the reason.
+
+    Stored as ``{"version": 3, "kind": "drift-report", "artifact": "sha256:..."}``.
+    """
+
+    kind: ClassVar[str] = "evidence.attached"
+    since: ClassVar[int] = 3
+
+    version: int
+    evidence: str
+    artifact: str
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version, "kind": self.evidence, "artifact": self.artifact}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        evidence = get_str(data, "kind")
+        try:
+            check_evidence_kind(evidence)
+        except InputError as exc:
+            raise Malformed(str(exc)) from None
+        return {
+            "version": get_int(data, "version", minimum=1),
+            "evidence": evidence,
+            "artifact": _required_digest(data, "artifact"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        self._existing(current, self.version)
+        record = Evidence(
+            model=current.name,
+            version=self.version,
+            kind=self.evidence,
+            artifact=self.artifact,
+            actor=self.actor,
+            at=self.at,
+            note=self.reason,
+            seq=self.seq,
+        )
+        return {"evidence": (*current.evidence, record)}
+
+
+def _required_digest(data: Mapping[str, Any], field: str) -> str:
+    value = get_digest(data, field)
+    if value is None:
+        raise Malformed(f"the field {field!r} is missing")
+    return value
+
+
 #: Every kind of event, by the name stored in ``"kind"``.
 EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
     {
@@ -487,6 +553,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
             ApprovalRecorded,
             Transitioned,
             RolledBack,
+            EvidenceAttached,
         )
     }
 )
@@ -510,7 +577,11 @@ def parse_event(raw: bytes, key: str) -> Event:
             schema_version=schema,
             problem="newer",
         )
-    if schema not in (LEGACY_SCHEMA_VERSION, SCHEMA_VERSION) or isinstance(schema, bool):
+    if (
+        not isinstance(schema, int)
+        or isinstance(schema, bool)
+        or not LEGACY_SCHEMA_VERSION <= schema <= SCHEMA_VERSION
+    ):
         raise _damaged(key, f"is not a registry event (schema_version {schema!r})")
     kind = doc.get("kind")
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
@@ -518,6 +589,8 @@ def parse_event(raw: bytes, key: str) -> Event:
         raise _damaged(
             key, f"has an unknown event kind {kind!r} (known: {', '.join(sorted(EVENT_TYPES))})"
         )
+    if schema < cls.since:
+        raise _damaged(key, f"has the kind {kind!r}, which schema_version {schema} does not know")
     try:
         envelope: dict[str, Any] = {
             "seq": get_int(doc, "seq", minimum=1),
@@ -526,7 +599,7 @@ def parse_event(raw: bytes, key: str) -> Event:
             "reason": get_str(doc, "reason", default=""),
             "schema_version": schema,
         }
-        if schema >= SCHEMA_VERSION:
+        if schema >= CHAINED_SCHEMA_VERSION:
             model = get_mapping(doc, "model")
             envelope["model"] = ModelIdentity(get_str(model, "name"), get_str(model, "id"))
             if "prev" not in doc:

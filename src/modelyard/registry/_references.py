@@ -1,7 +1,8 @@
 """What the registry refers to in the artifact store: gc roots, and the check ``verify`` runs.
 
 Every version ever registered pins its artifact, soft-deleted versions included: a deleted version
-stays in the history, and history must stay loadable. The registry writes nothing to pin: its
+stays in the history, and history must stay loadable. Evidence attached to a version is pinned the
+same way, for as long as the attachment is in the log. The registry writes nothing to pin: its
 logs are the roots, read by :func:`registry_roots`, which the top-level package declares as a root
 source of the artifact layer. Versions registered before root sources existed are protected too.
 
@@ -66,7 +67,8 @@ def _states(store: Store) -> list[ModelState]:
 
 
 def registry_roots(store: Store) -> set[str]:
-    """The id of the artifact of every version of every model in ``store``'s registry.
+    """The id of the artifact of every version of every model in ``store``'s registry, and of
+    every artifact attached to a version as evidence.
 
     Raises if a model's log cannot be read (see the module doc).
 
@@ -80,6 +82,8 @@ def registry_roots(store: Store) -> set[str]:
     for state in _states(store):
         for version in state.versions.values():
             roots.add(version.artifact)
+        for evidence in state.evidence:
+            roots.add(evidence.artifact)
     return roots
 
 

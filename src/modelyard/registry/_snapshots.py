@@ -37,9 +37,10 @@ from modelyard.registry._fields import (
     get_mapping,
     get_str,
     get_str_map,
+    get_time,
 )
 from modelyard.registry._layout import log_key, seq_of, snapshot_prefix
-from modelyard.registry._records import ModelVersion
+from modelyard.registry._records import Evidence, ModelVersion
 from modelyard.registry._state import ModelState, frozen
 from modelyard.storage import Store
 
@@ -55,8 +56,12 @@ __all__ = [
     "snapshot_problem",
 ]
 
-#: Snapshots checked against the chain. Schema 1 snapshots predate the chain and are never used.
-SNAPSHOT_SCHEMA_VERSION = 2
+#: Snapshots checked against the chain. Schema 1 snapshots predate the chain and are never used;
+#: schema 3 is written only for a model with evidence, so that the release before (which reads
+#: schema 2 and knows no evidence) skips it and meets the evidence events themselves, which it
+#: refuses, rather than fold a state that lacks them (its gc would then delete their artifacts).
+SNAPSHOT_SCHEMA_VERSION = 3
+_PLAIN_SNAPSHOT_SCHEMA = 2
 
 
 _NUMBER = (int, float)
@@ -75,7 +80,7 @@ def encode_snapshot(state: ModelState) -> bytes:
     """The stored bytes of a snapshot of ``state`` (canonical JSON: one byte string per fold)."""
     return canonical_json(
         {
-            "schema_version": SNAPSHOT_SCHEMA_VERSION,
+            "schema_version": SNAPSHOT_SCHEMA_VERSION if state.evidence else _PLAIN_SNAPSHOT_SCHEMA,
             "name": state.name,
             "model_id": state.model_id,
             "head": state.head,
@@ -92,14 +97,38 @@ def encode_snapshot(state: ModelState) -> bytes:
             "approvals": [a.to_dict() for a in state.approvals],
             "changes": [c.to_dict() for c in state.changes],
             "max_version": state.max_version,
+            # Only when there is some, so a model without evidence is stored as before.
+            **({"evidence": [_evidence_item(e) for e in state.evidence]} if state.evidence else {}),
         }
     )
 
 
+def _evidence_item(evidence: Evidence) -> dict[str, Any]:
+    return {k: v for k, v in evidence.to_dict().items() if k != "model"}
+
+
+def _evidence(item: Any, name: str) -> Evidence:
+    if not isinstance(item, dict):
+        raise Malformed("an evidence entry is not an object")
+    return Evidence(
+        model=name,
+        version=get_int(item, "version", minimum=1),
+        kind=get_str(item, "kind"),
+        artifact=get_str(item, "artifact"),
+        actor=get_str(item, "actor"),
+        at=get_time(item, "at"),
+        note=get_str(item, "note"),
+        seq=get_int(item, "seq", minimum=1),
+    )
+
+
 def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
-    """The state a schema-2 snapshot of model ``name`` holds; :class:`Malformed` if it does not."""
+    """The state a schema-2 or -3 snapshot of model ``name`` holds; :class:`Malformed` if it does
+    not (evidence is only in schema 3)."""
     if get_str(doc, "name") != name:
         raise Malformed(f"it is a snapshot of model {doc['name']!r}")
+    if ("evidence" in doc) != (doc.get("schema_version") == SNAPSHOT_SCHEMA_VERSION):
+        raise Malformed("evidence belongs in a schema 3 snapshot, and only there")
     versions = {v.version: v for v in (_version(item, name) for item in get_list(doc, "versions"))}
     aliases = get_mapping(doc, "aliases")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in aliases.values()):
@@ -118,6 +147,7 @@ def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
         ),
         changes=tuple(build(StateChange.from_dict, c, "change") for c in get_list(doc, "changes")),
         max_version=get_int(doc, "max_version"),
+        evidence=tuple(_evidence(item, name) for item in get_list(doc, "evidence", optional=True)),
         model_id=get_str(doc, "model_id"),
     )
 
@@ -237,7 +267,7 @@ def snapshot_problem(store: Store, name: str, key: str, seq: int, raw: bytes) ->
         raise Legacy
     if isinstance(schema, int) and schema > SNAPSHOT_SCHEMA_VERSION:
         return f"{key} was written by a newer modelyard (schema_version {schema})"
-    if schema != SNAPSHOT_SCHEMA_VERSION or not isinstance(doc, dict):
+    if schema not in (_PLAIN_SNAPSHOT_SCHEMA, SNAPSHOT_SCHEMA_VERSION) or not isinstance(doc, dict):
         return f"{key} is not a snapshot"
     event_key = log_key(name, seq)
     try:

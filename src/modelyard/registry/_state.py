@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from modelyard.lifecycle import Approval, StateChange
-from modelyard.registry._records import ModelVersion
+from modelyard.registry._records import Evidence, ModelVersion
 
 __all__ = ["EMPTY", "ModelState", "frozen"]
 
@@ -33,7 +33,7 @@ class ModelState:
     ``name`` is the name the log is stored under. ``model_id`` is the random identity fixed by the
     model's first chained event (None while the log holds only events written before the chain
     existed), and ``head_digest`` the sha256 of event ``head``'s stored bytes, which the next
-    event must name as its predecessor.
+    event must name as its predecessor. ``evidence`` holds every attachment, oldest first.
     """
 
     name: str
@@ -46,6 +46,7 @@ class ModelState:
     aliases: Mapping[str, int] = field(default_factory=lambda: EMPTY)
     approvals: tuple[Approval, ...] = ()
     changes: tuple[StateChange, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     max_version: int = 0
     model_id: str | None = None
     head_digest: str | None = None
