@@ -213,6 +213,21 @@ def test_gc_keeps_an_attached_artifact_and_its_ancestors(clock: FakeClock) -> No
     assert yard.artifacts.get(holdout) == b"holdout rows"
 
 
+def test_yard_verify_reports_an_attached_artifact_that_went_missing(clock: FakeClock) -> None:
+    yard = Yard(MemoryStore(), clock=clock, actor="ana")
+    yard.registry.register("churn", b"weights")
+    evaluation = yard.artifacts.put(b"evaluation")
+    yard.registry.attach("churn/1", evaluation, kind="evaluation")
+    assert yard.verify().ok
+    hexdigest = evaluation.id.split(":", 1)[1]
+    yard.store.delete(f"manifests/sha256/{hexdigest[:2]}/{hexdigest[2:]}")
+    report = yard.verify()
+    assert [(p.model, p.version, p.artifact, p.kind, p.evidence) for p in report.versions] == [
+        ("churn", 1, evaluation.id, "missing-artifact", "evaluation")
+    ]
+    assert "attached to version 1 as 'evaluation'" in report.versions[0].detail
+
+
 # -- other processes -----------------------------------------------------------------------------
 
 

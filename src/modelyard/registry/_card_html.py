@@ -23,7 +23,7 @@ _POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-
 
 _STYLE = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2328;
-       margin: 0; background: #f6f8fa; }
+       margin: 0; padding: 0 16px; background: #f6f8fa; }
 main { max-width: 1080px; margin: 24px auto; background: #fff; border: 1px solid #d0d7de;
        border-radius: 8px; padding: 8px 32px 24px; }
 h1 { font-size: 26px; border-bottom: 1px solid #d0d7de; padding-bottom: 8px; }

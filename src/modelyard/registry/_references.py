@@ -27,7 +27,8 @@ __all__ = ["ReferenceProblem", "check_references", "model_names", "registry_root
 
 @dataclass(frozen=True)
 class ReferenceProblem:
-    """A registry version whose artifact is not whole, or a model whose log cannot be read.
+    """A registry version whose artifact (or an attached artifact) is not whole, or a model whose
+    log cannot be read.
 
     Attributes:
         model: the model's name.
@@ -38,6 +39,8 @@ class ReferenceProblem:
             a blob does not match its digest) or ``"unreadable-model"``.
         detail: what was wrong, in words.
         deleted: whether the version was deleted (its artifact is still kept for history).
+        evidence: the kind of evidence, when the artifact is one attached to the version rather
+            than the version's own (None otherwise).
     """
 
     model: str
@@ -46,6 +49,7 @@ class ReferenceProblem:
     kind: Literal["missing-artifact", "missing-blob", "corrupt-artifact", "unreadable-model"]
     detail: str
     deleted: bool = False
+    evidence: str | None = None
 
 
 def model_names(store: Store) -> list[str]:
@@ -112,8 +116,12 @@ def check_references(
                 )
             )
             continue
-        for number, version in sorted(state.versions.items()):
-            artifact_id = version.artifact
+        refers = [(n, v.artifact, v.deleted, None) for n, v in sorted(state.versions.items())]
+        for item in state.evidence:
+            record = state.versions.get(item.version)
+            deleted = record is not None and record.deleted
+            refers.append((item.version, item.artifact, deleted, item.kind))
+        for number, artifact_id, deleted, evidence in refers:
             kinds = by_artifact.get(artifact_id, [])
             if artifact_id not in stored:
                 try:
@@ -133,7 +141,11 @@ def check_references(
                 kind, detail = "corrupt-artifact", f"artifact {artifact_id} is damaged"
             else:
                 continue
+            if evidence is not None:
+                detail = f"{detail} (attached to version {number} as {evidence!r})"
             found.append(
-                ReferenceProblem(name, number, artifact_id, kind, detail, deleted=version.deleted)
+                ReferenceProblem(
+                    name, number, artifact_id, kind, detail, deleted=deleted, evidence=evidence
+                )
             )
     return tuple(found)
