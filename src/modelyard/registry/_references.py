@@ -116,7 +116,9 @@ def check_references(
                 )
             )
             continue
-        refers = [(n, v.artifact, v.deleted, None) for n, v in sorted(state.versions.items())]
+        refers: list[tuple[int, str, bool, str | None]] = [
+            (n, v.artifact, v.deleted, None) for n, v in sorted(state.versions.items())
+        ]
         for item in state.evidence:
             record = state.versions.get(item.version)
             deleted = record is not None and record.deleted
