@@ -417,10 +417,11 @@ class Registry:
         ``"model-card-review"``, ... ``artifact_or_object`` is an
         :class:`~modelyard.artifacts.ArtifactRef`, an artifact id or reference
         (``"churn-eval@latest"``), or any object, which is first stored as an artifact named
-        ``"<model>-<kind>"``. The attachment is an audited event in the model's log (who, when,
-        ``note``) and, like a registered version, keeps its artifact and the artifact's ancestors
-        safe from gc. An alias in ``ref`` is resolved once, when attaching. A bad kind, a missing
-        model or version, or an artifact that is not whole is refused before anything is written.
+        ``"<model>-<kind>"`` (with ``codec`` if given). The attachment is an audited event in
+        the model's log (who, when, ``note``) and, like a registered version, keeps its artifact
+        and the artifact's ancestors safe from gc. An alias in ``ref`` is resolved once, when
+        attaching. A bad kind, a missing model or version, or an artifact that is not whole is
+        refused before anything is written.
 
         Guards read attached evidence: a drift guard (:func:`~modelyard.lifecycle.drift_clean`)
         judges the latest ``"drift-report"`` of the version when the transition passes none.
