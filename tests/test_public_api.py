@@ -80,8 +80,10 @@ def test_registry_exports_are_pinned() -> None:
 
     assert modelyard.registry.__all__ == [
         "AliasMove",
+        "Evidence",
         "HistoryEntry",
         "LogProblem",
+        "ModelCard",
         "ModelCheck",
         "ModelSnapshot",
         "ModelVersion",

@@ -310,3 +310,24 @@ def test_a_yard_written_before_following_aliases_gets_one(tmp_path: Path) -> Non
     registry.rollback("churn", "production")
     assert registry.resolve("churn@champion").version == 2
     assert registry.verify().ok
+
+
+def test_a_snapshot_holding_a_following_alias_and_evidence_is_read_back_whole(
+    registry: Registry, model_ref: ArtifactRef
+) -> None:
+    import warnings
+
+    store = registry.store
+    writer = Registry(store, actor="ana", snapshot_every=4)
+    writer.register("churn", model_ref)
+    writer.set_alias("churn", "champion", follow="production")
+    writer.attach("churn/1", model_ref, kind="evaluation")
+    writer.transition("churn", 1, "staging")  # event 4: a snapshot is due
+    doc = read_json(store, snapshot_key("churn", 4))
+    assert doc["schema_version"] == 3 and "follows" in doc and "evidence" in doc
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a skipped snapshot would warn
+        fresh = Registry(store)
+        assert dict(fresh.model("churn").follows) == {"champion": "production"}
+        assert [e.kind for e in fresh.evidence("churn/1")] == ["evaluation"]
+    assert fresh.verify().ok

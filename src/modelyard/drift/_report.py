@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -105,6 +106,10 @@ class DriftReport(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    #: A report is a self-describing artifact: ``yard.artifacts.put(report)`` stores it as JSON,
+    #: and ``registry.attach(ref, report, kind="drift-report")`` makes it evidence for guards.
+    media_type: ClassVar[str] = "application/vnd.modelyard.drift-report+json"
+
     columns: tuple[ColumnDrift, ...]
     config: DriftConfig
     reference_rows: int
@@ -129,6 +134,23 @@ class DriftReport(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (NaN and infinities become ``None``)."""
         return self.model_dump(mode="json")
+
+    def to_bytes(self) -> bytes:
+        """The report as JSON (see :meth:`from_bytes`); infinities are kept, not nulled."""
+        return json.dumps(self.model_dump(mode="python"), sort_keys=True).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> DriftReport:
+        """Rebuild a report from :meth:`to_bytes` output; the round trip is exact.
+
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> rng = np.random.default_rng(0)
+        >>> report = drift.compare(rng.normal(size=(500, 1)), rng.normal(size=(500, 1)) + 1)
+        >>> drift.DriftReport.from_bytes(report.to_bytes()) == report
+        True
+        """
+        return cls.model_validate(json.loads(data))
 
     def to_pandas(self) -> Any:
         """One row per column and statistic, as a pandas DataFrame."""

@@ -172,6 +172,11 @@ class Guard(Protocol):
     :class:`GuardContext`; it returns a :class:`GuardResult` with a reason, never a bare bool, so a
     refused transition always says why. Guards must not do IO or depend on anything but the context:
     the same context must give the same result.
+
+    A guard that judges evidence attached to the version may say so with a ``context_evidence``
+    mapping (context key -> evidence kind, as :func:`~modelyard.lifecycle.drift_clean` has): the
+    registry then puts the latest attachment of that kind under the key when the request's
+    context has nothing there, so the guard itself still only reads its context.
     """
 
     @property

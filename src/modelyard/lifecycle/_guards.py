@@ -172,10 +172,17 @@ class DriftGuard:
     """See :func:`drift_clean`."""
 
     key: str = "drift_report"
+    evidence: str | None = "drift-report"
 
     @property
     def name(self) -> str:
         return "drift clean" if self.key == "drift_report" else f"drift clean ({self.key})"
+
+    @property
+    def context_evidence(self) -> Mapping[str, str]:
+        """The attached evidence this guard reads: context key -> evidence kind (see
+        :class:`~modelyard.lifecycle.Guard`)."""
+        return FrozenMap({self.key: self.evidence} if self.evidence is not None else {})
 
     def __call__(self, ctx: GuardContext) -> GuardResult:
         report = ctx.request.context.get(self.key)
@@ -183,7 +190,12 @@ class DriftGuard:
             return GuardResult(
                 False,
                 f"no drift report in the request context under {self.key!r}; pass "
-                f"context={{{self.key!r}: report}} with the transition",
+                f"context={{{self.key!r}: report}} with the transition"
+                + (
+                    f", or attach one to the version as evidence of kind {self.evidence!r}"
+                    if self.evidence is not None
+                    else ""
+                ),
                 {"key": self.key, "drifted": None},
                 guard=self.name,
             )
@@ -210,11 +222,14 @@ class DriftGuard:
         )
 
 
-def drift_clean(key: str = "drift_report") -> Guard:
+def drift_clean(key: str = "drift_report", *, evidence: str | None = "drift-report") -> Guard:
     """A guard that needs a drift report with no drifted columns in ``request.context[key]``.
 
     Any object with a ``drifted`` attribute (a sequence of column names) is accepted, so the
-    lifecycle never imports :mod:`modelyard.drift`. A missing report fails the guard.
+    lifecycle never imports :mod:`modelyard.drift`. A missing report fails the guard. When the
+    transition passes no report, the registry supplies the latest one attached to the version as
+    evidence of kind ``evidence`` (``registry.attach(ref, report, kind="drift-report")``);
+    ``evidence=None`` accepts only a report passed with the transition.
 
     >>> from types import SimpleNamespace
     >>> from modelyard.lifecycle import GuardContext
@@ -223,4 +238,6 @@ def drift_clean(key: str = "drift_report") -> Guard:
     GuardResult(ok=False, reason='drift detected in 1 column: age', ...)
     """
     require_text(key, what="context key")
-    return DriftGuard(key)
+    if evidence is not None:
+        require_label(evidence, what="evidence kind")
+    return DriftGuard(key, evidence)

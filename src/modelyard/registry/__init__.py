@@ -10,8 +10,10 @@ lock. See ``docs/registry.md``.
 1
 """
 
+from modelyard.registry._card import ModelCard
 from modelyard.registry._records import (
     AliasMove,
+    Evidence,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -26,8 +28,10 @@ from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
     "AliasMove",
+    "Evidence",
     "HistoryEntry",
     "LogProblem",
+    "ModelCard",
     "ModelCheck",
     "ModelSnapshot",
     "ModelVersion",

@@ -11,14 +11,17 @@ An event is stored as canonical JSON, one file per event (``models/<name>/log/<s
 bytes of event ``seq - 1`` (null for event 1), and ``snapshot`` (only on events after which a
 snapshot is written) the sha256 of that snapshot's bytes. Schema 1 is the format written before
 the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``. Schema 3 adds
-aliases that follow a stage: ``alias.set`` and ``alias.deleted`` may name the stage an alias
-follows (``follows``) or stopped following (``unfollowed``), and a transition or rollback lists
-the following aliases it moved (``aliases``). Adding a kind of event is one class here, and
-raises :data:`SCHEMA_VERSION` (as does any field a reader must understand), so that a reader that
-meets a schema newer than its own refuses it with advice to upgrade, and an unknown kind within a
-known schema is damage, never guessed at. Each event is written with the oldest schema that holds
-what it says (:attr:`Event.needs_schema`): a yard that uses no following alias stays readable by
-the modelyard before them, and one that does is refused by it rather than misread.
+aliases that follow a stage (``alias.set`` and ``alias.deleted`` may name the stage an alias
+follows, ``follows``, or stopped following, ``unfollowed``, and a transition or rollback lists the
+following aliases it moved, ``aliases``) and the kind ``evidence.attached``. Adding a kind of
+event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader must
+understand), so that a reader that meets a schema newer than its own refuses it with advice to
+upgrade, and an unknown kind within a known schema is damage, never guessed at.
+
+Each event is written with the oldest schema that holds what it says (:attr:`Event.needs_schema`:
+its class's ``since``, or newer for the fields it carries): a yard that uses no following alias
+and no evidence stays readable by the modelyard before them, and a model that does is refused by
+it with advice to upgrade, rather than misread.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
-from modelyard.errors import IntegrityError
+from modelyard.errors import InputError, IntegrityError
 from modelyard.lifecycle import Approval, GuardResult, StateChange
 from modelyard.registry._fields import (
     Malformed,
@@ -49,8 +52,9 @@ from modelyard.registry._fields import (
 )
 from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._layout import log_key
-from modelyard.registry._records import AliasMove, ModelVersion
+from modelyard.registry._records import AliasMove, Evidence, ModelVersion
 from modelyard.registry._state import ModelState, frozen
+from modelyard.registry._validate import check_evidence_kind
 
 __all__ = [
     "CHAINED_SCHEMA_VERSION",
@@ -61,6 +65,7 @@ __all__ = [
     "AliasSet",
     "ApprovalRecorded",
     "Event",
+    "EvidenceAttached",
     "ModelDescribed",
     "ModelIdentity",
     "RolledBack",
@@ -74,9 +79,10 @@ __all__ = [
 ]
 
 #: The newest event format this modelyard reads and writes: chained events that may carry
-#: following aliases.
+#: following aliases, and evidence among the kinds.
 SCHEMA_VERSION = 3
-#: Chained events; what every event that needs nothing newer is written as.
+#: The first format whose events are chained (they carry ``model`` and ``prev``); what every
+#: event that needs nothing newer is written as.
 CHAINED_SCHEMA_VERSION = 2
 #: Events written before the chain existed; read, never written.
 LEGACY_SCHEMA_VERSION = 1
@@ -101,6 +107,9 @@ class Event:
     """
 
     kind: ClassVar[str] = ""
+    #: The first schema that knew this kind; events are written in it, or in the chained schema
+    #: if that is newer.
+    since: ClassVar[int] = LEGACY_SCHEMA_VERSION
 
     at: datetime
     actor: str
@@ -128,8 +137,8 @@ class Event:
 
     @property
     def needs_schema(self) -> int:
-        """The oldest schema that holds this event's fields (see the module docstring)."""
-        return CHAINED_SCHEMA_VERSION
+        """The oldest schema that holds this event's kind and fields (see the module docstring)."""
+        return max(self.since, CHAINED_SCHEMA_VERSION)
 
     # -- shared ----------------------------------------------------------------------------------
 
@@ -575,6 +584,58 @@ class RolledBack(Transitioned):
     kind: ClassVar[str] = "rollback"
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvidenceAttached(Event):
+    """An artifact attached to a version as evidence of kind ``evidence``; the note is the reason.
+
+    Stored as ``{"version": 3, "kind": "drift-report", "artifact": "sha256:..."}``.
+    """
+
+    kind: ClassVar[str] = "evidence.attached"
+    since: ClassVar[int] = 3
+
+    version: int
+    evidence: str
+    artifact: str
+
+    def data(self) -> dict[str, Any]:
+        return {"version": self.version, "kind": self.evidence, "artifact": self.artifact}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        evidence = get_str(data, "kind")
+        try:
+            check_evidence_kind(evidence)
+        except InputError as exc:
+            raise Malformed(str(exc)) from None
+        return {
+            "version": get_int(data, "version", minimum=1),
+            "evidence": evidence,
+            "artifact": _required_digest(data, "artifact"),
+        }
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        self._existing(current, self.version)
+        record = Evidence(
+            model=current.name,
+            version=self.version,
+            kind=self.evidence,
+            artifact=self.artifact,
+            actor=self.actor,
+            at=self.at,
+            note=self.reason,
+            seq=self.seq,
+        )
+        return {"evidence": (*current.evidence, record)}
+
+
+def _required_digest(data: Mapping[str, Any], field: str) -> str:
+    value = get_digest(data, field)
+    if value is None:
+        raise Malformed(f"the field {field!r} is missing")
+    return value
+
+
 #: Every kind of event, by the name stored in ``"kind"``.
 EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
     {
@@ -591,6 +652,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
             ApprovalRecorded,
             Transitioned,
             RolledBack,
+            EvidenceAttached,
         )
     }
 )
@@ -614,8 +676,10 @@ def parse_event(raw: bytes, key: str) -> Event:
             schema_version=schema,
             problem="newer",
         )
-    if schema not in (LEGACY_SCHEMA_VERSION, CHAINED_SCHEMA_VERSION, SCHEMA_VERSION) or isinstance(
-        schema, bool
+    if (
+        not isinstance(schema, int)
+        or isinstance(schema, bool)
+        or not LEGACY_SCHEMA_VERSION <= schema <= SCHEMA_VERSION
     ):
         raise _damaged(key, f"is not a registry event (schema_version {schema!r})")
     kind = doc.get("kind")
@@ -624,6 +688,8 @@ def parse_event(raw: bytes, key: str) -> Event:
         raise _damaged(
             key, f"has an unknown event kind {kind!r} (known: {', '.join(sorted(EVENT_TYPES))})"
         )
+    if schema < cls.since:
+        raise _damaged(key, f"has the kind {kind!r}, which schema_version {schema} does not know")
     try:
         envelope: dict[str, Any] = {
             "seq": get_int(doc, "seq", minimum=1),

@@ -13,6 +13,7 @@ from modelyard.lifecycle import GuardResult, StateChange
 
 __all__ = [
     "AliasMove",
+    "Evidence",
     "HistoryEntry",
     "ModelSnapshot",
     "ModelVersion",
@@ -100,6 +101,38 @@ class ModelVersion:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "created_by": self.created_by,
             "deleted": self.deleted,
+        }
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An artifact attached to a model version as evidence (see :meth:`Registry.attach`).
+
+    ``kind`` says what it is (``"drift-report"``, ``"evaluation"``, ``"dataset"``, ...),
+    ``artifact`` is the artifact's id, ``actor`` and ``at`` who attached it and when, ``note`` why,
+    and ``seq`` the number of the event in the model's log that recorded it.
+    """
+
+    model: str
+    version: int
+    kind: str
+    artifact: str
+    actor: str
+    at: datetime
+    note: str = ""
+    seq: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict."""
+        return {
+            "model": self.model,
+            "version": self.version,
+            "kind": self.kind,
+            "artifact": self.artifact,
+            "actor": self.actor,
+            "at": self.at.isoformat(),
+            "note": self.note,
+            "seq": self.seq,
         }
 
 

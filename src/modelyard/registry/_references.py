@@ -1,7 +1,8 @@
 """What the registry refers to in the artifact store: gc roots, and the check ``verify`` runs.
 
 Every version ever registered pins its artifact, soft-deleted versions included: a deleted version
-stays in the history, and history must stay loadable. The registry writes nothing to pin: its
+stays in the history, and history must stay loadable. Evidence attached to a version is pinned the
+same way, for as long as the attachment is in the log. The registry writes nothing to pin: its
 logs are the roots, read by :func:`registry_roots`, which the top-level package declares as a root
 source of the artifact layer. Versions registered before root sources existed are protected too.
 
@@ -26,7 +27,8 @@ __all__ = ["ReferenceProblem", "check_references", "model_names", "registry_root
 
 @dataclass(frozen=True)
 class ReferenceProblem:
-    """A registry version whose artifact is not whole, or a model whose log cannot be read.
+    """A registry version whose artifact (or an attached artifact) is not whole, or a model whose
+    log cannot be read.
 
     Attributes:
         model: the model's name.
@@ -37,6 +39,8 @@ class ReferenceProblem:
             a blob does not match its digest) or ``"unreadable-model"``.
         detail: what was wrong, in words.
         deleted: whether the version was deleted (its artifact is still kept for history).
+        evidence: the kind of evidence, when the artifact is one attached to the version rather
+            than the version's own (None otherwise).
     """
 
     model: str
@@ -45,6 +49,7 @@ class ReferenceProblem:
     kind: Literal["missing-artifact", "missing-blob", "corrupt-artifact", "unreadable-model"]
     detail: str
     deleted: bool = False
+    evidence: str | None = None
 
 
 def model_names(store: Store) -> list[str]:
@@ -66,7 +71,8 @@ def _states(store: Store) -> list[ModelState]:
 
 
 def registry_roots(store: Store) -> set[str]:
-    """The id of the artifact of every version of every model in ``store``'s registry.
+    """The id of the artifact of every version of every model in ``store``'s registry, and of
+    every artifact attached to a version as evidence.
 
     Raises if a model's log cannot be read (see the module doc).
 
@@ -80,6 +86,8 @@ def registry_roots(store: Store) -> set[str]:
     for state in _states(store):
         for version in state.versions.values():
             roots.add(version.artifact)
+        for evidence in state.evidence:
+            roots.add(evidence.artifact)
     return roots
 
 
@@ -108,8 +116,14 @@ def check_references(
                 )
             )
             continue
-        for number, version in sorted(state.versions.items()):
-            artifact_id = version.artifact
+        refers: list[tuple[int, str, bool, str | None]] = [
+            (n, v.artifact, v.deleted, None) for n, v in sorted(state.versions.items())
+        ]
+        for item in state.evidence:
+            record = state.versions.get(item.version)
+            deleted = record is not None and record.deleted
+            refers.append((item.version, item.artifact, deleted, item.kind))
+        for number, artifact_id, deleted, evidence in refers:
             kinds = by_artifact.get(artifact_id, [])
             if artifact_id not in stored:
                 try:
@@ -129,7 +143,11 @@ def check_references(
                 kind, detail = "corrupt-artifact", f"artifact {artifact_id} is damaged"
             else:
                 continue
+            if evidence is not None:
+                detail = f"{detail} (attached to version {number} as {evidence!r})"
             found.append(
-                ReferenceProblem(name, number, artifact_id, kind, detail, deleted=version.deleted)
+                ReferenceProblem(
+                    name, number, artifact_id, kind, detail, deleted=deleted, evidence=evidence
+                )
             )
     return tuple(found)

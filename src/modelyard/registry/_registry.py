@@ -39,11 +39,13 @@ from modelyard.lifecycle import (
     decide_rollback,
     notify,
 )
+from modelyard.registry._card import ModelCard, build_card
 from modelyard.registry._events import (
     AliasDeleted,
     AliasSet,
     ApprovalRecorded,
     Event,
+    EvidenceAttached,
     ModelDescribed,
     RolledBack,
     TagDeleted,
@@ -57,6 +59,7 @@ from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._log import EventLog
 from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
+    Evidence,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -70,6 +73,7 @@ from modelyard.registry._validate import (
     RESERVED_ALIASES,
     check_alias_name,
     check_follow,
+    check_evidence_kind,
     check_label,
     check_metrics,
     check_params,
@@ -204,12 +208,7 @@ class Registry:
         who = self._actor(actor)
         self._require_writable()
         initial = self.lifecycle(name).initial
-        if isinstance(artifact_or_object, ArtifactRef):
-            ref = artifact_or_object  # reference_guard() below checks that it exists
-        elif isinstance(artifact_or_object, str):
-            ref = self.artifacts.resolve(artifact_or_object)
-        else:
-            ref = self.artifacts.put(artifact_or_object, name=name, codec=codec)
+        ref = self._artifact(artifact_or_object, name=name, codec=codec)
         # Checks the artifact is whole, and keeps a concurrent gc from deleting it (the log is
         # what gc keeps: see modelyard.registry._references).
         guard = self.artifacts.reference_guard(ref)
@@ -478,11 +477,7 @@ class Registry:
         modelyard.errors.InvalidReferenceError: 'churn@staging' cannot name one version: ...
         """
         name, alias, number = parse_ref(ref)
-        state = self._existing(name)
-        if alias is not None:
-            number = self._by_name(state, name, alias)
-        assert number is not None
-        return state.record(self._lookup(state, number, allow_deleted=alias is None))
+        return self._target(self._existing(name), alias, number, allow_deleted=alias is None)
 
     def _by_name(self, state: ModelState, name: str, alias: str) -> int:
         if alias not in RESERVED_ALIASES:
@@ -536,6 +531,115 @@ class Registry:
         """
         version = self.resolve(ref)
         return self.artifacts.get(version.artifact, trusted=trusted)
+
+    # -- evidence and model cards ----------------------------------------------------------------
+
+    def attach(
+        self,
+        ref: str,
+        artifact_or_object: Any,
+        *,
+        kind: str,
+        actor: str | None = None,
+        note: str = "",
+        codec: str | None = None,
+    ) -> Evidence:
+        """Attach an artifact to the version ``ref`` names as evidence of ``kind``; return it.
+
+        ``kind`` is a short lowercase name: ``"drift-report"``, ``"evaluation"``, ``"dataset"``,
+        ``"model-card-review"``, ... ``artifact_or_object`` is an
+        :class:`~modelyard.artifacts.ArtifactRef`, an artifact id or reference
+        (``"churn-eval@latest"``), or any object, which is first stored as an artifact named
+        ``"<model>-<kind>"`` (with ``codec`` if given). The attachment is an audited event in
+        the model's log (who, when, ``note``) and, like a registered version, keeps its artifact
+        and the artifact's ancestors safe from gc. An alias in ``ref`` is resolved once, when
+        attaching. A bad kind, a missing model or version, or an artifact that is not whole is
+        refused before anything is written.
+
+        Guards read attached evidence: a drift guard (:func:`~modelyard.lifecycle.drift_clean`)
+        judges the latest ``"drift-report"`` of the version when the transition passes none.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> mv = registry.register("churn", b"weights")
+        >>> ev = registry.attach("churn/1", {"auc": 0.91}, kind="evaluation", note="holdout")
+        >>> ev.kind, ev.version, ev.actor, ev.note
+        ('evaluation', 1, 'ana', 'holdout')
+        >>> registry.load_evidence(ev)
+        {'auc': 0.91}
+        """
+        name, alias, number = parse_ref(ref)
+        kind = check_evidence_kind(kind)
+        note = check_text(note, what="note")
+        who = self._actor(actor)
+        self._require_writable()
+        # The version is looked up before an object is stored for it, so a bad reference writes
+        # nothing at all.
+        version = self._target(self._existing(name), alias, number).version
+        artifact = self._artifact(artifact_or_object, name=f"{name}-{kind}", codec=codec)
+        guard = self.artifacts.reference_guard(artifact)
+
+        def build(state: ModelState) -> EvidenceAttached:
+            self._lookup(state, version)
+            return EvidenceAttached(
+                at=self._now(state),
+                actor=who,
+                reason=note,
+                version=version,
+                evidence=kind,
+                artifact=artifact.id,
+            )
+
+        with guard:
+            state, event = self._commit(name, build, must_exist=True)
+        return next(e for e in state.evidence if e.seq == event.seq)
+
+    def evidence(self, ref: str, *, kind: str | None = None) -> list[Evidence]:
+        """The evidence attached to the version ``ref`` names, newest first; ``kind`` filters.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"weights")
+        >>> _ = registry.attach("churn/1", b"first", kind="evaluation")
+        >>> _ = registry.attach("churn/1", b"second", kind="evaluation", note="rerun")
+        >>> [e.note for e in registry.evidence("churn@latest", kind="evaluation")]
+        ['rerun', '']
+        """
+        name, alias, number = parse_ref(ref)
+        if kind is not None:
+            kind = check_evidence_kind(kind)
+        state = self._existing(name)
+        version = self._target(state, alias, number, allow_deleted=True).version
+        return _evidence_of(state, version, kind)
+
+    def load_evidence(self, evidence: Evidence, *, trusted: bool = False) -> Any:
+        """Load the artifact of an attachment (see :meth:`evidence`)."""
+        return self.artifacts.get(evidence.artifact, trusted=trusted)
+
+    def card(self, ref: str) -> ModelCard:
+        """The model card of the version ``ref`` names: what the yard knows about it.
+
+        Description, metrics, parameters, tags, aliases and stage; the artifact (id, size, media
+        type, codec) and its lineage (the data and code it was made from); the producing
+        environment; every approval and transition with who, when and why; and the attached
+        evidence. ``.to_markdown()`` and ``.to_html()`` render it (every stored value escaped;
+        the HTML is one self-contained page). Deleted versions have cards too (``"churn/3"``).
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> mv = registry.register("churn", b"weights", metrics={"auc": 0.91})
+        >>> card = registry.card("churn/1")
+        >>> card.version.metrics["auc"], card.artifact.size
+        (0.91, 7)
+        >>> print(card.to_markdown().splitlines()[0])
+        # Model card: churn/1
+        """
+        name, alias, number = parse_ref(ref)
+        state = self._existing(name)
+        version = self._target(state, alias, number, allow_deleted=alias is None)
+        # The log only grows, so events read after the state cover it; later ones are left out.
+        events = [e for e in self._log.events(name) if e.seq <= state.head]
+        return build_card(state, version, events, self.artifacts, _history_entry)
 
     # -- tags ------------------------------------------------------------------------------------
 
@@ -596,7 +700,9 @@ class Registry:
         raises :class:`~modelyard.errors.TransitionRejected` with every guard's result, and
         nothing is written. Entering an exclusive state displaces its holder in the same event,
         and moves the aliases that follow the states it changes (see :meth:`set_alias`).
-        ``context`` carries guard inputs such as ``{"drift_report": report}``.
+        ``context`` carries guard inputs such as ``{"drift_report": report}``; a guard that reads
+        evidence (``drift_clean``) gets the latest attachment of its kind (see :meth:`attach`)
+        when ``context`` has nothing under its key.
         """
         validate_name(name, kind="model name")
         who, reason = self._actor(actor), check_text(reason, what="reason")
@@ -604,9 +710,10 @@ class Registry:
         lifecycle.require_state(target)
 
         def build(state: ModelState) -> Transitioned:
-            self._lookup(state, version)
+            record = self._lookup(state, version)
             at = self._now(state)
-            request = TransitionRequest(version, target, who, at, reason, context or {})
+            guard_context = self._with_evidence(lifecycle, state, record, target, context or {})
+            request = TransitionRequest(version, target, who, at, reason, guard_context)
             decision = decide(lifecycle, self._status(state), request)
             changes = tuple(decision.changes)
             return Transitioned(
@@ -964,6 +1071,54 @@ class Registry:
             )
         return record
 
+    def _target(
+        self,
+        state: ModelState,
+        alias: str | None,
+        number: int | None,
+        *,
+        allow_deleted: bool = False,
+    ) -> ModelVersion:
+        """The version a parsed reference names in ``state`` (an alias may name a stage)."""
+        if alias is not None:
+            number = self._by_name(state, state.name, alias)
+        assert number is not None
+        return state.record(self._lookup(state, number, allow_deleted=allow_deleted))
+
+    def _with_evidence(
+        self,
+        lifecycle: Lifecycle,
+        state: ModelState,
+        record: ModelVersion,
+        target: str,
+        context: Mapping[str, Any],
+    ) -> Mapping[str, Any]:
+        """``context`` plus, for each guard on this edge that reads evidence under a key the
+        caller left empty, the latest attachment of the guard's kind. Only what a guard asks for
+        is loaded, so transitions without such guards read nothing more."""
+        edge = lifecycle.transition(record.state, target)
+        if edge is None:
+            return context  # decide() refuses the transition and says why
+        filled = dict(context)
+        for guard in edge.all_guards:
+            reads = getattr(guard, "context_evidence", None)
+            if not isinstance(reads, Mapping):
+                continue
+            for key, kind in reads.items():
+                if key in filled or not isinstance(kind, str):
+                    continue
+                latest = _evidence_of(state, record.version, kind)
+                if latest:
+                    filled[key] = self.artifacts.get(latest[0].artifact)
+        return filled
+
+    def _artifact(self, artifact_or_object: Any, *, name: str, codec: str | None) -> ArtifactRef:
+        if isinstance(artifact_or_object, ArtifactRef):
+            return artifact_or_object  # the caller's reference_guard() checks that it exists
+        if isinstance(artifact_or_object, str):
+            return self.artifacts.resolve(artifact_or_object)
+        return self.artifacts.put(artifact_or_object, name=name, codec=codec)
+
     def _version(
         self, state: ModelState, version: int, allow_deleted: bool = False
     ) -> ModelVersion:
@@ -1014,6 +1169,14 @@ def _check_expected_version(expected: Any) -> None:
             f"expected must be a version number (or None: the alias must not exist), "
             f"got {expected!r}"
         )
+
+
+def _evidence_of(state: ModelState, version: int, kind: str | None) -> list[Evidence]:
+    return [
+        e
+        for e in reversed(state.evidence)
+        if e.version == version and (kind is None or e.kind == kind)
+    ]
 
 
 def _history_entry(event: Event) -> HistoryEntry:

@@ -37,9 +37,10 @@ from modelyard.registry._fields import (
     get_mapping,
     get_str,
     get_str_map,
+    get_time,
 )
 from modelyard.registry._layout import log_key, seq_of, snapshot_prefix
-from modelyard.registry._records import ModelVersion
+from modelyard.registry._records import Evidence, ModelVersion
 from modelyard.registry._state import ModelState, frozen
 from modelyard.storage import Store
 
@@ -55,8 +56,11 @@ __all__ = [
     "snapshot_problem",
 ]
 
-#: The newest snapshot format: schema 2 checked against the chain, and schema 3 (written only for
-#: a model with following aliases, so that older readers keep their cache) adds ``follows``.
+#: The newest snapshot format. Schema 2 is checked against the chain; schema 3 adds ``follows``
+#: (aliases bound to a stage) and ``evidence``, and is written only for a model that has either,
+#: so that the release before (which reads schema 2 and knows neither) keeps its cache for other
+#: models, and for these skips the snapshot and meets the events themselves, which it refuses,
+#: rather than fold a state that lacks them (its gc would then delete evidence artifacts).
 #: Schema 1 snapshots predate the chain and are never used.
 SNAPSHOT_SCHEMA_VERSION = 3
 _CHAINED_SNAPSHOT = 2
@@ -76,9 +80,10 @@ class SnapshotWarning(UserWarning):
 
 def encode_snapshot(state: ModelState) -> bytes:
     """The stored bytes of a snapshot of ``state`` (canonical JSON: one byte string per fold)."""
-    doc: dict[str, Any] = {"schema_version": _CHAINED_SNAPSHOT}
+    newer = bool(state.follows or state.evidence)
+    doc: dict[str, Any] = {"schema_version": SNAPSHOT_SCHEMA_VERSION if newer else _CHAINED_SNAPSHOT}
     if state.follows:
-        doc = {"schema_version": SNAPSHOT_SCHEMA_VERSION, "follows": dict(state.follows)}
+        doc["follows"] = dict(state.follows)
     return canonical_json(
         {
             **doc,
@@ -98,19 +103,46 @@ def encode_snapshot(state: ModelState) -> bytes:
             "approvals": [a.to_dict() for a in state.approvals],
             "changes": [c.to_dict() for c in state.changes],
             "max_version": state.max_version,
+            # Only when there is some, so a model without evidence is stored as before.
+            **({"evidence": [_evidence_item(e) for e in state.evidence]} if state.evidence else {}),
         }
     )
 
 
+def _evidence_item(evidence: Evidence) -> dict[str, Any]:
+    return {k: v for k, v in evidence.to_dict().items() if k != "model"}
+
+
+def _evidence(item: Any, name: str) -> Evidence:
+    if not isinstance(item, dict):
+        raise Malformed("an evidence entry is not an object")
+    return Evidence(
+        model=name,
+        version=get_int(item, "version", minimum=1),
+        kind=get_str(item, "kind"),
+        artifact=get_str(item, "artifact"),
+        actor=get_str(item, "actor"),
+        at=get_time(item, "at"),
+        note=get_str(item, "note"),
+        seq=get_int(item, "seq", minimum=1),
+    )
+
+
 def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
-    """The state a schema-2 or -3 snapshot of model ``name`` holds; :class:`Malformed` if not."""
+    """The state a schema-2 or -3 snapshot of model ``name`` holds; :class:`Malformed` if it does
+    not (following aliases and evidence are only in schema 3)."""
     if get_str(doc, "name") != name:
         raise Malformed(f"it is a snapshot of model {doc['name']!r}")
+    newer = doc.get("schema_version") == SNAPSHOT_SCHEMA_VERSION
+    if newer != ("evidence" in doc or "follows" in doc):
+        raise Malformed(
+            "following aliases and evidence belong in a schema 3 snapshot, and only there"
+        )
     versions = {v.version: v for v in (_version(item, name) for item in get_list(doc, "versions"))}
     aliases = get_mapping(doc, "aliases")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in aliases.values()):
         raise Malformed("'aliases' must map names to version numbers")
-    follows = get_str_map(doc, "follows") if doc.get("schema_version") == 3 else {}
+    follows = get_str_map(doc, "follows") if "follows" in doc else {}
     return ModelState(
         name=name,
         follows=frozen(follows),
@@ -126,6 +158,7 @@ def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
         ),
         changes=tuple(build(StateChange.from_dict, c, "change") for c in get_list(doc, "changes")),
         max_version=get_int(doc, "max_version"),
+        evidence=tuple(_evidence(item, name) for item in get_list(doc, "evidence", optional=True)),
         model_id=get_str(doc, "model_id"),
     )
 

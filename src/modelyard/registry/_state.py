@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from modelyard.lifecycle import Approval, StateChange
-from modelyard.registry._records import ModelVersion
+from modelyard.registry._records import Evidence, ModelVersion
 
 __all__ = ["EMPTY", "ModelState", "frozen"]
 
@@ -35,7 +35,8 @@ class ModelState:
     model's first chained event (None while the log holds only events written before the chain
     existed), and ``head_digest`` the sha256 of event ``head``'s stored bytes, which the next
     event must name as its predecessor. ``aliases`` maps each alias that points at a version now
-    to it (following aliases included); ``follows`` maps each alias bound to a stage to the stage.
+    to it (following aliases included); ``follows`` maps each alias bound to a stage to the stage. ``evidence``
+    holds every attachment, oldest first.
     """
 
     name: str
@@ -49,6 +50,7 @@ class ModelState:
     follows: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     approvals: tuple[Approval, ...] = ()
     changes: tuple[StateChange, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     max_version: int = 0
     model_id: str | None = None
     head_digest: str | None = None

@@ -11,6 +11,7 @@ Every command checks all of its arguments here before it reads or writes anythin
 * a version in a reference is ASCII digits without a leading zero: ``"churn/٢"`` is refused;
 * an alias is not named like a stage of the model's lifecycle (``name@production`` names the
   stage's holder), and an alias follows only an exclusive stage, which has one holder to follow.
+* an evidence kind is a short lowercase name such as ``drift-report`` (:func:`check_evidence_kind`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "RESERVED_ALIASES",
     "check_alias_name",
     "check_follow",
+    "check_evidence_kind",
     "check_label",
     "check_metrics",
     "check_params",
@@ -45,6 +47,10 @@ MAX_TEXT = 10_000
 # Spelled out rather than \d, which also matches other scripts' digits ("٢" is 2 to int()); at most
 # 18 digits, so int() never meets a number too long to convert.
 _VERSION = re.compile(r"[1-9][0-9]{0,17}")
+MAX_EVIDENCE_KIND = 64
+# Lowercase words joined by single hyphens or dots: a kind is matched exactly by guards and
+# filters, so "Drift Report" and "drift_report" must not pass for "drift-report".
+_EVIDENCE_KIND = re.compile(r"[a-z][a-z0-9]*(?:[-.][a-z0-9]+)*")
 
 
 def check_text(value: object, *, what: str, max_length: int = MAX_TEXT) -> str:
@@ -82,6 +88,36 @@ def check_label(value: object, *, what: str, max_length: int = MAX_TAG_KEY) -> s
     if value != value.strip():
         raise _bad_label(value, what, "it starts or ends with whitespace")
     return value
+
+
+def check_evidence_kind(kind: object) -> str:
+    """The kind of an attached piece of evidence: lowercase words joined by ``-`` or ``.``.
+
+    >>> check_evidence_kind("drift-report")
+    'drift-report'
+    >>> check_evidence_kind("Drift Report")
+    Traceback (most recent call last):
+    ...
+    modelyard.errors.InvalidNameError: invalid evidence kind 'Drift Report': ...
+    """
+    if not isinstance(kind, str) or not kind:
+        raise _bad_kind(kind, "it must be a non-empty string")
+    if len(kind) > MAX_EVIDENCE_KIND:
+        raise _bad_kind(kind, f"it is {len(kind)} characters long, at most {MAX_EVIDENCE_KIND}")
+    if not _EVIDENCE_KIND.fullmatch(kind):
+        raise _bad_kind(
+            kind,
+            "use lowercase letters and digits, words joined by '-' or '.', starting with a letter",
+        )
+    return kind
+
+
+def _bad_kind(kind: object, problem: str) -> InvalidNameError:
+    return InvalidNameError(
+        f"invalid evidence kind {kind!r}: {problem} (e.g. 'drift-report', 'evaluation')",
+        name=kind,
+        reason=problem,
+    )
 
 
 def _bad_label(value: object, what: str, problem: str) -> InvalidNameError:
