@@ -79,12 +79,14 @@ def test_registry_exports_are_pinned() -> None:
     import modelyard.registry
 
     assert modelyard.registry.__all__ == [
+        "CopyResult",
         "HistoryEntry",
         "LogProblem",
         "ModelCheck",
         "ModelSnapshot",
         "ModelVersion",
         "OrderBy",
+        "Provenance",
         "ReferenceProblem",
         "RegisteredModel",
         "Registry",

@@ -71,3 +71,14 @@ def register_many_s3(
     for n in range(count):
         mv = registry.register("churn", artifact, tags={"worker": str(worker), "n": str(n)})
         out.put((worker, n, mv.version))
+
+
+def copy_version(source: str, dest: str, worker: int, barrier: Any, out: Any) -> None:
+    registry = open_yard(source, actor=f"w{worker}").registry
+    target = open_yard(dest, create=False)
+    barrier.wait(timeout=120)
+    try:
+        result = registry.copy("churn/1", to=target)
+        out.put((worker, result.created, result.version.version))
+    except Exception as exc:
+        out.put((worker, repr(exc), 0))

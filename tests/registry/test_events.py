@@ -127,12 +127,13 @@ def test_an_event_from_a_newer_modelyard_is_refused_with_advice_to_upgrade(
 ) -> None:
     registry.register("churn", model_ref)
     registry.register("churn", model_ref)
-    edit_json(registry.store, event_key("churn", 2), lambda doc: doc.update(schema_version=3))
+    newer = SCHEMA_VERSION + 1
+    edit_json(registry.store, event_key("churn", 2), lambda doc: doc.update(schema_version=newer))
     with pytest.raises(IntegrityError, match=r"newer modelyard.*upgrade modelyard") as info:
         Registry(registry.store).resolve("churn@latest")
     assert info.value.key == event_key("churn", 2)
-    assert info.value.schema_version == 3
-    assert SCHEMA_VERSION == 2
+    assert info.value.schema_version == newer
+    assert SCHEMA_VERSION == 3
 
 
 def _registered(version: int, seq: int) -> VersionRegistered:

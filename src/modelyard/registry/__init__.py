@@ -10,6 +10,8 @@ lock. See ``docs/registry.md``.
 1
 """
 
+from modelyard.registry._copy import CopyResult
+from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import (
     HistoryEntry,
     ModelSnapshot,
@@ -24,12 +26,14 @@ from modelyard.registry._search import OrderBy
 from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
+    "CopyResult",
     "HistoryEntry",
     "LogProblem",
     "ModelCheck",
     "ModelSnapshot",
     "ModelVersion",
     "OrderBy",
+    "Provenance",
     "ReferenceProblem",
     "RegisteredModel",
     "Registry",

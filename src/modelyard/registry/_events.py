@@ -42,10 +42,12 @@ from modelyard.registry._fields import (
     get_time,
 )
 from modelyard.registry._layout import log_key
+from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import ModelVersion
 from modelyard.registry._state import ModelState, frozen
 
 __all__ = [
+    "CHAINED_SCHEMA_VERSION",
     "EVENT_TYPES",
     "LEGACY_SCHEMA_VERSION",
     "SCHEMA_VERSION",
@@ -59,14 +61,17 @@ __all__ = [
     "TagDeleted",
     "TagSet",
     "Transitioned",
+    "VersionCopied",
     "VersionDeleted",
     "VersionDescribed",
     "VersionRegistered",
     "parse_event",
 ]
 
-#: The event format this modelyard writes: chained events.
-SCHEMA_VERSION = 2
+#: The event format this modelyard writes: chained events; 3 adds the ``version.copied`` kind.
+SCHEMA_VERSION = 3
+#: The first format with the chain (``model``, ``prev``, ``snapshot``).
+CHAINED_SCHEMA_VERSION = 2
 #: Events written before the chain existed; read, never written.
 LEGACY_SCHEMA_VERSION = 1
 
@@ -246,6 +251,32 @@ class VersionRegistered(Event):
             created_by=self.actor,
         )
         return {"versions": MappingProxyType(versions), "max_version": number}
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionCopied(VersionRegistered):
+    """A version registered as a copy of a version of another yard; ``provenance`` says which.
+
+    Everything else is a registration (the version pins its artifact for gc the same way).
+    """
+
+    kind: ClassVar[str] = "version.copied"
+
+    provenance: Provenance
+
+    def data(self) -> dict[str, Any]:
+        return {**super().data(), "provenance": self.provenance.to_dict()}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        provenance = build(Provenance.from_dict, data.get("provenance"), "provenance")
+        return {**super().parse_data(data), "provenance": provenance}
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        changes = super()._changes(current)
+        versions = dict(changes["versions"])
+        versions[self.version] = replace(versions[self.version], provenance=self.provenance)
+        return {**changes, "versions": MappingProxyType(versions)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -477,6 +508,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         cls.kind: cls
         for cls in (
             VersionRegistered,
+            VersionCopied,
             VersionDeleted,
             VersionDescribed,
             ModelDescribed,
@@ -510,7 +542,8 @@ def parse_event(raw: bytes, key: str) -> Event:
             schema_version=schema,
             problem="newer",
         )
-    if schema not in (LEGACY_SCHEMA_VERSION, SCHEMA_VERSION) or isinstance(schema, bool):
+    known = range(LEGACY_SCHEMA_VERSION, SCHEMA_VERSION + 1)
+    if not isinstance(schema, int) or schema not in known or isinstance(schema, bool):
         raise _damaged(key, f"is not a registry event (schema_version {schema!r})")
     kind = doc.get("kind")
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
@@ -526,7 +559,7 @@ def parse_event(raw: bytes, key: str) -> Event:
             "reason": get_str(doc, "reason", default=""),
             "schema_version": schema,
         }
-        if schema >= SCHEMA_VERSION:
+        if schema >= CHAINED_SCHEMA_VERSION:
             model = get_mapping(doc, "model")
             envelope["model"] = ModelIdentity(get_str(model, "name"), get_str(model, "id"))
             if "prev" not in doc:

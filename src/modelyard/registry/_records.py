@@ -10,6 +10,7 @@ from typing import Any
 
 from modelyard._internal.text import one_line
 from modelyard.lifecycle import GuardResult, StateChange
+from modelyard.registry._provenance import Provenance
 
 __all__ = ["HistoryEntry", "ModelSnapshot", "ModelVersion", "RegisteredModel", "RegistryEvent"]
 
@@ -22,6 +23,8 @@ class ModelVersion:
 
     ``aliases`` lists the aliases that point at it (``latest`` included), ``state`` is its
     lifecycle state, ``lineage`` the ids of the artifacts its artifact was made from.
+    ``provenance`` says where a version copied from another yard came from (None for a version
+    registered here, see :meth:`Registry.copy <modelyard.registry.Registry.copy>`).
     """
 
     name: str
@@ -37,6 +40,7 @@ class ModelVersion:
     created_at: datetime | None = None
     created_by: str = ""
     deleted: bool = False
+    provenance: Provenance | None = None
 
     @property
     def ref(self) -> str:
@@ -67,6 +71,7 @@ class ModelVersion:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "created_by": self.created_by,
             "deleted": self.deleted,
+            "provenance": self.provenance.to_dict() if self.provenance else None,
         }
 
 
