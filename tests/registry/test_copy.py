@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
 import multiprocessing
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -339,3 +341,17 @@ def test_a_copy_that_lands_while_another_is_deciding_wins_and_the_other_returns_
     assert not result.created and result.transfer is not None
     assert result.version.created_by == "bo"
     assert [v.version for v in prod.versions("churn")] == [1]
+
+
+def test_the_example_in_the_registry_guide_runs() -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "registry.md"
+    fence = re.compile(r"^```pycon\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+    bodies = fence.findall(doc.read_text("utf-8"))
+    assert bodies
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    namespace: dict[str, Any] = {}
+    for number, body in enumerate(bodies):
+        test = doctest.DocTestParser().get_doctest(body, namespace, f"block {number}", str(doc), 0)
+        runner.run(test, clear_globs=False)
+        namespace = test.globs
+    assert runner.failures == 0 and runner.tries >= 10
