@@ -19,6 +19,7 @@ from modelyard.errors import (
     IntegrityError,
     InvalidNameError,
     NotFoundError,
+    StoreError,
 )
 from modelyard.lifecycle import Lifecycle, Transition
 from modelyard.registry import CopyResult, Provenance, Registry
@@ -26,6 +27,7 @@ from modelyard.storage import LocalStore, MemoryStore, Store, StoreCapabilities
 from modelyard.testing import FakeClock
 from modelyard.yard import open_yard
 
+from .._unprivileged import unprivileged
 from . import _workers
 from ._tamper import edit_json, read_json
 
@@ -224,6 +226,29 @@ def test_bad_destinations_and_names_are_refused_before_anything_is_written() -> 
     assert prod.store.list() == [] and dev.store.list() == keys
     # A knowingly single-writer destination may opt in, as for any write.
     assert dev.copy("churn/1", to=Registry(flat, actor="ci", allow_non_atomic_create=True)).created
+
+
+def _copy_into(location: str) -> Any:
+    dev = open_yard("memory://copy-test-read-only", actor="ana")
+    dev.registry.register("churn", b"weights")
+    return dev.registry.copy("churn/1", to=open_yard(location)).created
+
+
+def test_a_destination_that_cannot_be_written_fails_with_a_store_error_and_no_data(
+    shared_dir: Path,
+) -> None:
+    folder = shared_dir / "prod"
+    open_yard(folder)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o555)
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    # Once here first, so the child (which may not read every module) has imported what it needs.
+    assert _copy_into("memory://copy-test-warm-up")
+    outcome, error = unprivileged(_copy_into, str(folder))
+    assert outcome == "raised" and isinstance(error, StoreError), repr(error)
+    assert "permission denied" in str(error)
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
 
 
 def test_a_gc_in_the_destination_between_transfer_and_registration_keeps_the_copy(
