@@ -216,6 +216,10 @@ def test_bad_destinations_and_names_are_refused_before_anything_is_written() -> 
     assert flat.list() == []
     with pytest.raises(InputError, match="into its own store"):
         dev.copy("churn/1", to=Registry(dev.store, actor="ci"))
+    here = open_yard("memory://copy-test-same", actor="ana")
+    here.registry.register("churn", b"weights")
+    with pytest.raises(InputError, match="into its own store"):
+        here.registry.copy("churn/1", to=open_yard("memory://copy-test-same"))
     with pytest.raises(InputError, match="destination Registry or yard"):
         dev.copy("churn/1", to="memory://prod")
     prod = _registry(MemoryStore(), "ci")
@@ -232,6 +236,15 @@ def _copy_into(location: str) -> Any:
     dev = open_yard("memory://copy-test-read-only", actor="ana")
     dev.registry.register("churn", b"weights")
     return dev.registry.copy("churn/1", to=open_yard(location)).created
+
+
+def test_a_second_store_object_on_the_same_folder_is_the_same_yard(tmp_path: Path) -> None:
+    dev = open_yard(tmp_path, actor="ana")
+    dev.registry.register("churn", b"weights")
+    keys = dev.store.list()
+    with pytest.raises(InputError, match="into its own store"):
+        dev.registry.copy("churn/1", to=Registry(LocalStore(tmp_path), actor="ci"))
+    assert dev.store.list() == keys
 
 
 def test_a_destination_that_cannot_be_written_fails_with_a_store_error_and_no_data(

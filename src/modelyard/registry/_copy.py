@@ -92,7 +92,9 @@ def copy_version(
     reason: str,
 ) -> CopyResult:
     """See :meth:`Registry.copy <modelyard.registry.Registry.copy>`."""
-    if dest.store is source.store:
+    where = location_of(source.store)
+    same = where == location_of(dest.store) and where != "memory://"
+    if dest.store is source.store or same:
         raise InputError(
             f"copy sends a version to another yard, and {ref!r} would be copied into its own "
             "store; to give it another name here, register its artifact under that name"
@@ -110,7 +112,7 @@ def copy_version(
         )
     target = name if name is not None else record.name
     provenance = Provenance(
-        location=location_of(source.store),
+        location=where,
         model=record.name,
         model_id=source._existing(record.name).model_id,
         version=record.version,

@@ -115,9 +115,10 @@ class ModelSnapshot:
 class HistoryEntry:
     """One committed event of a model's log, as an audit record.
 
-    ``kind`` is the event type (``"version.registered"``, ``"alias.set"``, ``"transition"``,
-    ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes`` holds every state
-    change (displacements included, as ``source -> target``) and ``results`` every guard's result.
+    ``kind`` is the event type (``"version.registered"``, ``"version.copied"``, ``"alias.set"``,
+    ``"transition"``, ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes``
+    holds every state change (displacements included, as ``source -> target``) and ``results``
+    every guard's result.
     """
 
     seq: int
