@@ -80,6 +80,7 @@ def test_registry_exports_are_pinned() -> None:
 
     assert modelyard.registry.__all__ == [
         "AliasMove",
+        "CopyResult",
         "Evidence",
         "HistoryEntry",
         "LogProblem",
@@ -88,6 +89,7 @@ def test_registry_exports_are_pinned() -> None:
         "ModelSnapshot",
         "ModelVersion",
         "OrderBy",
+        "Provenance",
         "ReferenceProblem",
         "RegisteredModel",
         "Registry",

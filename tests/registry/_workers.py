@@ -124,3 +124,14 @@ def watch_champion(path: str, stop: Any, barrier: Any, out: Any) -> None:
             pass  # production is empty between a demotion and the next promotion
         reads += 1
     out.put(("reader", reads, bad[:5], len(bad)))
+
+
+def copy_version(source: str, dest: str, worker: int, barrier: Any, out: Any) -> None:
+    registry = open_yard(source, actor=f"w{worker}").registry
+    target = open_yard(dest, create=False)
+    barrier.wait(timeout=120)
+    try:
+        result = registry.copy("churn/1", to=target)
+        out.put((worker, result.created, result.version.version))
+    except Exception as exc:
+        out.put((worker, repr(exc), 0))

@@ -10,6 +10,7 @@ from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts import ArtifactRef
 from modelyard.errors import IntegrityError
 from modelyard.registry import Registry
+from modelyard.registry._events import CHAINED_SCHEMA_VERSION
 from modelyard.storage import LocalStore, MemoryStore
 
 from ._tamper import edit_json, event_key, read_json, rechain
@@ -26,7 +27,7 @@ def test_each_event_names_its_model_and_its_predecessor(
     _five(registry, model_ref)
     store = registry.store
     first = read_json(store, event_key("churn", 1))
-    assert first["schema_version"] == 2 and first["prev"] is None
+    assert first["schema_version"] == CHAINED_SCHEMA_VERSION and first["prev"] is None
     model_id = first["model"]["id"]
     assert first["model"] == {"name": "churn", "id": model_id} and len(model_id) == 32
     for seq in range(2, 6):

@@ -18,8 +18,9 @@ from modelyard.registry._events import (
     parse_event,
 )
 from modelyard.registry._state import ModelState
+from modelyard.storage import MemoryStore
 
-from ._tamper import edit_json, event_key
+from ._tamper import edit_json, event_key, read_json, rechain
 
 AT = datetime(2026, 1, 1, tzinfo=timezone.utc)
 KEY = "models/churn/log/000000000001.json"
@@ -43,6 +44,9 @@ def _every_kind(registry: Registry, ref: ArtifactRef) -> None:
     registry.transition("churn", 2, "production")
     registry.rollback("churn", "production", reason="incident")
     registry.delete_version("churn", 2)
+    elsewhere = Registry(MemoryStore(), actor="bo")
+    elsewhere.register("churn", b"trained elsewhere")
+    elsewhere.copy("churn/1", to=registry)
 
 
 def test_one_class_per_kind_and_every_event_round_trips(
@@ -134,6 +138,24 @@ def test_an_event_from_a_newer_modelyard_is_refused_with_advice_to_upgrade(
         Registry(registry.store).resolve("churn@latest")
     assert info.value.key == event_key("churn", 2)
     assert info.value.schema_version == newer
+    assert SCHEMA_VERSION == 3
+
+
+def test_events_of_the_previous_schema_are_read_and_extended(
+    registry: Registry, model_ref: ArtifactRef
+) -> None:
+    registry.register("churn", model_ref)
+    registry.set_alias("churn", "champion", 1)
+    store = registry.store
+    for seq in (1, 2):  # as the modelyard before version.copied wrote them
+        edit_json(store, event_key("churn", seq), lambda doc: doc.update(schema_version=2))
+    rechain(store, "churn", 2)
+    fresh = Registry(store, actor="bo")
+    assert fresh.resolve("churn@champion").version == 1
+    assert fresh.register("churn", model_ref).version == 2
+    # Written in the oldest schema that holds it: a registration needs nothing of schema 3.
+    assert read_json(store, event_key("churn", 3))["schema_version"] == 2
+    assert fresh.verify().ok
 
 
 def _registered(version: int, seq: int) -> VersionRegistered:

@@ -14,6 +14,7 @@ from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
 from modelyard.errors import InputError, IntegrityError, NotFoundError
 from modelyard.registry import Registry
+from modelyard.registry._events import CHAINED_SCHEMA_VERSION
 from modelyard.registry._names import claim_key
 from modelyard.storage import LocalStore
 
@@ -73,7 +74,7 @@ def test_the_next_event_starts_the_chain(store: LocalStore) -> None:
     registry = Registry(store, actor="ana")
     assert registry.register("churn", registry.get("churn", 1).artifact).version == 26
     event = read_json(store, event_key("churn", 41))
-    assert event["schema_version"] == 2
+    assert event["schema_version"] == CHAINED_SCHEMA_VERSION
     assert event["prev"] == digest_bytes(legacy_head)
     assert event["model"]["name"] == "churn"
     # The old snapshots cannot be checked, so a checked one is written at once.

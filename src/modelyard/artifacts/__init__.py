@@ -38,6 +38,7 @@ from modelyard.artifacts._roots import (
     unregister_root_source,
 )
 from modelyard.artifacts._store import ArtifactStore
+from modelyard.artifacts._transfer import CopyReport
 from modelyard.artifacts._types import TYPE_ENTRY_POINT_GROUP, register_type, registered_types
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "Codec",
     "CodecPluginWarning",
     "Content",
+    "CopyReport",
     "Encoded",
     "Environment",
     "GcReport",

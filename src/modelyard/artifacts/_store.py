@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,6 +37,7 @@ from modelyard.artifacts._references import ReferenceGuard
 from modelyard.artifacts._refs import ArtifactRef, parse_ref
 from modelyard.artifacts._registry import codec_for, codec_named
 from modelyard.artifacts._reports import Direction, GcReport, Lineage, VerifyReport
+from modelyard.artifacts._transfer import CopyReport, transfer
 from modelyard.artifacts._verify import verify_all, verify_one
 from modelyard.artifacts._writing import Written, plan, write_content
 from modelyard.errors import (
@@ -353,6 +354,42 @@ class ArtifactStore:
             clock=self.clock,
             lease_ttl=self.lease_ttl,
         )
+
+    def copy_to(self, other: ArtifactStore, ref: RefLike) -> CopyReport:
+        """Copy the artifact ``ref`` and everything it was made from into ``other``.
+
+        Only what ``other`` lacks moves, by content hash: manifests keep their bytes, so the
+        artifact has the same id in both stores, and names and lineage are recreated there.
+        Every blob is streamed (bounded memory, whatever its size) and hashed on the way; one
+        that does not match its digest raises :class:`~modelyard.errors.IntegrityError` and no
+        manifest is written. A gc running in ``other`` at the same time loses nothing (the copy
+        holds a put lease there). Returns a :class:`CopyReport`.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> dev, prod = ArtifactStore(MemoryStore()), ArtifactStore(MemoryStore())
+        >>> data = dev.put(b"rows", name="churn-train")
+        >>> model = dev.put(b"weights", name="churn-model", parents=[data])
+        >>> report = dev.copy_to(prod, model)
+        >>> len(report.artifacts), report.blobs, prod.get(model.id)
+        (2, 2, b'weights')
+        >>> dev.copy_to(prod, model).copied
+        False
+        """
+        with self.transfer(other, ref) as report:
+            return report
+
+    @contextlib.contextmanager
+    def transfer(self, other: ArtifactStore, ref: RefLike) -> Iterator[CopyReport]:
+        """:meth:`copy_to` as a context manager, for a layer that records a reference to the
+        copy in ``other``: no gc there collects the copied artifacts until the block ends, so
+        write the reference inside it (under :meth:`reference_guard` of ``other``)."""
+        if not isinstance(other, ArtifactStore):
+            raise InputError(
+                f"copy_to needs another ArtifactStore, got {type(other).__name__}; for a yard "
+                "pass yard.artifacts"
+            )
+        with transfer(self, other, self._id_of(ref)) as report:
+            yield report
 
     def reference_guard(self, ref: RefLike) -> ReferenceGuard:
         """A guard for recording a reference to ``ref`` outside this store (for layers above).

@@ -11,6 +11,8 @@ lock. See ``docs/registry.md``.
 """
 
 from modelyard.registry._card import ModelCard
+from modelyard.registry._copy import CopyResult
+from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import (
     AliasMove,
     Evidence,
@@ -28,6 +30,7 @@ from modelyard.registry._snapshots import SnapshotWarning
 
 __all__ = [
     "AliasMove",
+    "CopyResult",
     "Evidence",
     "HistoryEntry",
     "LogProblem",
@@ -36,6 +39,7 @@ __all__ = [
     "ModelSnapshot",
     "ModelVersion",
     "OrderBy",
+    "Provenance",
     "ReferenceProblem",
     "RegisteredModel",
     "Registry",

@@ -13,10 +13,11 @@ snapshot is written) the sha256 of that snapshot's bytes. Schema 1 is the format
 the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``. Schema 3 adds
 aliases that follow a stage (``alias.set`` and ``alias.deleted`` may name the stage an alias
 follows, ``follows``, or stopped following, ``unfollowed``, and a transition or rollback lists the
-following aliases it moved, ``aliases``) and the kind ``evidence.attached``. Adding a kind of
-event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader must
-understand), so that a reader that meets a schema newer than its own refuses it with advice to
-upgrade, and an unknown kind within a known schema is damage, never guessed at.
+following aliases it moved, ``aliases``) and the kinds ``evidence.attached`` and
+``version.copied``. Adding a kind of event is one class here, and raises :data:`SCHEMA_VERSION`
+(as does any field a reader must understand), so that a reader that meets a schema newer than
+its own refuses it with advice to upgrade, and an unknown kind within a known schema is damage,
+never guessed at.
 
 Each event is written with the oldest schema that holds what it says (:attr:`Event.needs_schema`:
 its class's ``since``, or newer for the fields it carries): a yard that uses no following alias
@@ -52,6 +53,7 @@ from modelyard.registry._fields import (
 )
 from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._layout import log_key
+from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import AliasMove, Evidence, ModelVersion
 from modelyard.registry._state import ModelState, frozen
 from modelyard.registry._validate import check_evidence_kind
@@ -72,6 +74,7 @@ __all__ = [
     "TagDeleted",
     "TagSet",
     "Transitioned",
+    "VersionCopied",
     "VersionDeleted",
     "VersionDescribed",
     "VersionRegistered",
@@ -79,7 +82,7 @@ __all__ = [
 ]
 
 #: The newest event format this modelyard reads and writes: chained events that may carry
-#: following aliases, and evidence among the kinds.
+#: following aliases, with the kinds ``evidence.attached`` and ``version.copied``.
 SCHEMA_VERSION = 3
 #: The first format whose events are chained (they carry ``model`` and ``prev``); what every
 #: event that needs nothing newer is written as.
@@ -271,6 +274,33 @@ class VersionRegistered(Event):
             created_by=self.actor,
         )
         return {"versions": MappingProxyType(versions), "max_version": number}
+
+
+@dataclass(frozen=True, kw_only=True)
+class VersionCopied(VersionRegistered):
+    """A version registered as a copy of a version of another yard; ``provenance`` says which.
+
+    Everything else is a registration (the version pins its artifact for gc the same way).
+    """
+
+    kind: ClassVar[str] = "version.copied"
+    since: ClassVar[int] = 3
+
+    provenance: Provenance
+
+    def data(self) -> dict[str, Any]:
+        return {**super().data(), "provenance": self.provenance.to_dict()}
+
+    @classmethod
+    def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        provenance = build(Provenance.from_dict, data.get("provenance"), "provenance")
+        return {**super().parse_data(data), "provenance": provenance}
+
+    def _changes(self, current: ModelState) -> dict[str, Any]:
+        changes = super()._changes(current)
+        versions = dict(changes["versions"])
+        versions[self.version] = replace(versions[self.version], provenance=self.provenance)
+        return {**changes, "versions": MappingProxyType(versions)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -642,6 +672,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = MappingProxyType(
         cls.kind: cls
         for cls in (
             VersionRegistered,
+            VersionCopied,
             VersionDeleted,
             VersionDescribed,
             ModelDescribed,

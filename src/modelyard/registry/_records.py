@@ -10,6 +10,7 @@ from typing import Any
 
 from modelyard._internal.text import one_line
 from modelyard.lifecycle import GuardResult, StateChange
+from modelyard.registry._provenance import Provenance
 
 __all__ = [
     "AliasMove",
@@ -56,6 +57,8 @@ class ModelVersion:
 
     ``aliases`` lists the aliases that point at it (``latest`` included), ``state`` is its
     lifecycle state, ``lineage`` the ids of the artifacts its artifact was made from.
+    ``provenance`` says where a version copied from another yard came from (None for a version
+    registered here, see :meth:`Registry.copy <modelyard.registry.Registry.copy>`).
     """
 
     name: str
@@ -71,6 +74,7 @@ class ModelVersion:
     created_at: datetime | None = None
     created_by: str = ""
     deleted: bool = False
+    provenance: Provenance | None = None
 
     @property
     def ref(self) -> str:
@@ -101,6 +105,7 @@ class ModelVersion:
             "created_at": self.created_at.isoformat() if self.created_at else None,
             "created_by": self.created_by,
             "deleted": self.deleted,
+            "provenance": self.provenance.to_dict() if self.provenance else None,
         }
 
 
@@ -183,10 +188,11 @@ class ModelSnapshot:
 class HistoryEntry:
     """One committed event of a model's log, as an audit record.
 
-    ``kind`` is the event type (``"version.registered"``, ``"alias.set"``, ``"transition"``,
-    ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes`` holds every state
-    change (displacements included, as ``source -> target``) and ``results`` every guard's result;
-    ``alias_moves`` the following aliases the transition or rollback moved with its stage.
+    ``kind`` is the event type (``"version.registered"``, ``"version.copied"``, ``"alias.set"``,
+    ``"transition"``, ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes``
+    holds every state change (displacements included, as ``source -> target``) and ``results``
+    every guard's result; ``alias_moves`` the following aliases the transition or rollback moved
+    with its stage.
     """
 
     seq: int

@@ -40,6 +40,7 @@ from modelyard.lifecycle import (
     notify,
 )
 from modelyard.registry._card import ModelCard, build_card
+from modelyard.registry._copy import CopyResult, copy_version
 from modelyard.registry._events import (
     AliasDeleted,
     AliasSet,
@@ -72,8 +73,8 @@ from modelyard.registry._state import ModelState
 from modelyard.registry._validate import (
     RESERVED_ALIASES,
     check_alias_name,
-    check_follow,
     check_evidence_kind,
+    check_follow,
     check_label,
     check_metrics,
     check_params,
@@ -231,6 +232,52 @@ class Registry:
         with guard:
             state, event = self._commit(name, build)
         return self._version(state, event.version)
+
+    def copy(
+        self,
+        ref: str,
+        *,
+        to: Registry | Any,
+        name: str | None = None,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> CopyResult:
+        """Copy the version ``ref`` (``"churn/3"``, ``"churn@champion"``) into another yard.
+
+        ``to`` is the destination :class:`Registry`, or anything with a ``registry`` (a
+        :class:`~modelyard.Yard`). The version's artifact and everything it was made from move
+        by content hash (only what the destination lacks, streamed and verified: a damaged blob
+        raises :class:`~modelyard.errors.IntegrityError` and nothing is registered), and the
+        destination registers a new version of model ``name`` (default: the same name) in its
+        lifecycle's initial state, with the source's metrics, params, tags and description and
+        a :class:`~modelyard.registry.Provenance` (``version.provenance``, and a
+        ``version.copied`` entry in the destination's :meth:`history`). ``actor`` and ``reason``
+        are recorded there.
+
+        Copying the same version to the same destination model again registers nothing: the
+        result's ``created`` is False and its ``version`` is the earlier copy (found in the
+        destination's log, so this holds across processes). Input is checked before anything is
+        written: an unknown or deleted source version, a destination that cannot create keys
+        atomically (:class:`~modelyard.errors.CapabilityError`), the source's own store.
+
+        >>> import modelyard as my
+        >>> dev = my.open_yard("memory://copy-doctest-dev", actor="ana")
+        >>> prod = my.open_yard("memory://copy-doctest-prod", actor="ci")
+        >>> mv = dev.registry.register("churn", b"weights", metrics={"auc": 0.91})
+        >>> result = dev.registry.copy("churn/1", to=prod, reason="release 7")
+        >>> result.created, result.version.ref, result.version.state, result.version.metrics["auc"]
+        (True, 'churn/1', 'development', 0.91)
+        >>> result.version.provenance.location, prod.registry.history("churn")[-1].kind
+        ('memory://copy-doctest-dev', 'version.copied')
+        >>> print(dev.registry.copy("churn/1", to=prod))
+        churn/1 was already copied as churn/1; nothing was copied
+        """
+        dest = to if isinstance(to, Registry) else getattr(to, "registry", None)
+        if not isinstance(dest, Registry):
+            raise InputError(
+                f"copy needs a destination Registry or yard (to=...), got {type(to).__name__}"
+            )
+        return copy_version(self, ref, dest, name=name, actor=actor, reason=reason)
 
     def get(self, name: str, version: int) -> ModelVersion:
         """Version ``version`` of model ``name`` (deleted versions included, marked ``deleted``)."""

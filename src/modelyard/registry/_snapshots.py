@@ -40,6 +40,7 @@ from modelyard.registry._fields import (
     get_time,
 )
 from modelyard.registry._layout import log_key, seq_of, snapshot_prefix
+from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import Evidence, ModelVersion
 from modelyard.registry._state import ModelState, frozen
 from modelyard.storage import Store
@@ -81,7 +82,9 @@ class SnapshotWarning(UserWarning):
 def encode_snapshot(state: ModelState) -> bytes:
     """The stored bytes of a snapshot of ``state`` (canonical JSON: one byte string per fold)."""
     newer = bool(state.follows or state.evidence)
-    doc: dict[str, Any] = {"schema_version": SNAPSHOT_SCHEMA_VERSION if newer else _CHAINED_SNAPSHOT}
+    doc: dict[str, Any] = {
+        "schema_version": SNAPSHOT_SCHEMA_VERSION if newer else _CHAINED_SNAPSHOT
+    }
     if state.follows:
         doc["follows"] = dict(state.follows)
     return canonical_json(
@@ -94,9 +97,14 @@ def encode_snapshot(state: ModelState) -> bytes:
             "updated_at": state.updated_at.isoformat() if state.updated_at else None,
             "description": state.description,
             "tags": dict(state.tags),
-            # The model's name and the aliases are stored once for the model, not per version.
+            # The model's name and the aliases are stored once for the model, not per version;
+            # provenance only for copied versions (other snapshots keep their earlier bytes).
             "versions": [
-                {k: value for k, value in v.to_dict().items() if k not in ("name", "aliases")}
+                {
+                    k: value
+                    for k, value in v.to_dict().items()
+                    if k not in ("name", "aliases") and (k != "provenance" or value is not None)
+                }
                 for v in state.versions.values()
             ],
             "aliases": dict(state.aliases),
@@ -202,7 +210,16 @@ def _version(item: Any, name: str) -> ModelVersion:
         created_at=_time(item, "created_at"),
         created_by=created_by,
         deleted=deleted,
+        provenance=_provenance(item.get("provenance")),
     )
+
+
+def _provenance(value: Any) -> Provenance | None:
+    # Snapshots written before copies existed have no such field: None, as for a registration.
+    if value is None:
+        return None
+    result: Provenance = build(Provenance.from_dict, value, "provenance")
+    return result
 
 
 def _time(data: Mapping[str, Any], field: str) -> datetime | None:

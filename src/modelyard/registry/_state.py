@@ -35,8 +35,8 @@ class ModelState:
     model's first chained event (None while the log holds only events written before the chain
     existed), and ``head_digest`` the sha256 of event ``head``'s stored bytes, which the next
     event must name as its predecessor. ``aliases`` maps each alias that points at a version now
-    to it (following aliases included); ``follows`` maps each alias bound to a stage to the stage. ``evidence``
-    holds every attachment, oldest first.
+    to it (following aliases included); ``follows`` maps each alias bound to a stage to the stage;
+    ``evidence`` holds every attachment, oldest first.
     """
 
     name: str
