@@ -234,10 +234,12 @@ def test_leases_still_carry_what_the_previous_version_reads(tmp_path: Path) -> N
 
 def test_a_renewed_lease_keeps_its_previous_key_so_no_listing_misses_it(tmp_path: Path) -> None:
     store = LocalStore(tmp_path / "store", durable=False)
-    lease = _leases.Lease(store, "leases/gc/", SystemClock(), timedelta(seconds=0.2))
+    # A ttl of one second: renewed every quarter of it, and only a renewal half a second late (a
+    # starved thread on a loaded machine) would make the lease lapse.
+    lease = _leases.Lease(store, "leases/gc/", SystemClock(), timedelta(seconds=1))
     seen = set()
     try:
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + 2.5
         while time.monotonic() < deadline:
             keys = store.list("leases/gc/")
             assert keys  # never a moment without a key
