@@ -213,3 +213,35 @@ def test_a_gc_in_the_destination_during_a_copy_collects_none_of_it(tmp_path: Pat
     assert report.blobs == 2 and len(reports) == 2
     assert all(r.deferred and not r.blobs and not r.artifacts for r in reports)
     assert dest.get(model) == b"weights" and dest.verify().ok
+
+
+def test_a_copy_whose_lease_lapsed_checks_again_and_refuses_if_a_gc_took_a_blob(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modelyard.artifacts import _leases
+    from modelyard.errors import ConcurrentModificationError
+
+    source, dest = ArtifactStore(MemoryStore()), ArtifactStore(MemoryStore())
+    ref = source.put(b"weights", name="model")
+    monkeypatch.setattr(_leases.Lease, "held", lambda self: False)  # a stall past half the ttl
+
+    def gc_ran_meanwhile(waiter: str) -> None:
+        if "could not renew" in waiter:  # the wait after the stall: a gc removed the blob
+            dest.store.delete(blob_key(source.manifest(ref).digest))
+
+    monkeypatch.setattr(dest, "_wait_for_gc", gc_ran_meanwhile)
+    with pytest.raises(ConcurrentModificationError, match="this copy stalled.*copy again"):
+        source.copy_to(dest, ref)
+    assert [k for k in dest.store.list() if not k.startswith("leases/")] == []
+
+
+def test_a_copy_whose_lease_lapsed_but_lost_nothing_completes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modelyard.artifacts import _leases
+
+    source, dest = ArtifactStore(MemoryStore()), ArtifactStore(MemoryStore())
+    ref = source.put(b"weights", name="model")
+    monkeypatch.setattr(_leases.Lease, "held", lambda self: False)
+    source.copy_to(dest, ref)
+    assert dest.get(ref) == b"weights"

@@ -39,7 +39,7 @@ from modelyard.artifacts._registry import codec_for, codec_named
 from modelyard.artifacts._reports import Direction, GcReport, Lineage, VerifyReport
 from modelyard.artifacts._transfer import CopyReport, transfer
 from modelyard.artifacts._verify import verify_all, verify_one
-from modelyard.artifacts._writing import Written, plan, write_content
+from modelyard.artifacts._writing import plan, write_content
 from modelyard.errors import (
     CodecError,
     ConcurrentModificationError,
@@ -184,7 +184,14 @@ class ArtifactStore:
                 previous_tree=tree,
             )
             if not lease.held():
-                self._recheck(lease, written, parent_ids)
+                stored = [written.digest, *(entry.digest for entry in written.tree or ())]
+                self._recheck(
+                    lease,
+                    stored,
+                    parent_ids,
+                    what="put",
+                    outcome="nothing was stored: put the object again",
+                )
             manifest = Manifest(
                 digest=written.digest,
                 size=written.size,
@@ -427,19 +434,26 @@ class ArtifactStore:
     def _wait_for_gc(self, waiter: str) -> None:
         wait_while_alive(self.store, LEASES_GC, self.clock, self.lease_ttl, waiter=waiter)
 
-    def _recheck(self, lease: Lease, written: Written, parent_ids: tuple[str, ...]) -> None:
-        """After a stall that may have let our lease look dead, announce ourselves again, wait
-        out any gc that ran meanwhile, and check that what we are about to refer to is there."""
+    def _recheck(
+        self,
+        lease: Lease,
+        blobs: Iterable[str],
+        manifests: Iterable[str],
+        *,
+        what: str,
+        outcome: str,
+    ) -> None:
+        """After a stall that may have let our lease look dead (a ``what``: put, copy), announce
+        ourselves again, wait out any gc that ran meanwhile, and check that the blobs and
+        manifests we are about to refer to are still there; if not, say ``outcome``."""
         lease.renew_now()
-        self._wait_for_gc("a put that could not renew its lease in time")
-        digests = [written.digest, *(entry.digest for entry in written.tree or ())]
-        missing = [d for d in digests if not self.store.exists(blob_key(d))]
-        missing += [p for p in parent_ids if not self.store.exists(manifest_key(p))]
+        self._wait_for_gc(f"a {what} that could not renew its lease in time")
+        missing = [d for d in blobs if not self.store.exists(blob_key(d))]
+        missing += [m for m in manifests if not self.store.exists(manifest_key(m))]
         if missing:
             raise ConcurrentModificationError(
-                f"this put stalled for longer than half its lease ({self.lease_ttl}) and a "
-                f"garbage collection removed {missing[0]} meanwhile; nothing was stored: put "
-                "the object again",
+                f"this {what} stalled for longer than half its lease ({self.lease_ttl}) and a "
+                f"garbage collection removed {missing[0]} meanwhile; {outcome}",
                 missing=missing,
             )
 

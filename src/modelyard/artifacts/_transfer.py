@@ -44,7 +44,7 @@ from modelyard.artifacts._pipeline import copy_hashing
 from modelyard.artifacts._reading import corrupt, open_blob
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.artifacts._targets import open_target
-from modelyard.errors import ConcurrentModificationError, KeyExistsError
+from modelyard.errors import KeyExistsError
 from modelyard.storage import Store
 
 if TYPE_CHECKING:
@@ -139,7 +139,13 @@ def transfer(source: ArtifactStore, dest: ArtifactStore, artifact_id: str) -> It
             count += 1
         if not lease.held():
             relied = [i for i, _ in nodes if i not in {a for a, _ in missing}]
-            _recheck(dest, lease, list(blobs), relied)
+            dest._recheck(
+                lease,
+                list(blobs),
+                relied,
+                what="copy",
+                outcome="no manifest was written: copy again",
+            )
         for artifact, manifest in missing:
             for parent in manifest.parents:
                 _create(dest.store, lineage_key(parent, artifact), b"")
@@ -174,27 +180,6 @@ def _copy_blob(
     if count >= SIZE_INDEX_MIN:
         _create(dest.store, size_key(count), b"")
     return count
-
-
-def _recheck(
-    dest: ArtifactStore,
-    lease: Lease,
-    blobs: list[str],
-    manifests: list[str],
-) -> None:
-    """After a stall that may have let our lease look dead: announce again, wait out any gc,
-    and check that nothing we rely on was collected meanwhile."""
-    lease.renew_now()
-    dest._wait_for_gc("a copy that could not renew its lease in time")
-    gone = [d for d in blobs if not dest.store.exists(blob_key(d))]
-    gone += [i for i in manifests if not dest.store.exists(manifest_key(i))]
-    if gone:
-        raise ConcurrentModificationError(
-            f"this copy stalled for longer than half its lease ({dest.lease_ttl}) and a garbage "
-            f"collection in the destination removed {gone[0]} meanwhile; no manifest was "
-            "written: copy again",
-            missing=gone,
-        )
 
 
 def _create(store: Store, key: str, data: bytes) -> None:
