@@ -230,7 +230,7 @@ def test_a_copy_whose_lease_lapsed_checks_again_and_refuses_if_a_gc_took_a_blob(
             dest.store.delete(blob_key(source.manifest(ref).digest))
 
     monkeypatch.setattr(dest, "_wait_for_gc", gc_ran_meanwhile)
-    with pytest.raises(ConcurrentModificationError, match="this copy stalled.*copy again"):
+    with pytest.raises(ConcurrentModificationError, match=r"this copy stalled.*copy again"):
         source.copy_to(dest, ref)
     assert [k for k in dest.store.list() if not k.startswith("leases/")] == []
 
