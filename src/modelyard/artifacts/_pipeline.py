@@ -130,7 +130,8 @@ def copy_hashing(
     """Read ``source`` to its end, passing every chunk to ``write`` while a worker hashes it.
 
     Returns ``(digest, size)``. ``write=None`` only hashes (reading and hashing then overlap).
-    ``tick`` is called once per chunk (lease renewal hooks in there).
+    ``tick`` is called once per chunk read, after it is handed on (a hook for callers that must
+    act mid-stream; leases are renewed by their own thread, not here).
     """
     hasher = _Hasher()
     ring = _Ring()
@@ -174,9 +175,8 @@ class HashingSink:
     pieces (Parquet pages, ``.npy`` headers) still hash and write in large, GIL-free calls.
     """
 
-    def __init__(self, write: Write, *, tick: Callable[[], None] | None = None) -> None:
+    def __init__(self, write: Write) -> None:
         self._write = write
-        self._tick = tick
         self._hasher = _Hasher()
         self._ring = _Ring()
         self._current: tuple[int, mmap.mmap] | None = None
@@ -226,8 +226,6 @@ class HashingSink:
         self._write(view)
         self._current = None
         self._fill = 0
-        if self._tick is not None:
-            self._tick()
 
     def finish(self) -> tuple[str, int]:
         """Flush what is buffered; return ``(digest, size)``."""

@@ -178,7 +178,6 @@ class ArtifactStore:
             written = write_content(
                 self.store,
                 planned,
-                _no_tick,
                 direct_io=self.direct_io,
                 previous_digest=digests,
                 previous_tree=tree,
@@ -570,11 +569,6 @@ def _encode(codec: Any, obj: Any) -> Encoded:
 
 #: How many manifests ``reference_guard`` keeps parsed (they are small; the cache starts over).
 _GUARDED_MAX = 4096
-
-
-def _no_tick() -> None:
-    # Leases are renewed by a background thread (see _leases.py), not per chunk written.
-    return None
 
 
 def _create(store: Store, key: str, data: bytes) -> None:

@@ -28,8 +28,6 @@ from modelyard.storage import Store
 
 __all__ = ["Plan", "Written", "plan", "write_content"]
 
-Tick = Callable[[], None]
-
 
 class Written:
     """What was stored: the content digest and size, and the tree for a directory."""
@@ -104,7 +102,7 @@ def plan(encoded: Encoded, *, follow_links: bool = False) -> Plan:
 
 
 def write_bytes(
-    store: Store, data: bytes | bytearray | memoryview, tick: Tick, *, direct_io: bool
+    store: Store, data: bytes | bytearray | memoryview, *, direct_io: bool
 ) -> tuple[str, int]:
     view = memoryview(data).cast("B")
     if _maybe_stored(store, len(view)):
@@ -130,7 +128,6 @@ _OPEN_FLAGS |= getattr(os, "O_BINARY", 0)
 def write_file(
     store: Store,
     path: Path,
-    tick: Tick,
     *,
     expect: str | None = None,
     stamp: Stamp | None = None,
@@ -162,7 +159,7 @@ def write_file(
 
         check(expected.size)
         if expect is not None or _maybe_stored(store, expected.size):
-            digest, size = copy_hashing(source, None, tick=tick)
+            digest, size = copy_hashing(source, None)
             check(size)
             if store.exists(blob_key(digest)):
                 _mark_size(store, size)
@@ -171,7 +168,7 @@ def write_file(
         target = open_target(store, direct_io=direct_io)
         try:
             # Hashed again while written: the digest must be that of the bytes stored.
-            digest, size = copy_hashing(source, target.write, tick=tick)
+            digest, size = copy_hashing(source, target.write)
             check(size)
             _commit(store, target, digest, size)
         except BaseException:
@@ -181,10 +178,10 @@ def write_file(
 
 
 def write_stream(
-    store: Store, writer: Callable[[IO[bytes]], None], tick: Tick, *, direct_io: bool
+    store: Store, writer: Callable[[IO[bytes]], None], *, direct_io: bool
 ) -> tuple[str, int]:
     target = open_target(store, direct_io=direct_io)
-    sink = HashingSink(target.write, tick=tick)
+    sink = HashingSink(target.write)
     try:
         try:
             writer(cast(IO[bytes], sink))
@@ -200,7 +197,7 @@ def write_stream(
 
 
 def write_tree(
-    store: Store, planned: Plan, tick: Tick, previous: Mapping[str, TreeEntry], *, direct_io: bool
+    store: Store, planned: Plan, previous: Mapping[str, TreeEntry], *, direct_io: bool
 ) -> Written:
     """One blob per file (unchanged files are shared with earlier versions), then the listing."""
     assert planned.tree is not None
@@ -209,7 +206,7 @@ def write_tree(
         before = previous.get(file.relative)
         expect = before.digest if before is not None and before.size == file.stamp.size else None
         digest, size = write_file(
-            store, file.path, tick, expect=expect, stamp=file.stamp, direct_io=direct_io
+            store, file.path, expect=expect, stamp=file.stamp, direct_io=direct_io
         )
         entries.append(
             TreeEntry(path=file.relative, digest=digest, size=size, executable=file.executable)
@@ -218,14 +215,13 @@ def write_tree(
     root = Path(cast(os.PathLike[str], planned.encoded.content))
     check_unchanged(root, planned.tree, follow_links=planned.follow_links)
     listing = canonical_json([e.model_dump(mode="json") for e in entries])
-    digest, _ = write_bytes(store, listing, tick, direct_io=direct_io)
+    digest, _ = write_bytes(store, listing, direct_io=direct_io)
     return Written(digest, sum(e.size for e in entries), tuple(entries))
 
 
 def write_content(
     store: Store,
     planned: Plan,
-    tick: Tick,
     *,
     direct_io: bool,
     previous_digest: Mapping[int, str] | None = None,
@@ -235,11 +231,11 @@ def write_content(
     same name, used to recognise unchanged files without writing them."""
     content = planned.encoded.content
     if planned.tree is not None:
-        return write_tree(store, planned, tick, previous_tree or {}, direct_io=direct_io)
+        return write_tree(store, planned, previous_tree or {}, direct_io=direct_io)
     if isinstance(content, (bytes, bytearray, memoryview)):
-        return Written(*write_bytes(store, content, tick, direct_io=direct_io))
+        return Written(*write_bytes(store, content, direct_io=direct_io))
     if isinstance(content, os.PathLike):
         path = Path(content)
         expect = (previous_digest or {}).get(path.stat().st_size)
-        return Written(*write_file(store, path, tick, expect=expect, direct_io=direct_io))
-    return Written(*write_stream(store, content, tick, direct_io=direct_io))
+        return Written(*write_file(store, path, expect=expect, direct_io=direct_io))
+    return Written(*write_stream(store, content, direct_io=direct_io))
