@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
+from modelyard._internal.text import fold
 from modelyard.errors import InputError
 
 __all__ = ["LOOKALIKES", "MAX_ACTOR_LENGTH", "actor_key", "check_actor"]
@@ -88,10 +89,6 @@ def _invisible(char: str) -> bool:
     return any(low <= point <= high for low, high in _IGNORABLE_RANGES)
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
-
-
 def actor_key(actor: str) -> str:
     """The identity an actor string stands for, as rules that count people compare it.
 
@@ -112,7 +109,7 @@ def actor_key(actor: str) -> str:
 # Guards recompute the keys of every approval on each decision; a cache keeps that free.
 @functools.lru_cache(maxsize=4096)
 def _key(actor: str) -> str:
-    visible = "".join(char for char in _fold(actor) if not _invisible(char))
+    visible = "".join(char for char in fold(actor) if not _invisible(char))
     spaced = " ".join(visible.split())
     # Decompose so that accented look-alikes map too (Cyrillic "ё" -> "e" + diaeresis = "ë").
     skeleton = "".join(LOOKALIKES.get(c, c) for c in unicodedata.normalize("NFD", spaced))

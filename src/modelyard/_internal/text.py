@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["BIDI_CONTROLS", "first_bad_character", "one_line"]
+__all__ = ["BIDI_CONTROLS", "first_bad_character", "fold", "one_line"]
 
 #: Bidirectional embedding, override and isolate controls. They change the order in which the text
 #: around them is displayed ("Trojan Source"), so what a reader sees is not what is stored.
@@ -25,6 +25,18 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 # Cc: C0 and C1 controls and DEL; Zl/Zp: U+2028 and U+2029, which many viewers render as a line
 # break; Cs: lone surrogates, which cannot be written as UTF-8 at all.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def fold(text: str) -> str:
+    """The form under which two spellings are the same name: NFKC, case folded, NFKC again
+    (Unicode's ``NFKC_Casefold``, near enough). Model names and actors are compared this way.
+
+    >>> fold("Churn") == fold("CHURN") == fold("churn")
+    True
+    >>> fold("\uff23\uff48urn")  # fullwidth letters are the same name too
+    'churn'
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
 
 
 def first_bad_character(text: str, *, multiline: bool = False) -> str | None:

@@ -204,8 +204,8 @@ class EventLog:
         return new_state, sealed
 
     def _refuse_hole(self, name: str, seq: int) -> None:
-        later = log_key(name, seq + 1)
-        if not self.store.exists(later):
+        later = self._later_event(name, seq, listing=False)
+        if later is None:
             return
         key = log_key(name, seq)
         if self.store.exists(key):  # lost a race: the caller re-reads and decides again

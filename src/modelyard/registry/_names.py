@@ -18,9 +18,9 @@ import hashlib
 import json
 import re
 import threading
-import unicodedata
 
 from modelyard._internal.canonical import canonical_json
+from modelyard._internal.text import fold
 from modelyard.errors import InputError, IntegrityError, KeyExistsError, NotFoundError
 from modelyard.registry._layout import INDEX, NAMES
 from modelyard.storage import Store
@@ -29,17 +29,6 @@ __all__ = ["NameClaims", "claim_key", "fold", "name_taken"]
 
 CLAIM_SCHEMA_VERSION = 1
 _SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-
-
-def fold(name: str) -> str:
-    """The form under which two model names are the same name.
-
-    >>> fold("Churn") == fold("CHURN") == fold("churn")
-    True
-    >>> fold("\\uff23\\uff48urn")  # fullwidth letters are the same name too
-    'churn'
-    """
-    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def claim_key(name: str) -> str:
