@@ -11,6 +11,8 @@ derives from the builtin exception a caller would already catch for that kind of
     │   ├── UnsupportedURLError ................. no store is registered for a URL's scheme
     │   ├── UnsupportedObjectError (TypeError) .. no codec can store this object
     │   ├── LifecycleDefinitionError ............ a lifecycle that is not a valid state machine
+    │   ├── LifecycleMismatchError .............. code opened a yard with another lifecycle than
+    │   │                                          the one stored in it
     │   └── DriftInputError ..................... data that drift statistics cannot be computed on
     │       ├── ColumnMismatchError ............. a column present on one side only
     │       ├── EmptyDataError .................. no rows to compare
@@ -26,6 +28,8 @@ derives from the builtin exception a caller would already catch for that kind of
     │   │                                          refusing access, not a folder
     │   └── StoreFullError ...................... no space left on the store (errno ENOSPC)
     ├── UntrustedLoadError (PermissionError) .... loading would run pickled code; pass trusted=True
+    ├── NotAuthorizedError (PermissionError) .... the actor does not hold the role the yard's
+    │                                              governance requires for this change
     ├── CodecError .............................. a codec failed to encode or decode
     ├── TransitionRejected ...................... a lifecycle transition was refused; carries every
     │                                              guard's result
@@ -63,7 +67,9 @@ __all__ = [
     "InvalidReferenceError",
     "KeyExistsError",
     "LifecycleDefinitionError",
+    "LifecycleMismatchError",
     "ModelyardError",
+    "NotAuthorizedError",
     "NotFoundError",
     "PluginError",
     "StoreError",
@@ -140,6 +146,14 @@ class LifecycleDefinitionError(InputError):
     no initial state, duplicate transitions, ...). ``problem`` names the rule that was broken."""
 
     problem: str
+
+
+class LifecycleMismatchError(InputError):
+    """A registry opened with a lifecycle in code that differs from the one stored in the yard.
+
+    The stored lifecycle governs every writer; open the registry without ``lifecycle=`` to use
+    it, or change it with ``registry.set_lifecycle(...)`` (an audited, possibly approved change).
+    """
 
 
 class DriftInputError(InputError):
@@ -234,6 +248,14 @@ class UntrustedLoadError(ModelyardError, PermissionError):
     """Loading this object would unpickle it, which can execute arbitrary code.
 
     Pass ``trusted=True`` only for artifacts from a source you trust.
+    """
+
+
+class NotAuthorizedError(ModelyardError, PermissionError):
+    """The actor does not hold the role the yard's stored governance requires for this change.
+
+    Roles are stored in the yard (``registry.grant_role``). Every modelyard writer enforces them;
+    the store's own permissions are the hard boundary (see docs/trust.md).
     """
 
 

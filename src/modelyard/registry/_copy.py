@@ -122,7 +122,8 @@ def copy_version(
     found = _copy_in(dest._write_state(target), provenance)
     if found is not None:
         return CopyResult(dest.get(target, found), created=False)
-    initial = dest.lifecycle(target).initial
+    governed = dest._governed(target, who)
+    initial = governed[0].initial
 
     with source.artifacts.transfer(dest.artifacts, record.artifact) as moved:
         guard = dest.artifacts.reference_guard(record.artifact)
@@ -148,7 +149,7 @@ def copy_version(
 
         try:
             with guard:
-                state, event = dest._commit(target, build)
+                state, event = dest._commit(target, build, governed=governed)
         except _AlreadyCopied as exc:
             return CopyResult(dest.get(target, exc.version), created=False, transfer=moved)
     return CopyResult(dest._version(state, event.version), created=True, transfer=moved)

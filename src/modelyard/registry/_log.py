@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TypeVar
 
@@ -27,6 +28,7 @@ from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
 from modelyard.errors import IntegrityError, KeyExistsError, NotFoundError
 from modelyard.registry._chain import hole_error, link
+from modelyard.registry._countersign import changed, check_event, check_newest, sign
 from modelyard.registry._events import Event, ModelIdentity, parse_event
 from modelyard.registry._layout import INDEX, log_key, log_prefix, seq_of, snapshot_key
 from modelyard.registry._names import NameClaims
@@ -42,9 +44,17 @@ E = TypeVar("E", bound=Event)
 class EventLog:
     """Reads and appends model event logs; caches folded states (thread-safe)."""
 
-    def __init__(self, store: Store, *, snapshot_every: int = 32) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        snapshot_every: int = 32,
+        protected: Callable[[str], frozenset[str]] | None = None,
+    ) -> None:
         self.store = store
         self.snapshot_every = snapshot_every
+        # The protected stages of a model (see _countersign.py); asked only when events are read.
+        self._protected = protected if protected is not None else _nothing_protected
         self.claims = NameClaims(store)
         self._cache: dict[str, ModelState] = {}
         self._listed: set[str] = set()
@@ -99,10 +109,24 @@ class EventLog:
         state = self._to_end(state, listing=listing or past_end > state.head)
         if state.head and state.model_id is None:
             self._require_listed(name)
+        if state.head:
+            # A snapshot is taken on trust from whoever wrote its event: the holders of a
+            # protected stage must also be those its newest countersign names.
+            for stage in sorted(self._protected(name)):
+                check_newest(self.store, state, stage, lambda seq: self._digest_at(state, seq))
         return state
+
+    def _digest_at(self, state: ModelState, seq: int) -> str | None:
+        if seq == state.head:
+            return state.head_digest
+        try:
+            return digest_bytes(self.store.read(log_key(state.name, seq)))
+        except NotFoundError:
+            return None
 
     def _read_on(self, state: ModelState, sink: list[Event] | None = None) -> ModelState:
         """Fold the events after ``state.head`` up to the first missing one."""
+        protected: frozenset[str] | None = None
         while True:
             key = log_key(state.name, state.head + 1)
             try:
@@ -110,9 +134,29 @@ class EventLog:
             except NotFoundError:
                 return state
             event = parse_event(raw, key)
-            state = link(state, event, key, digest_bytes(raw))
+            digest = digest_bytes(raw)
+            before, state = state, link(state, event, key, digest)
+            if protected is None:
+                protected = self._protected(state.name)
+            for stage in changed(before, state, protected):
+                check_event(self.store, state, stage, state.head, digest)
             if sink is not None:
                 sink.append(event)
+
+    def replay(self, name: str) -> Iterator[tuple[ModelState, ModelState, str]]:
+        """Every event of ``name`` from the first, as ``(state before, state after, digest of
+        its bytes)``, checked along the chain but not against countersigns (to write them)."""
+        state = ModelState(name)
+        while True:
+            key = log_key(name, state.head + 1)
+            try:
+                raw = self.store.read(key)
+            except NotFoundError:
+                break
+            digest = digest_bytes(raw)
+            before, state = state, link(state, parse_event(raw, key), key, digest)
+            yield before, state, digest
+        self._to_end(state, listing=True)
 
     def _to_end(
         self, state: ModelState, sink: list[Event] | None = None, *, listing: bool = False
@@ -168,9 +212,14 @@ class EventLog:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def append(self, state: ModelState, event: E) -> tuple[ModelState, E]:
+    def append(
+        self, state: ModelState, event: E, *, protected: frozenset[str] = frozenset()
+    ) -> tuple[ModelState, E]:
         """Create event ``state.head + 1`` from ``event``; return the new state and the event as
-        stored. :class:`KeyExistsError` if another writer got there first."""
+        stored. :class:`KeyExistsError` if another writer got there first.
+
+        If the event changes who holds a stage of ``protected``, its countersign is created
+        first (see ``_countersign.py``)."""
         name, seq = state.name, state.head + 1
         model_id = state.model_id
         if model_id is None:  # the model's first chained event: claim the name, fix the id
@@ -189,6 +238,9 @@ class EventLog:
             raw = canonical_json(sealed.to_json())
             new_state = sealed.apply(state, digest=digest_bytes(raw))  # validates it, too
         self._refuse_hole(name, seq)
+        for stage in changed(state, new_state, protected):
+            assert new_state.head_digest is not None
+            sign(self.store, new_state, stage, seq, new_state.head_digest)
         if seq == 1:
             try:
                 self.store.create(INDEX + name, b"")
@@ -217,3 +269,7 @@ class EventLog:
             cached = self._cache.get(state.name)
             if cached is None or state.head > cached.head:
                 self._cache[state.name] = state
+
+
+def _nothing_protected(name: str) -> frozenset[str]:
+    return frozenset()

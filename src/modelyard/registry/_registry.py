@@ -25,6 +25,7 @@ from modelyard.errors import (
     InvalidReferenceError,
     KeyExistsError,
     ModelyardError,
+    NotAuthorizedError,
     NotFoundError,
 )
 from modelyard.lifecycle import (
@@ -57,6 +58,9 @@ from modelyard.registry._events import (
     VersionRegistered,
 )
 from modelyard.registry._follow import alias_moves, follow_target
+from modelyard.registry._governance import GovernanceLog, GovernanceState
+from modelyard.registry._governance_events import GovernanceEntry
+from modelyard.registry._governing import Governance
 from modelyard.registry._log import EventLog
 from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
@@ -158,12 +162,18 @@ class Registry:
     ) -> None:
         self.store = store
         self.artifacts = artifacts if artifacts is not None else ArtifactStore(store)
-        self._lifecycle = lifecycle if lifecycle is not None else Lifecycle.default()
+        if lifecycle is not None and not (isinstance(lifecycle, Lifecycle) or callable(lifecycle)):
+            raise InputError(
+                f"lifecycle must be a Lifecycle or a function of the model name, got {lifecycle!r}"
+            )
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.actor = check_actor(actor) if actor is not None else _default_actor()
         self.retry = retry if retry is not None else RetryPolicy(attempts=100, cap=0.05)
         self.allow_non_atomic_create = allow_non_atomic_create
-        self._log = EventLog(store, snapshot_every=snapshot_every)
+        self._log = EventLog(store, snapshot_every=snapshot_every, protected=self._protected)
+        self._governance = Governance(
+            GovernanceLog(store), self._log, code=lifecycle, clock=self.clock, retry=self.retry
+        )
         self._listeners: list[RegistryListener] = []
         self._transition_listeners: list[TransitionListener] = []
         self._listener_lock = threading.Lock()
@@ -171,11 +181,111 @@ class Registry:
     def __repr__(self) -> str:
         return f"Registry({self.store!r})"
 
-    def lifecycle(self, name: str) -> Lifecycle:
-        """The lifecycle that governs model ``name``."""
-        if isinstance(self._lifecycle, Lifecycle):
-            return self._lifecycle
-        return self._lifecycle(name)
+    def lifecycle(self, name: str | None = None) -> Lifecycle:
+        """The lifecycle in force for model ``name`` (None: the yard's default).
+
+        It is the one stored in the yard (see :meth:`set_lifecycle`): a model's own, else the
+        yard's default. A yard that has none yet stores the one in use at its first write: the
+        one this registry was opened with, else :meth:`Lifecycle.default()
+        <modelyard.lifecycle.Lifecycle.default>`; until then, that is what this returns.
+        """
+        if name is not None:
+            validate_name(name, kind="model name")
+        return self._governance.in_force(name)
+
+    def set_lifecycle(
+        self,
+        lifecycle: Lifecycle | None,
+        model: str | None = None,
+        *,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> GovernanceEntry:
+        """Store ``lifecycle`` as the yard's default (``model=None``) or as ``model``'s own, as
+        an audited event; return it.
+
+        Every writer of the yard obeys the stored lifecycle from then on, whatever it was opened
+        with (a registry opened with another one gets
+        :class:`~modelyard.errors.LifecycleMismatchError`). ``lifecycle=None`` with a model
+        removes the model's own lifecycle, so that the default governs it again. The change is
+        itself governed: once the yard has an ``admin`` only admins may make it, and the
+        ``amend`` guards of the lifecycle in force must pass (their approvals are recorded with
+        :meth:`approve_lifecycle`); otherwise :class:`~modelyard.errors.TransitionRejected` says
+        what is missing. Storing the lifecycle already in force writes nothing and returns the
+        event that stored it. A stage that becomes protected has its past changes countersigned
+        (see ``docs/lifecycle.md``), which reads the logs of the models it governs.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> from modelyard.lifecycle import Lifecycle, require_approvals
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> guarded = Lifecycle.default().with_guards("staging", "production", require_approvals(1))
+        >>> entry = registry.set_lifecycle(guarded, reason="one approval before production")
+        >>> entry.kind, entry.actor, registry.lifecycle("churn") == guarded
+        ('lifecycle.set', 'ana', True)
+        """
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+        self._require_writable()
+        return self._governance.set_lifecycle(lifecycle, model, who, reason)
+
+    def approve_lifecycle(
+        self,
+        lifecycle: Lifecycle | None,
+        model: str | None = None,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+        comment: str = "",
+    ) -> GovernanceEntry:
+        """Record ``actor``'s approval of changing ``model``'s lifecycle (None: the default) to
+        exactly ``lifecycle``; the ``amend`` guards of the lifecycle in force count these."""
+        who = self._actor(actor)
+        self._require_writable()
+        return self._governance.approve(lifecycle, model, who, role, comment)
+
+    def grant_role(
+        self, role: str, member: str, *, actor: str | None = None, reason: str = ""
+    ) -> GovernanceEntry | None:
+        """Give ``member`` the role ``role`` in this yard, as an audited event (None: they
+        already hold it, nothing is written).
+
+        Roles are what ``require_role`` guards and role-checked approvals
+        (``require_approvals(n, roles=...)``) look at. Once anybody holds ``admin``, only admins
+        may grant or revoke roles and change lifecycles, so grant ``admin`` first. Before a
+        yard's first grant, approvals count with the role their approver claimed; from then on
+        only with a role the approver holds.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.grant_role("admin", "ana")
+        >>> _ = registry.grant_role("release", "lee", reason="release manager")
+        >>> registry.roles()
+        {'admin': ['ana'], 'release': ['lee']}
+        >>> registry.grant_role("release", "bob", actor="lee")
+        Traceback (most recent call last):
+        ...
+        modelyard.errors.NotAuthorizedError: 'lee' cannot change roles as 'admin': ...
+        """
+        who = self._actor(actor)
+        self._require_writable()
+        return self._governance.grant(role, member, who, reason)
+
+    def revoke_role(
+        self, role: str, member: str, *, actor: str | None = None, reason: str = ""
+    ) -> GovernanceEntry | None:
+        """Take ``role`` from ``member`` (None: they do not hold it). The last admin cannot be
+        revoked."""
+        who = self._actor(actor)
+        self._require_writable()
+        return self._governance.revoke(role, member, who, reason)
+
+    def roles(self) -> dict[str, list[str]]:
+        """Every role of the yard and its members, by name."""
+        return self._governance.roles()
+
+    def governance_history(self, *, kinds: Iterable[str] | None = None) -> list[GovernanceEntry]:
+        """Every change of the yard's governance, oldest first: lifecycles set (with the
+        definitions before and after), roles granted and revoked, approvals of changes."""
+        return self._governance.history(kinds)
 
     # -- models and versions ---------------------------------------------------------------------
 
@@ -208,7 +318,8 @@ class Registry:
         description = check_text(description, what="description")
         who = self._actor(actor)
         self._require_writable()
-        initial = self.lifecycle(name).initial
+        governed = self._governance.for_write(name, who)
+        initial = governed[0].initial
         ref = self._artifact(artifact_or_object, name=name, codec=codec)
         # Checks the artifact is whole, and keeps a concurrent gc from deleting it (the log is
         # what gc keeps: see modelyard.registry._references).
@@ -230,7 +341,7 @@ class Registry:
             )
 
         with guard:
-            state, event = self._commit(name, build)
+            state, event = self._commit(name, build, governed=governed)
         return self._version(state, event.version)
 
     def copy(
@@ -309,6 +420,8 @@ class Registry:
         but is left out of listings, searches and ``latest``. A version that an alias points at or
         that holds an exclusive state must be moved off first."""
         who, reason = self._actor(actor), check_text(reason, what="reason")
+        governed = self._governed(name, who)
+        lifecycle = governed[0]
 
         def build(state: ModelState) -> VersionDeleted:
             record = self._lookup(state, version)
@@ -320,16 +433,17 @@ class Registry:
                     name=name,
                     version=version,
                 )
-            if record.state in self.lifecycle(name).exclusive:
+            if record.state in lifecycle.exclusive or record.state in lifecycle.protected:
                 raise InputError(
-                    f"version {version} of {name!r} holds the exclusive state {record.state!r}; "
+                    f"version {version} of {name!r} holds the {_kind(lifecycle, record.state)} "
+                    f"state {record.state!r}; "
                     "transition it out first",
                     name=name,
                     version=version,
                 )
             return VersionDeleted(at=self._now(state), actor=who, reason=reason, version=version)
 
-        state, _ = self._commit(name, build, must_exist=True)
+        state, _ = self._commit(name, build, must_exist=True, governed=governed)
         return self._version(state, version, allow_deleted=True)
 
     def set_description(
@@ -352,7 +466,7 @@ class Registry:
                 at=self._now(state), actor=who, version=version, description=description
             )
 
-        self._commit(name, build, must_exist=True)
+        self._commit(name, build, must_exist=True, actor=who)
 
     # -- aliases ---------------------------------------------------------------------------------
 
@@ -428,11 +542,13 @@ class Registry:
                 f"set_alias({name!r}, {alias!r}, follow='production')"
             )
         _check_expected_version(expected)
-        lifecycle = self.lifecycle(name)
+        who, reason = self._actor(actor), check_text(reason, what="reason")
+        validate_name(name, kind="model name")
+        governed = self._governed(name, who)
+        lifecycle = governed[0]
         check_alias_name(name, alias, lifecycle)
         if follow is not None:
             check_follow(name, alias, follow, lifecycle)
-        who, reason = self._actor(actor), check_text(reason, what="reason")
 
         def build(state: ModelState) -> AliasSet:
             current, bound = state.aliases.get(alias), state.follows.get(alias)
@@ -453,7 +569,7 @@ class Registry:
                 unfollowed=bound if bound is not None and bound != follow else None,
             )
 
-        state, event = self._commit(name, build, must_exist=True)
+        state, event = self._commit(name, build, must_exist=True, governed=governed)
         return None if event.version is None else self._version(state, event.version)
 
     def delete_alias(
@@ -492,7 +608,7 @@ class Registry:
                 follows=bound,
             )
 
-        self._commit(name, build, must_exist=True)
+        self._commit(name, build, must_exist=True, actor=who)
 
     def aliases(self, name: str) -> dict[str, int]:
         """Every alias of ``name`` that points at a version (``latest`` and following aliases
@@ -528,7 +644,9 @@ class Registry:
 
     def _by_name(self, state: ModelState, name: str, alias: str) -> int:
         if alias not in RESERVED_ALIASES:
-            lifecycle = self.lifecycle(name)
+            # Resolving stays one lookup: the governance this object last read decides what a
+            # stage name is; every write reads it afresh.
+            lifecycle = self._governance.in_force(name, fresh=False)
             if alias in lifecycle.states:
                 return self._stage_holder(state, name, alias, lifecycle)
         number = state.all_aliases().get(alias)
@@ -709,7 +827,7 @@ class Registry:
                 self._lookup(state, version)
             return TagSet(at=self._now(state), actor=who, version=version, key=key, value=value)
 
-        self._commit(name, build, must_exist=True)
+        self._commit(name, build, must_exist=True, actor=who)
 
     def delete_tag(
         self, name: str, key: str, *, version: int | None = None, actor: str | None = None
@@ -727,7 +845,7 @@ class Registry:
                 )
             return TagDeleted(at=self._now(state), actor=who, version=version, key=key)
 
-        self._commit(name, build, must_exist=True)
+        self._commit(name, build, must_exist=True, actor=who)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -753,7 +871,8 @@ class Registry:
         """
         validate_name(name, kind="model name")
         who, reason = self._actor(actor), check_text(reason, what="reason")
-        lifecycle = self.lifecycle(name)
+        governed = self._governed(name, who)
+        lifecycle, roles = governed[0], governed[1].role_book()
         lifecycle.require_state(target)
 
         def build(state: ModelState) -> Transitioned:
@@ -761,7 +880,7 @@ class Registry:
             at = self._now(state)
             guard_context = self._with_evidence(lifecycle, state, record, target, context or {})
             request = TransitionRequest(version, target, who, at, reason, guard_context)
-            decision = decide(lifecycle, self._status(state), request)
+            decision = decide(lifecycle, self._status(state), request, roles=roles)
             changes = tuple(decision.changes)
             return Transitioned(
                 at=at,
@@ -773,7 +892,7 @@ class Registry:
                 alias_moves=alias_moves(state, changes),
             )
 
-        state, _ = self._commit(name, build, must_exist=True)
+        state, _ = self._commit(name, build, must_exist=True, governed=governed)
         return self._version(state, version)
 
     def approve(
@@ -795,7 +914,19 @@ class Registry:
         comment = check_text(comment, what="comment")
         if role is not None:
             check_label(role, what="role")
-        self.lifecycle(name).require_state(target)
+        governed = self._governed(name, who)
+        governed[0].require_state(target)
+        book = governed[1]
+        if role is not None and book.uses_roles and not book.holds(who, role):
+            members = sorted(book.roles.get(role, {}).values())
+            raise NotAuthorizedError(
+                f"{who!r} cannot approve as {role!r}: they do not hold that role in this yard "
+                f"(members: {', '.join(members) or 'none'}). An admin grants it with "
+                "registry.grant_role(...)",
+                actor=who,
+                role=role,
+                members=members,
+            )
 
         def build(state: ModelState) -> ApprovalRecorded:
             self._lookup(state, version)
@@ -805,7 +936,7 @@ class Registry:
                 at=at, actor=who, reason=comment, version=version, approval=approval
             )
 
-        state, _ = self._commit(name, build, must_exist=True)
+        state, _ = self._commit(name, build, must_exist=True, governed=governed)
         return state.approvals[-1]
 
     def rollback(
@@ -825,7 +956,8 @@ class Registry:
         """
         validate_name(name, kind="model name")
         who, reason = self._actor(actor), check_text(reason, what="reason")
-        lifecycle = self.lifecycle(name)
+        governed = self._governed(name, who)
+        lifecycle = governed[0]
         lifecycle.require_state(state)
 
         def build(current: ModelState) -> RolledBack:
@@ -850,7 +982,7 @@ class Registry:
                 alias_moves=alias_moves(current, changes),
             )
 
-        new_state, event = self._commit(name, build, must_exist=True)
+        new_state, event = self._commit(name, build, must_exist=True, governed=governed)
         return self._version(new_state, event.version)
 
     def history(self, name: str, *, kinds: Iterable[str] | None = None) -> list[HistoryEntry]:
@@ -1004,16 +1136,33 @@ class Registry:
             return state.updated_at
         return now
 
+    def _governed(self, name: str, actor: str) -> tuple[Lifecycle, GovernanceState]:
+        """The stored lifecycle a write to ``name`` obeys, and the governance it came from."""
+        validate_name(name, kind="model name")
+        self._require_writable()
+        return self._governance.for_write(name, actor)
+
+    def _protected(self, name: str) -> frozenset[str]:
+        return self._governance.protected(name)
+
     def _commit(
         self,
         name: str,
         build: Callable[[ModelState], E],
         *,
         must_exist: bool = False,
+        actor: str | None = None,
+        governed: tuple[Lifecycle, GovernanceState] | None = None,
     ) -> tuple[ModelState, E]:
-        """Fold, check, create the next event; on a lost race re-fold, re-check and retry."""
+        """Fold, check, create the next event; on a lost race re-fold, re-check and retry.
+
+        ``governed`` is what :meth:`_governed` returned for this write; without it, it is read
+        here (as ``actor``), so that every write obeys the stored lifecycle."""
         validate_name(name, kind="model name")
         self._require_writable()
+        if governed is None:
+            governed = self._governance.for_write(name, actor or self.actor)
+        protected = governed[0].protected
         # Start from the cached fold without asking the store whether it is current: the
         # exclusive create below fails if it is not, and we then re-read and decide again.
         state, probed = self._log.cached(name), False
@@ -1031,7 +1180,7 @@ class Registry:
                 state, probed = self._write_state(name), True
                 continue
             try:
-                state, event = self._log.append(state, event)
+                state, event = self._log.append(state, event, protected=protected)
             except KeyExistsError:
                 if delay is None:
                     break
@@ -1206,6 +1355,10 @@ class Registry:
             head=state.head,
             follows=state.follows,
         )
+
+
+def _kind(lifecycle: Lifecycle, state: str) -> str:
+    return "exclusive" if state in lifecycle.exclusive else "protected"
 
 
 def _check_expected_version(expected: Any) -> None:
