@@ -98,3 +98,45 @@ def test_registry_exports_are_pinned() -> None:
         "RegistryReport",
         "SnapshotWarning",
     ]
+
+
+def test_lifecycle_exports_are_pinned() -> None:
+    import modelyard.lifecycle
+
+    assert modelyard.lifecycle.__all__ == [
+        "Approval",
+        "CAUSES",
+        "Cause",
+        "CommittedTransition",
+        "Decision",
+        "Guard",
+        "GuardContext",
+        "GuardResult",
+        "GuardSpec",
+        "LIFECYCLE_SCHEMA",
+        "Lifecycle",
+        "MissingGuard",
+        "ModelStatus",
+        "StateChange",
+        "Transition",
+        "TransitionListener",
+        "TransitionRequest",
+        "VersionStatus",
+        "actor_key",
+        "as_guard",
+        "decide",
+        "decide_rollback",
+        "drift_clean",
+        "evaluate_guards",
+        "guard",
+        "guard_from_spec",
+        "holder_stack",
+        "metric_at_least",
+        "metric_at_most",
+        "notify",
+        "register_guard",
+        "require_approvals",
+        "require_role",
+        "require_tags",
+        "validate_request",
+    ]

@@ -27,7 +27,10 @@ CONTRACT = {
     "Guard",
     "GuardContext",
     "GuardResult",
+    "GuardSpec",
+    "LIFECYCLE_SCHEMA",
     "Lifecycle",
+    "MissingGuard",
     "ModelStatus",
     "StateChange",
     "Transition",
@@ -37,9 +40,13 @@ CONTRACT = {
     "decide",
     "decide_rollback",
     "drift_clean",
+    "guard",
+    "guard_from_spec",
     "metric_at_least",
     "metric_at_most",
+    "register_guard",
     "require_approvals",
+    "require_role",
     "require_tags",
 }
 
@@ -58,9 +65,21 @@ def parameters(function: object) -> list[str]:
 
 
 def test_signatures_match_the_contract() -> None:
-    assert parameters(Lifecycle) == ["states", "initial", "transitions", "exclusive"]
+    assert parameters(Lifecycle) == [
+        "states",
+        "initial",
+        "transitions",
+        "exclusive",
+        "protected",
+        "amend",
+    ]
+    keyword_only = inspect.signature(Lifecycle).parameters
+    assert all(
+        keyword_only[n].kind is inspect.Parameter.KEYWORD_ONLY for n in ("protected", "amend")
+    )
     assert parameters(lifecycle.Transition)[:4] == ["source", "target", "guards", "approvals"]
-    assert parameters(decide) == ["lifecycle", "status", "request"]
+    assert parameters(decide) == ["lifecycle", "status", "request", "roles"]
+    assert inspect.signature(decide).parameters["roles"].kind is inspect.Parameter.KEYWORD_ONLY
     rollback = inspect.signature(lifecycle.decide_rollback).parameters
     assert list(rollback)[:4] == ["lifecycle", "status", "state", "history"]
     assert all(rollback[n].kind is inspect.Parameter.KEYWORD_ONLY for n in ("actor", "at"))
@@ -71,6 +90,7 @@ def test_signatures_match_the_contract() -> None:
         "request",
         "version",
         "transition",
+        "roles",
     ]
     assert parameters(lifecycle.VersionStatus) == ["version", "state", "metrics", "tags"]
     assert parameters(lifecycle.Approval) == ["version", "target", "actor", "at", "role", "comment"]
@@ -94,6 +114,8 @@ def test_signatures_match_the_contract() -> None:
         "results",
     ]
     assert parameters(lifecycle.require_approvals)[:3] == ["n", "roles", "max_age"]
+    assert parameters(lifecycle.register_guard) == ["name", "factory", "replace"]
+    assert parameters(lifecycle.GuardSpec) == ["name", "params"]
 
 
 def test_import_is_light_and_respects_the_layers() -> None:

@@ -22,6 +22,7 @@ modelyard.errors.TransitionRejected: version 1 of 'churn' cannot move 'staging' 
 
 from modelyard._internal.actors import actor_key
 from modelyard.lifecycle._approvals import require_approvals
+from modelyard.lifecycle._catalog import MissingGuard, guard, guard_from_spec, register_guard
 from modelyard.lifecycle._changes import (
     CAUSES,
     Cause,
@@ -35,8 +36,11 @@ from modelyard.lifecycle._decide import decide, evaluate_guards, validate_reques
 from modelyard.lifecycle._definition import Lifecycle, Transition
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult, as_guard
 from modelyard.lifecycle._guards import drift_clean, metric_at_least, metric_at_most, require_tags
+from modelyard.lifecycle._roles import require_role
 from modelyard.lifecycle._rollback import decide_rollback, holder_stack
+from modelyard.lifecycle._spec import GuardSpec
 from modelyard.lifecycle._status import Approval, ModelStatus, TransitionRequest, VersionStatus
+from modelyard.lifecycle._stored import LIFECYCLE_SCHEMA
 
 __all__ = [
     "Approval",
@@ -47,7 +51,10 @@ __all__ = [
     "Guard",
     "GuardContext",
     "GuardResult",
+    "GuardSpec",
+    "LIFECYCLE_SCHEMA",
     "Lifecycle",
+    "MissingGuard",
     "ModelStatus",
     "StateChange",
     "Transition",
@@ -60,11 +67,15 @@ __all__ = [
     "decide_rollback",
     "drift_clean",
     "evaluate_guards",
+    "guard",
+    "guard_from_spec",
     "holder_stack",
     "metric_at_least",
     "metric_at_most",
     "notify",
+    "register_guard",
     "require_approvals",
+    "require_role",
     "require_tags",
     "validate_request",
 ]

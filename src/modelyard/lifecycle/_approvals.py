@@ -9,6 +9,7 @@ from datetime import timedelta
 from modelyard._internal.actors import actor_key
 from modelyard.errors import InputError
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
+from modelyard.lifecycle._spec import GuardSpec
 from modelyard.lifecycle._values import require_label
 
 __all__ = ["ApprovalGuard", "require_approvals"]
@@ -38,12 +39,32 @@ class ApprovalGuard:
             parts.append("(four-eyes)")
         return " ".join(parts)
 
+    @property
+    def spec(self) -> GuardSpec:
+        """The stored form: ``require_approvals`` with every parameter (``max_age`` in seconds)."""
+        return GuardSpec(
+            "require_approvals",
+            {
+                "n": self.required,
+                "roles": sorted(self.roles) if self.roles is not None else None,
+                "max_age_seconds": (
+                    self.max_age.total_seconds() if self.max_age is not None else None
+                ),
+                "exclude_requester": self.exclude_requester,
+            },
+        )
+
+    def _holds(self, ctx: GuardContext, person: str) -> bool:
+        book = ctx.roles or {}
+        return any(person in book.get(role, frozenset()) for role in self.roles or ())
+
     def __call__(self, ctx: GuardContext) -> GuardResult:
         # People are told apart by actor_key, not by the strings: "ana", "Ana " and a look-alike
         # spelling are one person, shown as their first approval spelled it.
         shown: dict[str, str] = {}
         groups: dict[str, set[str]] = {
-            name: set() for name in ("approvers", "expired", "wrong_role", "future", "own")
+            name: set()
+            for name in ("approvers", "expired", "wrong_role", "not_holding", "future", "own")
         }
         requester = actor_key(ctx.request.actor)
         for approval in ctx.approvals:
@@ -55,15 +76,19 @@ class ApprovalGuard:
                 groups["future"].add(person)
             elif self.max_age is not None and ctx.at - approval.at > self.max_age:
                 groups["expired"].add(person)
-            elif self.roles is not None and approval.role not in self.roles:
+            elif self.roles is not None and ctx.roles is not None and not self._holds(ctx, person):
+                # With a role book, membership at decision time decides, not the role an approval
+                # claims: a claim is not proof, and a member who was removed no longer counts.
+                groups["not_holding"].add(person)
+            elif self.roles is not None and ctx.roles is None and approval.role not in self.roles:
                 groups["wrong_role"].add(person)
             elif self.exclude_requester and person == requester:
                 groups["own"].add(person)
             else:
                 groups["approvers"].add(person)
-        approvers, expired, wrong_role, future, own = (
+        approvers, expired, wrong_role, not_holding, future, own = (
             {shown[person] for person in groups[name]}
-            for name in ("approvers", "expired", "wrong_role", "future", "own")
+            for name in ("approvers", "expired", "wrong_role", "not_holding", "future", "own")
         )
         count = len(approvers)
         ok = count >= self.required
@@ -77,6 +102,10 @@ class ApprovalGuard:
             if wrong_role:
                 notes.append(
                     f"not in role {'/'.join(sorted(self.roles or ()))}: {_names(wrong_role)}"
+                )
+            if not_holding:
+                notes.append(
+                    f"not holding role {'/'.join(sorted(self.roles or ()))}: {_names(not_holding)}"
                 )
             if own:
                 notes.append(f"the requester's own approval does not count: {_names(own)}")
@@ -93,6 +122,7 @@ class ApprovalGuard:
             "max_age_seconds": self.max_age.total_seconds() if self.max_age is not None else None,
             "expired": sorted(expired),
             "wrong_role": sorted(wrong_role),
+            "not_holding_role": sorted(not_holding),
             "requester": sorted(own),
             "after_request": sorted(future),
         }
@@ -124,7 +154,10 @@ def require_approvals(
 
     Only approvals recorded for the requested version *and* the requested target state count; an
     actor who approved twice counts once. With ``roles``, only approvals whose role is one of them
-    count (without ``roles``, an approval's role is ignored). With ``max_age``, approvals older than
+    count (without ``roles``, an approval's role is ignored). When the decision has a role book
+    (``GuardContext.roles``), the role an approval claims is not enough: it counts only if its
+    approver holds one of ``roles`` in the book at decision time, so a member who was removed from
+    a role no longer counts. With ``max_age``, approvals older than
     that at the request's time have expired. Approvals dated after the request never count. With
     ``exclude_requester=True`` (four-eyes rule), the requesting actor's own approval does not count.
     Actors are compared by :func:`actor_key`, so ``ana``, ``Ana``, ``ana `` and a spelling with a

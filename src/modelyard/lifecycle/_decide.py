@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from modelyard.errors import TransitionRejected
 from modelyard.lifecycle._changes import Decision, StateChange
 from modelyard.lifecycle._definition import Lifecycle, Transition
-from modelyard.lifecycle._guard import GuardContext, GuardResult, guard_name
+from modelyard.lifecycle._guard import GuardContext, GuardResult, freeze_roles, guard_name
 from modelyard.lifecycle._status import ModelStatus, TransitionRequest, VersionStatus
 
 __all__ = ["decide", "evaluate_guards", "validate_request"]
@@ -99,11 +100,19 @@ def evaluate_guards(ctx: GuardContext) -> tuple[GuardResult, ...]:
     return tuple(results)
 
 
-def decide(lifecycle: Lifecycle, status: ModelStatus, request: TransitionRequest) -> Decision:
+def decide(
+    lifecycle: Lifecycle,
+    status: ModelStatus,
+    request: TransitionRequest,
+    *,
+    roles: Mapping[str, Collection[str]] | None = None,
+) -> Decision:
     """Decide a transition request; return the changes to commit or raise why not.
 
     Pure: nothing is read but the arguments, nothing is written. Guards judge time by
-    ``request.at``. The request is checked by :func:`validate_request`; then every guard of the
+    ``request.at``. ``roles`` is the role book in force (role name -> member actor keys, see
+    :class:`~modelyard.lifecycle.GuardContext`); without it, guards that need roles fail. The
+    request is checked by :func:`validate_request`; then every guard of the
     transition runs, and if any fails, :class:`~modelyard.errors.TransitionRejected` is raised with
     a message listing each failing guard's reason and ``results`` holding every guard's result.
 
@@ -122,7 +131,14 @@ def decide(lifecycle: Lifecycle, status: ModelStatus, request: TransitionRequest
     [(2, 'staging', 'production', 'requested'), (1, 'production', 'archived', 'displaced')]
     """
     version, transition = validate_request(lifecycle, status, request)
-    ctx = GuardContext(status.name, status, request, version, transition)
+    ctx = GuardContext(
+        status.name,
+        status,
+        request,
+        version,
+        transition,
+        roles=None if roles is None else freeze_roles(roles),
+    )
     results = evaluate_guards(ctx)
     failed = [r for r in results if not r.ok]
     if failed:

@@ -114,7 +114,15 @@ class Lifecycle:
     modelyard.errors.LifecycleDefinitionError: unreachable state 'old': no chain of transitions ...
     """
 
-    __slots__ = ("_by_edge", "_exclusive", "_initial", "_states", "_transitions")
+    __slots__ = (
+        "_amend",
+        "_by_edge",
+        "_exclusive",
+        "_initial",
+        "_protected",
+        "_states",
+        "_transitions",
+    )
 
     def __init__(
         self,
@@ -122,14 +130,23 @@ class Lifecycle:
         initial: str,
         transitions: Iterable[Transition],
         exclusive: Mapping[str, str] | None = None,
+        *,
+        protected: Iterable[str] = (),
+        amend: Sequence[Guard] = (),
     ) -> None:
-        from modelyard.lifecycle._validation import validate_definition
+        from modelyard.lifecycle._validation import (
+            check_amend,
+            check_protected,
+            validate_definition,
+        )
 
         checked = validate_definition(states, initial, transitions, exclusive or {})
         self._states: tuple[str, ...] = checked.states
         self._initial: str = checked.initial
         self._transitions: tuple[Transition, ...] = checked.transitions
         self._exclusive: FrozenMap[str, str] = FrozenMap(checked.exclusive)
+        self._protected: frozenset[str] = check_protected(protected, checked.states)
+        self._amend: tuple[Guard, ...] = check_amend(amend)
         self._by_edge: FrozenMap[tuple[str, str], Transition] = FrozenMap(
             {t.edge: t for t in checked.transitions}
         )
@@ -184,6 +201,17 @@ class Lifecycle:
     def exclusive(self) -> Mapping[str, str]:
         """Exclusive state -> the state its displaced holder moves to (read-only)."""
         return self._exclusive
+
+    @property
+    def protected(self) -> frozenset[str]:
+        """States whose holders may change only through writes the registry countersigns under a
+        store prefix of their own (so the store's permissions can guard them too)."""
+        return self._protected
+
+    @property
+    def amend(self) -> tuple[Guard, ...]:
+        """The guards a change of this lifecycle, once stored in a yard, must pass."""
+        return self._amend
 
     def transition(self, source: str, target: str) -> Transition | None:
         """The transition from ``source`` to ``target``, or ``None`` if the definition has none."""
@@ -242,7 +270,75 @@ class Lifecycle:
             self._initial,
             [updated if t is existing else t for t in self._transitions],
             self._exclusive,
+            protected=self._protected,
+            amend=self._amend,
         )
+
+    def evolve(
+        self,
+        *,
+        protected: Iterable[str] | None = None,
+        amend: Sequence[Guard] | None = None,
+    ) -> Lifecycle:
+        """A copy with ``protected`` states and/or ``amend`` guards replaced (``None`` keeps them).
+
+        >>> from modelyard.lifecycle import require_approvals, require_role
+        >>> lc = Lifecycle.default().evolve(
+        ...     protected={"production"},
+        ...     amend=[require_role("admin"), require_approvals(2, roles={"admin"})])
+        >>> sorted(lc.protected), [g.name for g in lc.amend]
+        (['production'], ['role admin', '2 approvals by admin'])
+        >>> lc.evolve(amend=()).amend, lc.evolve(amend=()).protected == lc.protected
+        ((), True)
+        """
+        return Lifecycle(
+            self._states,
+            self._initial,
+            self._transitions,
+            self._exclusive,
+            protected=self._protected if protected is None else protected,
+            amend=self._amend if amend is None else amend,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form: a canonical JSON-able dict that :meth:`from_dict` turns back.
+
+        The same lifecycle always gives the same dict. Guards are stored by name and parameters
+        (their ``spec``); a guard without one (a plain function from
+        :func:`~modelyard.lifecycle.as_guard`) cannot be stored and raises
+        :class:`~modelyard.errors.LifecycleDefinitionError` (``problem="unstorable guard"``):
+        register its factory with :func:`~modelyard.lifecycle.register_guard` and build it with
+        :func:`~modelyard.lifecycle.guard`.
+
+        >>> from modelyard.lifecycle import metric_at_least
+        >>> lc = Lifecycle(["draft", "live"], "draft",
+        ...                [Transition("draft", "live", [metric_at_least("auc", 0.8)])])
+        >>> stored = lc.to_dict()
+        >>> stored["schema_version"], stored["states"], stored["protected"], stored["amend"]
+        (1, ['draft', 'live'], [], [])
+        >>> stored["transitions"][0]["guards"]
+        [{'name': 'metric_at_least', 'params': {'metric': 'auc', 'threshold': 0.8}}]
+        >>> Lifecycle.from_dict(lc.to_dict()) == lc
+        True
+        """
+        from modelyard.lifecycle._stored import lifecycle_to_dict
+
+        return lifecycle_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Lifecycle:
+        """Rebuild a lifecycle from :meth:`to_dict` output, checking it as the constructor does.
+
+        A ``schema_version`` newer than this modelyard reads (:data:`~modelyard.lifecycle.
+        LIFECYCLE_SCHEMA`) raises :class:`~modelyard.errors.IntegrityError` saying to upgrade;
+        malformed data raises :class:`~modelyard.errors.LifecycleDefinitionError` naming what is
+        wrong. Guards are rebuilt with :func:`~modelyard.lifecycle.guard_from_spec`: no code runs
+        but the factories of guards registered by name, and a guard whose code is not available
+        here becomes a :class:`~modelyard.lifecycle.MissingGuard` that refuses its transitions.
+        """
+        from modelyard.lifecycle._stored import lifecycle_from_dict
+
+        return lifecycle_from_dict(data)
 
     def to_mermaid(self) -> str:
         """The state graph as a Mermaid ``stateDiagram-v2`` (without the code fence).
@@ -261,7 +357,14 @@ class Lifecycle:
         return render_mermaid(self)
 
     def _key(self) -> tuple[Any, ...]:
-        return (self._states, self._initial, self._transitions, self._exclusive)
+        return (
+            self._states,
+            self._initial,
+            self._transitions,
+            self._exclusive,
+            self._protected,
+            self._amend,
+        )
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Lifecycle):
@@ -274,10 +377,33 @@ class Lifecycle:
     def __repr__(self) -> str:
         edges = ", ".join(f"{t.source}->{t.target}" for t in self._transitions)
         exclusive = f", exclusive={dict(self._exclusive)!r}" if self._exclusive else ""
+        protected = f", protected={sorted(self._protected)!r}" if self._protected else ""
+        amend = f", amend=[{', '.join(guard_name(g) for g in self._amend)}]" if self._amend else ""
         return (
             f"Lifecycle(states={list(self._states)!r}, initial={self._initial!r}, "
-            f"transitions=[{edges}]{exclusive})"
+            f"transitions=[{edges}]{exclusive}{protected}{amend})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (Lifecycle, (self._states, self._initial, self._transitions, dict(self._exclusive)))
+        return (
+            _rebuild,
+            (
+                self._states,
+                self._initial,
+                self._transitions,
+                dict(self._exclusive),
+                sorted(self._protected),
+                self._amend,
+            ),
+        )
+
+
+def _rebuild(
+    states: tuple[str, ...],
+    initial: str,
+    transitions: tuple[Transition, ...],
+    exclusive: dict[str, str],
+    protected: list[str],
+    amend: tuple[Guard, ...],
+) -> Lifecycle:
+    return Lifecycle(states, initial, transitions, exclusive, protected=protected, amend=amend)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from modelyard._internal.actors import actor_key
 from modelyard.errors import InputError
 from modelyard.lifecycle._values import FrozenMap, freeze_json, thaw_json
 
@@ -19,7 +20,15 @@ if TYPE_CHECKING:
         VersionStatus,
     )
 
-__all__ = ["FunctionGuard", "Guard", "GuardContext", "GuardResult", "as_guard", "guard_name"]
+__all__ = [
+    "FunctionGuard",
+    "Guard",
+    "GuardContext",
+    "GuardResult",
+    "as_guard",
+    "freeze_roles",
+    "guard_name",
+]
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,10 @@ class GuardContext:
 
     Guards are pure: they read this context and return a :class:`GuardResult`. The current time is
     ``request.at`` (also :attr:`at`), so a decision can be replayed.
+
+    ``roles`` is the role book in force when the request is decided: role name -> the
+    :func:`~modelyard.lifecycle.actor_key` of each member (keys are applied again here, so plain
+    names work too). ``None`` means no role book is known: guards that need roles then fail closed.
     """
 
     model: str
@@ -102,6 +115,11 @@ class GuardContext:
     request: TransitionRequest
     version: VersionStatus
     transition: Transition
+    roles: Mapping[str, frozenset[str]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.roles is not None:
+            object.__setattr__(self, "roles", freeze_roles(self.roles))
 
     @property
     def source(self) -> str:
@@ -132,6 +150,7 @@ class GuardContext:
         at: datetime | None = None,
         request_context: Mapping[str, Any] | None = None,
         model: str = "model",
+        roles: Mapping[str, Collection[str]] | None = None,
     ) -> GuardContext:
         """A context with defaults for everything not given, for trying and testing guards.
 
@@ -152,6 +171,7 @@ class GuardContext:
             request=TransitionRequest(version, target, actor, when, context=request_context or {}),
             version=current,
             transition=Transition(state, target),
+            roles=None if roles is None else freeze_roles(roles),
         )
 
     @property
@@ -225,3 +245,27 @@ def guard_name(guard: object) -> str:
         return name
     fallback = getattr(guard, "__name__", None)
     return fallback if isinstance(fallback, str) else type(guard).__name__
+
+
+def freeze_roles(roles: Mapping[str, Collection[str]]) -> FrozenMap[str, frozenset[str]]:
+    """An immutable role book: role name -> frozenset of member actor keys."""
+    if isinstance(roles, FrozenMap) and all(isinstance(m, frozenset) for m in roles.values()):
+        return roles
+    if not isinstance(roles, Mapping):
+        raise InputError(
+            f"roles must map each role name to its members, got {type(roles).__name__}",
+            what="roles",
+        )
+    book: dict[str, frozenset[str]] = {}
+    for role, members in roles.items():
+        if (
+            not isinstance(role, str)
+            or isinstance(members, str)
+            or not isinstance(members, Collection)
+        ):
+            raise InputError(
+                f"roles must map a role name to a collection of actors, got {role!r}: {members!r}",
+                what="roles",
+            )
+        book[role] = frozenset(actor_key(member) for member in members)
+    return FrozenMap(book)

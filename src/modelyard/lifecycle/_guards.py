@@ -9,6 +9,7 @@ from typing import Literal
 
 from modelyard.errors import InputError
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult
+from modelyard.lifecycle._spec import GuardSpec
 from modelyard.lifecycle._values import FrozenMap, require_label, require_text
 
 __all__ = [
@@ -34,6 +35,13 @@ class MetricGuard:
     def name(self) -> str:
         op = ">=" if self.direction == "at_least" else "<="
         return f"{self.metric} {op} {self.threshold:g}"
+
+    @property
+    def spec(self) -> GuardSpec:
+        """The stored form: ``metric_at_least`` or ``metric_at_most`` with metric and threshold."""
+        return GuardSpec(
+            f"metric_{self.direction}", {"metric": self.metric, "threshold": self.threshold}
+        )
 
     def __call__(self, ctx: GuardContext) -> GuardResult:
         details: dict[str, object] = {
@@ -117,6 +125,11 @@ class TagGuard:
         parts = [*self.keys, *(f"{k}={v}" for k, v in self.values.items())]
         return f"tags {', '.join(parts)}"
 
+    @property
+    def spec(self) -> GuardSpec:
+        """The stored form: ``require_tags`` with the required ``keys`` and ``values``."""
+        return GuardSpec("require_tags", {"keys": list(self.keys), "values": dict(self.values)})
+
     def __call__(self, ctx: GuardContext) -> GuardResult:
         tags = ctx.version.tags
         missing = [k for k in (*self.keys, *self.values) if k not in tags]
@@ -177,6 +190,11 @@ class DriftGuard:
     @property
     def name(self) -> str:
         return "drift clean" if self.key == "drift_report" else f"drift clean ({self.key})"
+
+    @property
+    def spec(self) -> GuardSpec:
+        """The stored form: ``drift_clean`` with the context ``key`` and the ``evidence`` kind."""
+        return GuardSpec("drift_clean", {"key": self.key, "evidence": self.evidence})
 
     @property
     def context_evidence(self) -> Mapping[str, str]:

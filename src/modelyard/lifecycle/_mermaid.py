@@ -20,7 +20,10 @@ def _label(text: str) -> str:
 
 
 def render_mermaid(lifecycle: Lifecycle) -> str:
-    """Render ``lifecycle`` as ``stateDiagram-v2`` source, one statement per line."""
+    """Render ``lifecycle`` as ``stateDiagram-v2`` source, one statement per line.
+
+    Exclusive states get a note on the right naming where a displaced holder goes; protected
+    states a note on the left."""
     lines = ["stateDiagram-v2", "    direction LR", f"    [*] --> {lifecycle.initial}"]
     for transition in lifecycle.transitions:
         edge = f"    {transition.source} --> {transition.target}"
@@ -30,6 +33,10 @@ def render_mermaid(lifecycle: Lifecycle) -> str:
         lines.append(
             f"    note right of {state} : exclusive, a displaced holder moves to {displaced_to}"
         )
+    lines.extend(
+        f"    note left of {state} : protected, changes are countersigned"
+        for state in sorted(lifecycle.protected)
+    )
     if lifecycle.exclusive:
         lines.append("    classDef exclusive stroke-width:3px")
         lines.append(f"    class {','.join(lifecycle.exclusive)} exclusive")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from modelyard._internal.names import validate_name
 from modelyard.errors import InvalidNameError, LifecycleDefinitionError
 from modelyard.lifecycle._definition import Transition
+from modelyard.lifecycle._guard import Guard
 
-__all__ = ["CheckedDefinition", "validate_definition"]
+__all__ = ["CheckedDefinition", "check_amend", "check_protected", "validate_definition"]
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,31 @@ def validate_definition(
             states=unreachable,
         )
     return CheckedDefinition(checked_states, initial, checked_transitions, checked_exclusive)
+
+
+def check_protected(protected: Iterable[str], states: tuple[str, ...]) -> frozenset[str]:
+    """The protected states as a frozenset; each must be a state of the lifecycle."""
+    if isinstance(protected, str) or not isinstance(protected, Iterable):
+        raise _fail(
+            f"protected must be a collection of state names, got {protected!r}", "bad protected"
+        )
+    checked = tuple(protected)
+    for state in checked:
+        if state not in states:
+            raise _fail(
+                f"protected state {state!r} is not a state; states: {', '.join(states)}",
+                "unknown state",
+                state=state,
+            )
+    return frozenset(checked)
+
+
+def check_amend(amend: Sequence[Guard]) -> tuple[Guard, ...]:
+    """The guards a change of the stored lifecycle must pass, as a tuple of callables."""
+    if isinstance(amend, (str, bytes)) or not isinstance(amend, Iterable):
+        raise _fail(f"amend must be a sequence of guards, got {amend!r}", "bad guard")
+    checked = tuple(amend)
+    for guard in checked:
+        if not callable(guard):
+            raise _fail(f"amend guard {guard!r} is not callable", "bad guard")
+    return checked
