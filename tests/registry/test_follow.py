@@ -76,6 +76,7 @@ def test_a_stage_wins_over_an_alias_of_the_same_name_written_before_stages_were_
     old.register("churn", model_ref)
     old.set_alias("churn", "production", 1)
     registry = Registry(store, actor="ana")
+    registry.set_lifecycle(Lifecycle.default(), reason="back to the default")
     registry.transition("churn", 2, "staging")
     registry.transition("churn", 2, "production")
     assert registry.aliases("churn")["production"] == 1  # still listed, and deletable

@@ -212,7 +212,7 @@ class _StalledEventStore(LocalStore):
         self.trigger, self.release = trigger, release
 
     def create(self, key: str, data: object) -> None:  # type: ignore[override]
-        if "/log/" in key:
+        if key.startswith("models/") and "/log/" in key:
             self.trigger.touch()
             deadline = time.monotonic() + 60
             while not self.release.exists() and time.monotonic() < deadline:
