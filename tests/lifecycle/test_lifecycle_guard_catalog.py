@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -25,6 +25,7 @@ from modelyard.lifecycle import (
     ModelStatus,
     TransitionRequest,
     VersionStatus,
+    _catalog,
     as_guard,
     decide,
     guard,
@@ -32,7 +33,6 @@ from modelyard.lifecycle import (
     metric_at_least,
     register_guard,
 )
-from modelyard.lifecycle import _catalog
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -76,7 +76,7 @@ def test_a_registered_guard_is_built_by_name_stored_and_read_back() -> None:
 
 
 def test_registration_rules() -> None:
-    with pytest.raises(InputError, match="dotted.*'metric_at_least' is reserved"):
+    with pytest.raises(InputError, match=r"dotted.*'metric_at_least' is reserved"):
         register_guard("metric_at_least", min_rows)
     with pytest.raises(InputError, match="custom guard names are dotted"):
         register_guard("min_rows", min_rows)
@@ -86,7 +86,7 @@ def test_registration_rules() -> None:
         register_guard("acme.min_rows", "min_rows")  # type: ignore[arg-type]
     register_guard("acme.min_rows", min_rows)
     register_guard("acme.min_rows", min_rows)  # the same factory again: nothing happens
-    with pytest.raises(InputError, match="already registered.*replace=True"):
+    with pytest.raises(InputError, match=r"already registered.*replace=True"):
         register_guard("acme.min_rows", lambda rows: min_rows(rows * 2))
     register_guard("acme.min_rows", lambda rows: min_rows(rows * 2), replace=True)
     assert guard("acme.min_rows", rows=5).name == "rows >= 10"
@@ -94,7 +94,7 @@ def test_registration_rules() -> None:
 
 def test_guard_refuses_unknown_names_and_parameters() -> None:
     with pytest.raises(
-        LifecycleDefinitionError, match="no guard named 'acme.nope'.*register_guard"
+        LifecycleDefinitionError, match=r"no guard named 'acme.nope'.*register_guard"
     ):
         guard("acme.nope")
     with pytest.raises(LifecycleDefinitionError, match="does not take the parameters"):
@@ -158,7 +158,7 @@ def test_a_factory_that_fails_on_stored_parameters_gives_a_failing_guard() -> No
 def test_a_registered_guard_passes_on_the_evidence_it_reads() -> None:
     class Reads:
         name = "reads"
-        context_evidence = {"report": "evaluation"}
+        context_evidence: ClassVar[dict[str, str]] = {"report": "evaluation"}
 
         def __call__(self, ctx: GuardContext) -> GuardResult:
             return GuardResult.passed("ok")
@@ -253,7 +253,7 @@ def test_an_entry_point_that_fails_to_load_gives_a_failing_guard(
     assert isinstance(missing, MissingGuard)
     result = missing(GuardContext.for_test())
     assert not result.ok and "failed to load" in result.reason and "acme-core" in result.reason
-    with pytest.raises(LifecycleDefinitionError, match="failed to load.*reinstall"):
+    with pytest.raises(LifecycleDefinitionError, match=r"failed to load.*reinstall"):
         guard("acme.broken")
 
 

@@ -91,7 +91,7 @@ def test_role_checked_approvals_keep_the_other_rules() -> None:
 
 
 def test_the_role_book_is_frozen_and_keyed_by_actor() -> None:
-    ctx = GuardContext.for_test(roles={"qa": ["Ana", "ａｎａ", "lee "]})
+    ctx = GuardContext.for_test(roles={"qa": ["Ana", "\uff41\uff4e\uff41", "lee "]})
     assert ctx.roles == {"qa": frozenset({"ana", "lee"})}
     with pytest.raises(TypeError):
         ctx.roles["qa"] = frozenset()  # type: ignore[index]

@@ -136,7 +136,7 @@ def test_any_lifecycle_of_built_in_guards_round_trips(lc: Lifecycle) -> None:
 def test_a_newer_schema_is_refused_with_upgrade_advice() -> None:
     stored = governed().to_dict()
     stored["schema_version"] = LIFECYCLE_SCHEMA + 1
-    with pytest.raises(IntegrityError, match="newer modelyard.*upgrade modelyard") as info:
+    with pytest.raises(IntegrityError, match=r"newer modelyard.*upgrade modelyard") as info:
         Lifecycle.from_dict(stored)
     assert info.value.problem == "newer schema"
 
