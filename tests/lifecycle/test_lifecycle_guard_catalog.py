@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelyard.errors import InputError, LifecycleDefinitionError, TransitionRejected
 from modelyard.lifecycle import (
@@ -140,6 +142,7 @@ def test_a_stored_guard_this_process_lacks_fails_closed_and_keeps_its_spec() -> 
     assert result.details["params"] == {"rows": 1000}
     # Writing the definition back from here keeps the guard for processes that have it.
     assert lacking.to_dict() == stored
+    assert pickle.loads(pickle.dumps(lacking)) == lacking
     register_guard("acme.min_rows", min_rows)
     assert promote(Lifecycle.from_dict(lacking.to_dict()), "5000").changes
 
@@ -213,7 +216,7 @@ def install_plugin(root: Path, module: str, body: str, entries: dict[str, str]) 
     (info / "entry_points.txt").write_text(f"[modelyard.guards]\n{lines}", "utf-8")
 
 
-def stored_with(name: str, **params: Any) -> dict[str, Any]:
+def stored_with(name: str, params: dict[str, Any]) -> dict[str, Any]:
     stored = Lifecycle.default().to_dict()
     edge = next(t for t in stored["transitions"] if t["target"] == "production")
     edge["guards"] = [{"name": name, "params": params}]
@@ -232,13 +235,13 @@ def test_an_entry_point_guard_is_loaded_only_when_a_stored_name_needs_it(
     assert isinstance(guard_from_spec(GuardSpec("acme.other")), MissingGuard)
     assert module not in sys.modules  # nothing needed it yet
 
-    lc = Lifecycle.from_dict(stored_with("acme.max_age", days=30))
+    lc = Lifecycle.from_dict(stored_with("acme.max_age", {"days": 30}))
     assert module in sys.modules
     status = ModelStatus.of("churn", [VersionStatus(1, "staging", tags={"age_days": "45"})])
     with pytest.raises(TransitionRejected, match=r"\[age <= 30d\] trained 45 days ago"):
         decide(lc, status, TransitionRequest(1, "production", "ana", AT))
     assert guard("acme.max_age", days=60).name == "age <= 60d"
-    assert lc.to_dict() == stored_with("acme.max_age", days=30)
+    assert lc.to_dict() == stored_with("acme.max_age", {"days": 30})
 
 
 def test_an_entry_point_that_fails_to_load_gives_a_failing_guard(
@@ -278,7 +281,7 @@ def test_a_process_without_the_guards_code_refuses_and_one_with_it_decides(
 ) -> None:
     module = f"acme_guards_{tmp_path.name.replace('-', '_')}"
     install_plugin(tmp_path, module, PLUGIN, {"acme.max_age": f"{module}:max_age_days"})
-    stored = json.dumps(stored_with("acme.max_age", days=30))
+    stored = json.dumps(stored_with("acme.max_age", {"days": 30}))
 
     def run(path: str) -> str:
         env_path = [path] if path else []
@@ -290,3 +293,29 @@ def test_a_process_without_the_guards_code_refuses_and_one_with_it_decides(
 
     assert run("") == "refused: acme.max_age"
     assert run(str(tmp_path)) == "moved"
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.from_regex(r"zz[a-z]{1,6}\.[a-z_][a-z0-9_-]{0,8}", fullmatch=True),
+    params=st.dictionaries(st.text(min_size=1, max_size=6), json_values, max_size=4),
+)
+def test_an_unknown_stored_guard_keeps_any_spec_exactly(name: str, params: dict[str, Any]) -> None:
+    stored = stored_with(name, params)
+    lacking = Lifecycle.from_dict(json.loads(json.dumps(stored)))
+    (missing,) = lacking.transition("staging", "production").guards  # type: ignore[union-attr]
+    assert isinstance(missing, MissingGuard) and not missing(GuardContext.for_test()).ok
+    assert json.dumps(lacking.to_dict(), sort_keys=True) == json.dumps(stored, sort_keys=True)
