@@ -6,6 +6,10 @@ when built. :func:`decide` takes a model's :class:`ModelStatus` and a :class:`Tr
 returns the :class:`StateChange` objects to commit, or raises
 :class:`~modelyard.errors.TransitionRejected` carrying every guard's :class:`GuardResult`.
 :func:`decide_rollback` restores the previous holder of an exclusive state from the history.
+A lifecycle is also data in the stored sense: :meth:`Lifecycle.to_dict` keeps each guard by name
+and parameters (a :class:`GuardSpec`), custom guards are registered by name
+(:func:`register_guard`, or entry points in the group ``modelyard.guards``), and a stored guard
+whose code a process lacks becomes a :class:`MissingGuard` that refuses its transitions.
 Nothing here does IO; the registry persists what these functions decide.
 
 >>> from datetime import datetime, timezone

@@ -102,6 +102,11 @@ class Lifecycle:
     when it is built; every problem raises :class:`~modelyard.errors.LifecycleDefinitionError`
     naming it (its ``problem`` attribute is a short code such as ``"unreachable state"``).
 
+    ``protected`` names states whose holders may change only through writes that the registry
+    countersigns under a store prefix of their own; ``amend`` lists the guards that a change of
+    this lifecycle, once stored in a yard, must pass (see :meth:`evolve`). :meth:`to_dict` and
+    :meth:`from_dict` give the stored form.
+
     A lifecycle is immutable and safe to share between threads.
 
     >>> lc = Lifecycle(["draft", "live"], "draft", [Transition("draft", "live")],

@@ -154,7 +154,8 @@ class GuardContext:
     ) -> GuardContext:
         """A context with defaults for everything not given, for trying and testing guards.
 
-        ``at`` defaults to 2025-01-01T00:00Z so results do not depend on the clock.
+        ``at`` defaults to 2025-01-01T00:00Z so results do not depend on the clock. ``roles`` is a
+        role book (role name -> members); the default ``None`` means no role book is known.
 
         >>> ctx = GuardContext.for_test(metrics={"auc": 0.9})
         >>> ctx.source, ctx.target, ctx.version.metrics["auc"]
@@ -197,6 +198,11 @@ class Guard(Protocol):
     mapping (context key -> evidence kind, as :func:`~modelyard.lifecycle.drift_clean` has): the
     registry then puts the latest attachment of that kind under the key when the request's
     context has nothing there, so the guard itself still only reads its context.
+
+    A guard that can be stored in a yard has a ``spec`` (a :class:`~modelyard.lifecycle.GuardSpec`:
+    its registered name and parameters). Every built-in guard has one, and so has every guard built
+    by :func:`~modelyard.lifecycle.guard` from a factory given to
+    :func:`~modelyard.lifecycle.register_guard`.
     """
 
     @property
