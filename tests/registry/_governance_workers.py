@@ -24,7 +24,9 @@ def try_promote(path: str, lifecycle: Lifecycle | None, version: int, out: Any) 
         out.put(f"{type(exc).__name__}: {exc}")
 
 
-def first_write(path: str, lifecycle: Lifecycle | None, worker: int, barrier: Any, out: Any) -> None:
+def first_write(
+    path: str, lifecycle: Lifecycle | None, worker: int, barrier: Any, out: Any
+) -> None:
     """Register a version of a model of its own on a yard that may have no lifecycle yet."""
     registry = _registry(path, lifecycle, f"w{worker}")
     barrier.wait(timeout=120)

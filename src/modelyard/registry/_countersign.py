@@ -130,7 +130,8 @@ def _check_record(raw: bytes, key: str, state: ModelState, stage: str) -> None:
             problem="newer",
         )
     expected = [list(h) for h in holders(state, stage)]
-    if doc.get("model") != state.name or doc.get("stage") != stage or doc.get("holders") != expected:
+    stated = (doc.get("model"), doc.get("stage"), doc.get("holders"))
+    if stated != (state.name, stage, expected):
         raise IntegrityError(
             f"model {state.name!r}: the holders of protected stage {stage!r} are "
             f"{_shown(expected)}, but the countersign {key} says {_shown(doc.get('holders'))}: "
@@ -146,9 +147,7 @@ def _check_record(raw: bytes, key: str, state: ModelState, stage: str) -> None:
 def _shown(holders_: Any) -> str:
     if not isinstance(holders_, list) or not holders_:
         return "nobody"
-    return ", ".join(
-        f"version {h[0]}" if isinstance(h, list) and h else repr(h) for h in holders_
-    )
+    return ", ".join(f"version {h[0]}" if isinstance(h, list) and h else repr(h) for h in holders_)
 
 
 def _unsigned(name: str, stage: str, seq: int, key: str) -> IntegrityError:

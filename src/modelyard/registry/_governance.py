@@ -149,7 +149,8 @@ class GovernanceState:
         if event.kind == "role.granted":
             members.setdefault(person, member)
         elif members.pop(person, None) is None:
-            raise _refuse(key, f"it revokes role {role!r} from {member!r}, who does not hold it", "event")
+            why = f"it revokes role {role!r} from {member!r}, who does not hold it"
+            raise _refuse(key, why, "event")
         roles = dict(self.roles)
         if members:
             roles[role] = MappingProxyType(members)

@@ -139,9 +139,7 @@ def parse_governance_event(raw: bytes, key: str) -> GovernanceEvent:
         raise _damaged(key, f"is not a governance event (schema_version {schema!r})")
     kind = doc.get("kind")
     if kind not in GOVERNANCE_KINDS:
-        raise _damaged(
-            key, f"has an unknown kind {kind!r} (known: {', '.join(GOVERNANCE_KINDS)})"
-        )
+        raise _damaged(key, f"has an unknown kind {kind!r} (known: {', '.join(GOVERNANCE_KINDS)})")
     try:
         if "prev" not in doc:
             raise Malformed("the field 'prev' is missing")

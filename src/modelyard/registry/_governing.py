@@ -158,7 +158,9 @@ class Governance:
                 data={"change": change, "role": role, "comment": comment},
             )
 
-        return GovernanceEntry.of(self._commit(build)[1])
+        _, event = self._commit(build)
+        assert event is not None  # an approval is always recorded
+        return GovernanceEntry.of(event)
 
     def _commit_lifecycle(
         self,
@@ -293,9 +295,7 @@ class Governance:
     def history(self, kinds: Iterable[str] | None) -> list[GovernanceEntry]:
         wanted = set(kinds) if kinds is not None else None
         return [
-            GovernanceEntry.of(e)
-            for e in self.log.events()
-            if wanted is None or e.kind in wanted
+            GovernanceEntry.of(e) for e in self.log.events() if wanted is None or e.kind in wanted
         ]
 
     # -- internals ------------------------------------------------------------------------------
@@ -326,8 +326,7 @@ class Governance:
     def _check_states(self, model: str, lifecycle: Lifecycle) -> None:
         current = self.models.state(model)
         stranded = sorted(
-            {v.state for v in current.versions.values() if not v.deleted}
-            - set(lifecycle.states)
+            {v.state for v in current.versions.values() if not v.deleted} - set(lifecycle.states)
         )
         if stranded:
             raise InputError(

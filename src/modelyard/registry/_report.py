@@ -8,7 +8,17 @@ from typing import Literal
 __all__ = ["LogProblem", "ModelCheck", "ProblemKind", "RegistryReport"]
 
 ProblemKind = Literal[
-    "event", "newer", "order", "chain", "foreign", "hole", "snapshot", "stray", "name"
+    "event",
+    "newer",
+    "order",
+    "chain",
+    "foreign",
+    "hole",
+    "snapshot",
+    "stray",
+    "name",
+    "unsigned",
+    "governance",
 ]
 
 
@@ -23,8 +33,10 @@ class LogProblem:
             removed), ``"foreign"`` (an event of another model, e.g. a folder copied by hand),
             ``"hole"`` (a missing event with later events present), ``"snapshot"`` (a snapshot
             that does not match the chain; reads skip it), ``"stray"`` (a file in a log or
-            snapshot folder that is neither) or ``"name"`` (a name claim or index entry that is
-            damaged or missing).
+            snapshot folder that is neither), ``"name"`` (a name claim or index entry that is
+            damaged or missing), ``"unsigned"`` (a change of who holds a protected stage without
+            its countersign: written by someone without write access to ``stages/``) or
+            ``"governance"`` (the yard's governance log is damaged; its key is named).
         key: the storage key concerned.
         detail: what is wrong, in words.
     """
@@ -79,16 +91,18 @@ class RegistryReport:
     """
 
     models: tuple[ModelCheck, ...]
+    #: Problems of the yard's governance log (stored lifecycles and roles).
+    governance: tuple[LogProblem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True when no model has a problem."""
-        return all(model.ok for model in self.models)
+        """True when no model and not the governance log has a problem."""
+        return not self.governance and all(model.ok for model in self.models)
 
     @property
     def problems(self) -> tuple[LogProblem, ...]:
-        """Every problem of every model."""
-        return tuple(problem for model in self.models for problem in model.problems)
+        """Every problem of the governance log and of every model."""
+        return self.governance + tuple(p for model in self.models for p in model.problems)
 
     def model(self, name: str) -> ModelCheck:
         """The check of model ``name``; ``KeyError`` if it was not checked."""

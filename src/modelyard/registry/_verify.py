@@ -13,11 +13,14 @@ from collections.abc import Iterable, Mapping
 from modelyard._internal.hashing import digest_bytes
 from modelyard.errors import IntegrityError, ModelyardError, NotFoundError
 from modelyard.registry._chain import link
+from modelyard.registry._countersign import changed
 from modelyard.registry._events import Event, ModelIdentity, parse_event
+from modelyard.registry._governance import GovernanceLog, GovernanceState
 from modelyard.registry._layout import (
     INDEX,
     NAMES,
     ROOT,
+    countersign_key,
     log_key,
     log_prefix,
     seq_of,
@@ -31,7 +34,16 @@ from modelyard.storage import Store
 
 __all__ = ["verify_registry"]
 
-_KINDS: tuple[ProblemKind, ...] = ("event", "newer", "order", "chain", "foreign", "hole", "name")
+_KINDS: tuple[ProblemKind, ...] = (
+    "event",
+    "newer",
+    "order",
+    "chain",
+    "foreign",
+    "hole",
+    "name",
+    "unsigned",
+)
 
 
 def verify_registry(store: Store) -> RegistryReport:
@@ -47,12 +59,24 @@ def verify_registry(store: Store) -> RegistryReport:
     for name in index:
         by_fold.setdefault(fold(name), []).append(name)
     claims = NameClaims(store)
+    governance, problems = _check_governance(store)
     return RegistryReport(
         tuple(
-            _check_model(store, name, folders[name], set(index), by_fold, claims)
+            _check_model(store, name, folders[name], set(index), by_fold, claims, governance)
             for name in sorted(folders)
-        )
+        ),
+        governance=problems,
     )
+
+
+def _check_governance(store: Store) -> tuple[GovernanceState, tuple[LogProblem, ...]]:
+    try:
+        return GovernanceLog(store).state(), ()
+    except (IntegrityError, NotFoundError) as exc:
+        detail = str(exc).split(" registry.verify()")[0].rstrip(".;")
+        key = exc.context.get("key", "governance/log/")
+        # Protected stages are unknown: the models are checked without them.
+        return GovernanceState(), (LogProblem("governance", key, detail),)
 
 
 def _check_model(
@@ -62,6 +86,7 @@ def _check_model(
     index: set[str],
     by_fold: Mapping[str, list[str]],
     claims: NameClaims,
+    governance: GovernanceState,
 ) -> ModelCheck:
     problems: list[LogProblem] = []
     events: dict[int, str] = {}
@@ -73,7 +98,8 @@ def _check_model(
             snapshots[seq] = key
         else:
             problems.append(LogProblem("stray", key, "neither an event nor a snapshot"))
-    walk = _Walk(store, name)
+    stored = governance.lifecycle_for(name)
+    walk = _Walk(store, name, stored.lifecycle.protected if stored is not None else frozenset())
     for seq in sorted(events):
         walk.step(seq, events[seq])
     problems.extend(walk.problems)
@@ -92,8 +118,8 @@ def _check_model(
 class _Walk:
     """The events of one model, checked in order."""
 
-    def __init__(self, store: Store, name: str) -> None:
-        self.store, self.name = store, name
+    def __init__(self, store: Store, name: str, protected: frozenset[str]) -> None:
+        self.store, self.name, self.protected = store, name, protected
         self.state: ModelState | None = ModelState(name)  # None once the fold is unknown
         self.problems: list[LogProblem] = []
         self.identity: ModelIdentity | None = None
@@ -123,11 +149,17 @@ class _Walk:
 
     def _check(self, seq: int, key: str, event: Event, digest: str) -> None:
         if self.state is not None:
+            before = self.state
             try:
                 self.state = link(self.state, event, key, digest)
             except (IntegrityError, NotFoundError) as exc:
                 self._error(exc, key)
                 return
+            for stage in changed(before, self.state, self.protected):
+                sign = countersign_key(stage, self.name, seq, digest)
+                if not self.store.exists(sign):
+                    detail = f"changes who holds the protected stage {stage!r} but has no {sign}"
+                    self.problems.append(LogProblem("unsigned", key, detail))
             fold_digest = digest_bytes(encode_snapshot(self.state)) if event.snapshot else None
             if fold_digest != event.snapshot:
                 detail = "records a snapshot digest that is not the one of the fold after it"
