@@ -82,6 +82,7 @@ def test_registry_exports_are_pinned() -> None:
         "AliasMove",
         "CopyResult",
         "Evidence",
+        "GovernanceEntry",
         "HistoryEntry",
         "LogProblem",
         "ModelCard",

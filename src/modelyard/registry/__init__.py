@@ -12,6 +12,7 @@ lock. See ``docs/registry.md``.
 
 from modelyard.registry._card import ModelCard
 from modelyard.registry._copy import CopyResult
+from modelyard.registry._governance_events import GovernanceEntry
 from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import (
     AliasMove,
@@ -32,6 +33,7 @@ __all__ = [
     "AliasMove",
     "CopyResult",
     "Evidence",
+    "GovernanceEntry",
     "HistoryEntry",
     "LogProblem",
     "ModelCard",

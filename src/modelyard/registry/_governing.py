@@ -109,8 +109,7 @@ class Governance:
                 first=True,
             )
             stored = state.lifecycle_for(model)
-            assert stored is not None
-            return stored.lifecycle, state
+            assert stored is not None  # ours, or one another writer stored first
         if mine is not None and self._spec(mine) != stored.spec:
             raise _mismatch(model, stored, mine)
         return stored.lifecycle, state
@@ -149,7 +148,7 @@ class Governance:
 
         def build(state: GovernanceState) -> GovernanceEvent:
             if role is not None and state.uses_roles and not state.holds(actor, role):
-                raise _not_member(actor, role, state, "approve a lifecycle change as")
+                raise _not_member(actor, role, state, f"approve a lifecycle change as {role!r}")
             return GovernanceEvent(
                 kind="change.approved",
                 at=self.clock.now(),
@@ -321,7 +320,7 @@ class Governance:
 
     def _require_admin(self, state: GovernanceState, actor: str, what: str) -> None:
         if state.admins and not state.holds(actor, ADMIN_ROLE):
-            raise _not_member(actor, ADMIN_ROLE, state, what + " as")
+            raise _not_member(actor, ADMIN_ROLE, state, what)
 
     def _check_states(self, model: str, lifecycle: Lifecycle) -> None:
         current = self.models.state(model)
@@ -388,7 +387,7 @@ class Governance:
 def _not_member(actor: str, role: str, state: GovernanceState, what: str) -> NotAuthorizedError:
     members = sorted(state.roles.get(role, {}).values())
     return NotAuthorizedError(
-        f"{actor!r} cannot {what} {role!r}: they do not hold that role in this yard (members: "
+        f"{actor!r} cannot {what}: they do not hold the role {role!r} in this yard (members: "
         f"{', '.join(members) or 'none'}). An admin grants it with registry.grant_role(...)",
         actor=actor,
         role=role,
