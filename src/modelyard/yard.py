@@ -137,8 +137,10 @@ def open_yard(
     """Open (or create) a yard at a local folder, any fsspec URL, or on a :class:`Store`.
 
     ``store_options`` go to :func:`~modelyard.storage.open_store` (for example
-    ``endpoint_url=...`` for S3). ``lifecycle`` governs every model (or pass a function of the
-    model name); ``actor`` is recorded on changes that do not name one.
+    ``endpoint_url=...`` for S3). ``lifecycle`` (or a function of the model name) is the one
+    the yard stores at its first write if it has none; a yard that stores another refuses this
+    registry's writes with :class:`~modelyard.errors.LifecycleMismatchError` (open it without
+    ``lifecycle`` to use the stored one). ``actor`` is recorded on changes that do not name one.
 
     A yard exists where ``open_yard`` created one (it writes a small ``yard.json`` marker) or where
     an earlier modelyard left artifacts or models. With ``create=True`` (the default) a location

@@ -1,10 +1,10 @@
 """Property test: whatever is done to a model, a bound alias equals its stage's holder.
 
 Random sequences of registrations, transitions (allowed or not), rollbacks, alias binds, plain
-alias sets and deletes run against a registry on a memory store, under the default lifecycle and
-under one with two exclusive stages. After every step: no exclusive stage has two holders, every
-alias the model says follows a stage points at that stage's holder (or at nothing when it is
-empty), which aliases are bound matches a plain re-statement of the rules, and a new registry
+alias sets and deletes run against a registry on a memory store, under the default lifecycle,
+under one with two exclusive stages, and under that one with both stages protected. After every
+step: no exclusive stage has two holders, every alias the model says follows a stage points at
+that stage's holder (or at nothing when it is empty), which aliases are bound matches a plain re-statement of the rules, and a new registry
 object that folds the log from the store (through snapshots) sees the same.
 """
 
@@ -35,6 +35,9 @@ SHADOWED = Lifecycle(
     ],
     {"production": "archived", "shadow": "staging"},
 )
+# The same, with both exclusive stages protected: every change of their holders is countersigned,
+# and every read (the fresh registry object's included) checks the countersigns.
+PROTECTED = SHADOWED.evolve(protected={"production", "shadow"})
 ALIASES = ("champion", "canary")
 
 operations = st.lists(
@@ -76,7 +79,7 @@ def _check(registry: Registry, lifecycle: Lifecycle, bound: dict[str, str]) -> N
 
 
 @settings(max_examples=200, deadline=None)
-@given(lifecycle=st.sampled_from((Lifecycle.default(), SHADOWED)), ops=operations)
+@given(lifecycle=st.sampled_from((Lifecycle.default(), SHADOWED, PROTECTED)), ops=operations)
 def test_a_bound_alias_always_equals_its_stage_holder(
     lifecycle: Lifecycle, ops: list[tuple[Any, ...]]
 ) -> None:
