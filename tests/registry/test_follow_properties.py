@@ -4,8 +4,9 @@ Random sequences of registrations, transitions (allowed or not), rollbacks, alia
 alias sets and deletes run against a registry on a memory store, under the default lifecycle,
 under one with two exclusive stages, and under that one with both stages protected. After every
 step: no exclusive stage has two holders, every alias the model says follows a stage points at
-that stage's holder (or at nothing when it is empty), which aliases are bound matches a plain re-statement of the rules, and a new registry
-object that folds the log from the store (through snapshots) sees the same.
+that stage's holder (or at nothing when it is empty), which aliases are bound matches a plain
+re-statement of the rules, and a new registry object that folds the log from the store (through
+snapshots) sees the same.
 """
 
 from __future__ import annotations
