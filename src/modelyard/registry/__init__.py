@@ -16,6 +16,8 @@ from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import (
     AliasMove,
     Evidence,
+    FeedEvent,
+    FeedPage,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -32,6 +34,8 @@ __all__ = [
     "AliasMove",
     "CopyResult",
     "Evidence",
+    "FeedEvent",
+    "FeedPage",
     "HistoryEntry",
     "LogProblem",
     "ModelCard",
