@@ -32,8 +32,10 @@ _PREFIX = "feed1."
 
 @dataclass(frozen=True)
 class Cursor:
-    """``floor``: the earliest event time (as in ``marker_at``) still to read, None for the start
-    of the feed; ``seen``: names of the markers delivered at or after the floor, sorted."""
+    """``floor``: where reading starts, None for the start of the feed: an event time (as in
+    ``marker_at``), or a marker name when the oldest delivered markers were dropped (marker
+    names begin with their time, so both compare as text); ``seen``: names of the markers
+    delivered at or after the floor."""
 
     floor: str | None
     seen: frozenset[str] = frozenset()
@@ -44,11 +46,11 @@ class Cursor:
         if self.floor is not None and (floor is None or floor < self.floor):
             floor = self.floor
         seen = sorted(
-            name for name in self.seen.union(delivered) if floor is None or name[:23] >= floor
+            name for name in self.seen.union(delivered) if floor is None or name >= floor
         )
         if len(seen) > MAX_SEEN:
             seen = seen[-MAX_SEEN:]
-            floor = seen[0][:23]
+            floor = seen[0]
         return Cursor(floor, frozenset(seen))
 
     def encode(self) -> str:

@@ -99,12 +99,12 @@ class Feed:
         """The events after ``cursor`` in feed order (at most ``limit``) and the cursor after
         them. Costs one listing per folder from the cursor's floor to ``now`` (one or two for a
         reader that keeps up) and, per new marker, the reads that check its event."""
-        floor = None if cursor.floor is None else _parse_at(cursor.floor)
+        floor = None if cursor.floor is None else _parse_at(cursor.floor[:23])
         fresh = sorted(
             marker
             for prefix in _prefixes(floor, now)
             for marker in self._markers(prefix)
-            if (cursor.floor is None or marker.at >= cursor.floor)
+            if (cursor.floor is None or marker.name >= cursor.floor)
             and marker.name not in cursor.seen
         )
         target = marker_at(now - lookback)

@@ -86,8 +86,23 @@ def watch_feed(
     timeout: float | None,
     reconcile_every: float | None,
 ) -> Iterator[FeedEvent]:
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """Watch the feed from ``cursor``; the first reconciling scan runs now, not at the first
+    ``next()``, so that nothing committed between the call and the first poll is taken as seen."""
     reconciler = Reconciler(feed) if reconcile_every is not None else None
+    return _poll(feed, cursor, now, reconciler, poll, stop, timeout, reconcile_every)
+
+
+def _poll(
+    feed: Feed,
+    cursor: Cursor,
+    now: Callable[[], datetime],
+    reconciler: Reconciler | None,
+    poll: float,
+    stop: threading.Event | None,
+    timeout: float | None,
+    reconcile_every: float | None,
+) -> Iterator[FeedEvent]:
+    deadline = None if timeout is None else time.monotonic() + timeout
     next_scan = time.monotonic() + (reconcile_every or 0.0)
     while stop is None or not stop.is_set():
         try:
