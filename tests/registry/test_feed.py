@@ -111,7 +111,7 @@ def test_idle_polls_cost_the_same_listings_with_5_and_with_200_models(tmp_path: 
     costs = []
     for models in (5, 200):
         store = _Counting(LocalStore(tmp_path / str(models), durable=False))
-        registry = Registry(store, actor="ana")
+        registry = Registry(store, actor="ana", clock=FakeClock(tick=timedelta(seconds=1)))
         for m in range(models):
             registry.register(f"m{m:03d}", b"w")
         cursor = registry.events().cursor
