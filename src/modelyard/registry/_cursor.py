@@ -45,9 +45,7 @@ class Cursor:
         (never backwards)."""
         if self.floor is not None and (floor is None or floor < self.floor):
             floor = self.floor
-        seen = sorted(
-            name for name in self.seen.union(delivered) if floor is None or name >= floor
-        )
+        seen = sorted(name for name in self.seen.union(delivered) if floor is None or name >= floor)
         if len(seen) > MAX_SEEN:
             seen = seen[-MAX_SEEN:]
             floor = seen[0]

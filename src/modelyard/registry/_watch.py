@@ -115,9 +115,13 @@ def _poll(
                 reconciler.saw(event)
             yield event
         if reconciler is not None and reconcile_every is not None and time.monotonic() >= next_scan:
-            healed, cursor = reconciler.heal(cursor)
-            yield from healed
-            next_scan = time.monotonic() + reconcile_every
+            try:
+                healed, cursor = reconciler.heal(cursor)
+            except StoreError as exc:
+                logger.warning("feed: reconciling failed, retrying at the next poll: %s", exc)
+            else:
+                yield from healed
+                next_scan = time.monotonic() + reconcile_every
         delay = poll
         if deadline is not None:
             delay = min(delay, deadline - time.monotonic())
