@@ -997,6 +997,14 @@ class Registry:
         ``reconcile_every`` seconds (None: never) it compares every model's head with what it
         delivered and delivers events whose marker was lost, late; that scan, and one when the
         watch starts, read every model. Each event carries the cursor to resume after it.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> watching = registry.watch(poll=0.01, timeout=5, reconcile_every=None)
+        >>> _ = registry.register("churn", b"weights")
+        >>> event = next(watching)
+        >>> event.model, event.seq, event.kind
+        ('churn', 1, 'version.registered')
         """
         return watch_events(
             self._feed,
