@@ -41,6 +41,7 @@ def feed_rows(root: Path, models: int = 1000, commits: int = 20, poll: float = 0
     for m in range(models):
         writer.register(f"m{m:04d}", b"w")
 
+    time.sleep(0.5)  # the writer's last markers are written on a thread of their own
     reader = Registry(store)
     start = time.perf_counter()
     page = reader.events()

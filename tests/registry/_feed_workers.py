@@ -32,3 +32,9 @@ def transition_and_die_before_the_marker(path: str, version: int) -> None:
 
     _feed.Feed.mark = killed  # type: ignore[method-assign]
     open_yard(path).registry.transition("churn", version, "staging", actor="ci")
+
+
+def register_and_exit(path: str, count: int) -> None:
+    registry = open_yard(path).registry
+    for n in range(count):
+        registry.register(f"m{n}", b"w")

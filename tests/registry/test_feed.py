@@ -22,8 +22,9 @@ def _seen(events: Any) -> list[tuple[str, int]]:
     return [(event.model, event.seq) for event in events]
 
 
-def _marker(store: Store, model: str, seq: int) -> str:
-    (key,) = [k for k in store.list("feed/") if k.endswith(f"_{seq:012d}_{model}")]
+def _marker(registry: Registry, model: str, seq: int) -> str:
+    registry._feed.flush()  # markers are written on a thread of their own
+    (key,) = [k for k in registry.store.list("feed/") if k.endswith(f"_{seq:012d}_{model}")]
     return key
 
 
@@ -65,7 +66,7 @@ def test_events_of_all_models_come_in_time_model_seq_order_and_resume_from_any_c
 
 def test_a_marker_that_lands_late_is_delivered_once(registry: Registry, clock: FakeClock) -> None:
     registry.register("churn", b"c1")
-    key = _marker(registry.store, "churn", 1)
+    key = _marker(registry, "churn", 1)
     registry.store.delete(key)  # its writer is slow: the event is there, the marker not yet
     page = registry.events()
     assert _seen(page) == []
@@ -80,7 +81,7 @@ def test_a_marker_naming_a_missing_or_different_event_is_skipped_and_logged(
     registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
     registry.register("churn", b"c1")
-    real = _marker(registry.store, "churn", 1)
+    real = _marker(registry, "churn", 1)
     folder, _, name = real.rpartition("/")
     at = name[:23]
     registry.store.write(f"{folder}/{at}_000000000009_churn", b"")  # no such event
@@ -131,9 +132,9 @@ def test_a_failed_marker_write_does_not_fail_the_commit_and_reconcile_heals_it(
     watching = registry.watch(poll=0.01, timeout=5, reconcile_every=0.05)
     with caplog.at_level(logging.WARNING, logger="modelyard.registry"):
         mv = registry.register("churn", b"c1")
+        assert registry.events().events == ()
     assert mv.version == 1
     assert "could not write the feed marker" in caplog.text
-    assert registry.events().events == ()
     first = next(watching)
     assert (first.model, first.seq, first.kind) == ("churn", 1, "version.registered")
 
@@ -144,7 +145,7 @@ def test_a_lost_marker_is_healed_by_reconcile_and_never_delivered_twice() -> Non
     watching = registry.watch(poll=0.01, stop=stop, timeout=10, reconcile_every=0.1)
     registry.register("churn", b"c1")
     registry.register("churn", b"c2")
-    lost = _marker(registry.store, "churn", 1)
+    lost = _marker(registry, "churn", 1)
     registry.store.delete(lost)  # its writer was killed between the event and the marker
     got: list[FeedEvent] = []
     for event in watching:
@@ -204,6 +205,7 @@ def test_bad_cursors_and_arguments_are_refused_with_a_clear_error(
 def test_gc_keeps_markers_and_verify_does_not_report_them(tmp_path: Path) -> None:
     yard = open_yard(tmp_path, actor="ana")
     yard.registry.register("churn", b"c1")
+    yard.registry.events()
     markers = yard.store.list("feed/")
     assert len(markers) == 1
     yard.gc(grace=timedelta(0), dry_run=False)

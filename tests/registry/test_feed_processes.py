@@ -26,6 +26,7 @@ def test_a_cursor_resumes_in_a_new_process_with_exactly_the_later_events(tmp_pat
     cursor = registry.events().cursor
     registry.set_alias("churn", "champion", 1)
     registry.register("fraud", b"f2")
+    registry._feed.flush()  # markers are written on a thread of their own
     queue = CTX.Queue()
     proc = CTX.Process(target=_feed_workers.read_from, args=(str(tmp_path), cursor, queue))
     proc.start()
@@ -79,3 +80,13 @@ def test_a_writer_killed_between_its_event_and_its_marker_is_healed(tmp_path: Pa
     healed: FeedEvent = next(watching)
     assert (healed.model, healed.seq, healed.kind) == ("churn", 2, "transition")
     assert healed.actor == "ci"
+
+
+def test_a_process_that_exits_right_after_committing_leaves_every_marker(tmp_path: Path) -> None:
+    open_yard(tmp_path)
+    proc = CTX.Process(target=_feed_workers.register_and_exit, args=(str(tmp_path), 30))
+    proc.start()
+    proc.join(timeout=120)
+    assert proc.exitcode == 0
+    events = open_yard(tmp_path).registry.events()  # the feed alone, no reconciling
+    assert sorted((e.model, e.seq) for e in events) == sorted((f"m{n}", 1) for n in range(30))

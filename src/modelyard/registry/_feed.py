@@ -8,8 +8,9 @@ holds. A new marker is never trusted: the event it names is read from the model'
 along the chain to the model's verified head, and its time must be the marker's; a marker that
 names a missing or different event is logged and skipped.
 
-Markers are written without waiting for the disk where the store allows it (they are rebuilt
-from the logs), so a crash, or a writer killed between its event and its marker, can lose one:
+Markers are written on a thread of their own (``_markers.py``), without waiting for the disk
+where the store allows it (they are rebuilt from the logs), so a crash, or a writer killed
+between its event and its marker, can lose one:
 :func:`~modelyard.registry._watch.watch` heals that by reconciling with the model heads.
 """
 
@@ -33,6 +34,7 @@ from modelyard.registry._layout import (
     parse_marker,
 )
 from modelyard.registry._log import EventLog
+from modelyard.registry._markers import MarkerWriter
 from modelyard.registry._records import FeedEvent
 from modelyard.storage import Store, SupportsVolatileWrite
 
@@ -66,13 +68,21 @@ class Feed:
         self.store = store
         self.log = log
         self._volatile = isinstance(store, SupportsVolatileWrite)
+        self._writer = MarkerWriter(self._write)
 
     # -- writing ---------------------------------------------------------------------------------
 
     def mark(self, name: str, event: Event) -> None:
-        """Store the marker of committed ``event``; a failure is logged, never raised (the
-        event is committed, and reconciliation delivers it)."""
-        key = feed_key(event.at, event.seq, name)
+        """Queue the marker of committed ``event`` (see ``_markers.py``)."""
+        self._writer.put(feed_key(event.at, event.seq, name))
+
+    def flush(self) -> None:
+        """Wait until the markers of this object's commits are written."""
+        self._writer.flush()
+
+    def _write(self, key: str) -> None:
+        """Store a marker; a failure is logged, never raised (the event is committed, and
+        reconciliation delivers it)."""
         try:
             if self._volatile:
                 self.store.write_volatile(key, b"")  # type: ignore[attr-defined]
@@ -99,6 +109,7 @@ class Feed:
         """The events after ``cursor`` in feed order (at most ``limit``) and the cursor after
         them. Costs one listing per folder from the cursor's floor to ``now`` (one or two for a
         reader that keeps up) and, per new marker, the reads that check its event."""
+        self.flush()  # a process sees its own commits
         floor = None if cursor.floor is None else _parse_at(cursor.floor[:23])
         fresh = sorted(
             marker
