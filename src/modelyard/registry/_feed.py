@@ -8,10 +8,10 @@ holds. A new marker is never trusted: the event it names is read from the model'
 along the chain to the model's verified head, and its time must be the marker's; a marker that
 names a missing or different event is logged and skipped.
 
-Markers are written on a thread of their own (``_markers.py``), without waiting for the disk
-where the store allows it (they are rebuilt from the logs), so a crash, or a writer killed
-between its event and its marker, can lose one:
-:func:`~modelyard.registry._watch.watch` heals that by reconciling with the model heads.
+Markers are rebuilt from the logs, so they are written without waiting for the disk where the
+store allows it, on a thread of their own where the store's durable writes would make them wait
+(``_markers.py``). A crash, or a writer killed between its event and its marker, can lose one:
+``watch`` heals that by reconciling with the model heads (``_watch.py``).
 """
 
 from __future__ import annotations
@@ -68,17 +68,26 @@ class Feed:
         self.store = store
         self.log = log
         self._volatile = isinstance(store, SupportsVolatileWrite)
-        self._writer = MarkerWriter(self._write)
+        # A store that fsyncs its writes makes a file created right after them wait for its
+        # journal (see _markers.py): there, markers go to a thread of their own. Elsewhere a
+        # marker is written before the commit returns, so the store is settled when it does.
+        durable = store.capabilities.durable and self._volatile
+        self._writer = MarkerWriter(self._write) if durable else None
 
     # -- writing ---------------------------------------------------------------------------------
 
     def mark(self, name: str, event: Event) -> None:
         """Queue the marker of committed ``event`` (see ``_markers.py``)."""
-        self._writer.put(feed_key(event.at, event.seq, name))
+        key = feed_key(event.at, event.seq, name)
+        if self._writer is None:
+            self._write(key)
+        else:
+            self._writer.put(key)
 
     def flush(self) -> None:
         """Wait until the markers of this object's commits are written."""
-        self._writer.flush()
+        if self._writer is not None:
+            self._writer.flush()
 
     def _write(self, key: str) -> None:
         """Store a marker; a failure is logged, never raised (the event is committed, and

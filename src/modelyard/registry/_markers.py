@@ -1,9 +1,10 @@
-"""Feed markers are written on a thread of their own, off the committing thread's path.
+"""Feed markers of a durable local yard are written on a thread of their own.
 
 On a local disk, creating a file right after the fsyncs of a durable commit waits for the
 filesystem's journal: about half a millisecond, a third of a registration, where the same
 create costs 20 µs on its own. A writer thread takes that wait, and a registration costs what
-it did before the feed. The thread is not a daemon and lingers a moment after its last marker,
+it did before the feed (other stores write the marker inline: it is cheap there, or, on S3, a
+request like the others). The thread is not a daemon and lingers a moment after its last marker,
 so a process that exits normally (a script, a ``multiprocessing`` child) writes every marker
 first; a killed process may lose the markers it had not written, which watchers heal. The
 registry's own reads of the feed flush first, so a process always sees its own commits.
