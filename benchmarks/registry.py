@@ -3,6 +3,8 @@
     python benchmarks/registry.py [--quick]
 
 The 1,000-model figures (skipped by ``--quick``) include one ``registry.verify()`` of every chain.
+The event feed's figures (requests of an idle poll with 1,000 models, latency from a commit to a
+watcher, ``events()`` throughput) are measured in both modes, on a folder that does not fsync.
 
 Prints per-operation medians beside the targets of the registry issue and beside MLflow's figures
 (measured separately on the same kind of machine and quoted, not re-measured here; run
@@ -20,6 +22,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from _feed_bench import feed_rows  # beside this script, which is run as a file
 
 from modelyard.registry import Registry
 from modelyard.storage import LocalStore
@@ -143,6 +147,8 @@ def main() -> None:
         )
         concurrent_verdict = f"{len(versions)}/100 ok" if ok else f"FAIL: {len(versions)}/100"
 
+        feed = feed_rows(root / "feed")
+
         big: list[tuple[str, float]] = []
         if not args.quick:
             big_store = LocalStore(root / "big")
@@ -211,6 +217,8 @@ def main() -> None:
     )
     for what, value in big:
         print(f"{what:52} {value:12.3f}")
+    for line in feed:
+        print(line)
     print(
         "\n* MLflow figures measured separately on this kind of machine, quoted from the registry issue."
     )

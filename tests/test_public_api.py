@@ -82,6 +82,8 @@ def test_registry_exports_are_pinned() -> None:
         "AliasMove",
         "CopyResult",
         "Evidence",
+        "FeedEvent",
+        "FeedPage",
         "GovernanceEntry",
         "HistoryEntry",
         "LogProblem",

@@ -48,9 +48,9 @@ def _min_rows(rows: int) -> Any:
 
 
 def promote_with_guard_code(path: str, registered: bool, out: Any) -> None:
-    """Promote version 1 in a process that has (or lacks) the code of the guard acme.min_rows."""
+    """Promote version 1 in a process that has (or lacks) the code of the guard tests.min_rows."""
     if registered:
-        register_guard("acme.min_rows", _min_rows, replace=True)
+        register_guard("tests.min_rows", _min_rows, replace=True)
     registry = _registry(path, None, "lee")
     try:
         registry.transition("churn", 1, "production")

@@ -339,10 +339,10 @@ def test_before_any_role_is_granted_claimed_roles_count_as_before(registry: Regi
 
 
 def test_a_process_without_a_stored_guards_code_refuses_the_transition(tmp_path: Path) -> None:
-    register_guard("acme.min_rows", workers._min_rows, replace=True)
+    register_guard("tests.min_rows", workers._min_rows, replace=True)
     path = str(tmp_path / "yard")
     lifecycle = Lifecycle.default().with_guards(
-        "staging", "production", guard("acme.min_rows", rows=100)
+        "staging", "production", guard("tests.min_rows", rows=100)
     )
     _promotable(Registry(LocalStore(path, durable=False), lifecycle=lifecycle, actor="ana"))
     ctx = multiprocessing.get_context("spawn")
@@ -354,7 +354,7 @@ def test_a_process_without_a_stored_guards_code_refuses_the_transition(tmp_path:
         p.join(timeout=120)
         results.append(out.get(timeout=5))
     missing, present = results
-    assert missing.startswith("TransitionRejected") and "acme.min_rows" in missing, missing
+    assert missing.startswith("TransitionRejected") and "tests.min_rows" in missing, missing
     assert present == "moved"
 
 

@@ -17,6 +17,8 @@ from modelyard.registry._provenance import Provenance
 from modelyard.registry._records import (
     AliasMove,
     Evidence,
+    FeedEvent,
+    FeedPage,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -33,6 +35,8 @@ __all__ = [
     "AliasMove",
     "CopyResult",
     "Evidence",
+    "FeedEvent",
+    "FeedPage",
     "GovernanceEntry",
     "HistoryEntry",
     "LogProblem",

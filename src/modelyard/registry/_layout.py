@@ -12,22 +12,32 @@
                                              the countersign of event <seq> of model <name>
                                              (sha256 <hex>), which changed who holds protected
                                              stage <stage> (_countersign.py)
+    feed/<YYYY-MM-DD>/<HH>/<MM>/<at>_<seq:012d>_<name>
+                                             a marker: event <seq> of <name>, committed at <at>
+                                             (empty; the event itself stays in the log)
 
 Each top-level prefix is written by a different kind of change, so that a store's own permissions
-(an S3 bucket policy) can give each to a different role: CI writes ``models/`` (and ``artifacts/``),
-a release role also ``stages/production/``, an administrator ``governance/``.
+(an S3 bucket policy) can give each to a different role: CI writes ``models/`` and ``feed/`` (and
+the artifacts), a release role also ``stages/production/``, an administrator ``governance/``.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 __all__ = [
     "GOVERNANCE_LOG",
+    "FEED",
     "INDEX",
     "NAMES",
     "ROOT",
+    "feed_key",
+    "feed_prefix",
     "log_key",
+    "marker_at",
+    "marker_name",
+    "parse_marker",
     "log_prefix",
     "countersign_key",
     "countersign_of",
@@ -44,8 +54,13 @@ NAMES = f"{ROOT}/_names/"
 
 GOVERNANCE_LOG = "governance/log/"
 STAGES = "stages/"
+FEED = "feed/"
 
 _SEQ = re.compile(r"^(\d{12})\.json$")
+# Model names never hold a "/" and the time and the number have fixed widths with no "_", so a
+# marker's name splits unambiguously at its first two "_" even when the model name has some.
+_MARKER = re.compile(r"(\d{8}T\d{6}\.\d{6}Z)_(\d{12})_([A-Za-z0-9][A-Za-z0-9._-]*)")
+_AT = "%Y%m%dT%H%M%S.%fZ"
 
 
 def log_prefix(name: str) -> str:
@@ -113,3 +128,56 @@ def countersign_of(key: str, prefix: str) -> tuple[int, str] | None:
     """``(seq, digest)`` of a countersign key under ``prefix``, or None for another shape."""
     match = _COUNTERSIGN.match(key[len(prefix) :]) if key.startswith(prefix) else None
     return (int(match.group(1)), "sha256:" + match.group(2)) if match else None
+
+
+def marker_at(at: datetime) -> str:
+    """An event time as fixed-width text that sorts in time order (UTC, microseconds).
+
+    >>> marker_at(datetime(2026, 12, 2, 2, 48, 53, 120, tzinfo=timezone.utc))
+    '20261202T024853.000120Z'
+    """
+    return at.astimezone(timezone.utc).strftime(_AT)
+
+
+def marker_name(at: datetime, seq: int, name: str) -> str:
+    """The last segment of the feed marker of event ``seq`` of model ``name``."""
+    return f"{marker_at(at)}_{seq:012d}_{name}"
+
+
+def feed_prefix(at: datetime, level: str) -> str:
+    """The folder of the feed holding the markers of ``at``'s ``"day"``, ``"hour"`` or
+    ``"minute"``.
+
+    >>> feed_prefix(datetime(2026, 12, 2, 2, 48, tzinfo=timezone.utc), "minute")
+    'feed/2026-12-02/02/48/'
+    """
+    fmt = {"day": "%Y-%m-%d/", "hour": "%Y-%m-%d/%H/", "minute": "%Y-%m-%d/%H/%M/"}[level]
+    return FEED + at.astimezone(timezone.utc).strftime(fmt)
+
+
+def feed_key(at: datetime, seq: int, name: str) -> str:
+    """The key of the feed marker of event ``seq`` of model ``name``, committed at ``at``.
+
+    >>> feed_key(datetime(2026, 12, 2, 2, 48, 53, tzinfo=timezone.utc), 3, "churn_v2")
+    'feed/2026-12-02/02/48/20261202T024853.000000Z_000000000003_churn_v2'
+    """
+    return feed_prefix(at, "minute") + marker_name(at, seq, name)
+
+
+def parse_marker(key: str) -> tuple[str, int, str] | None:
+    """``(at, seq, name)`` of a feed marker key (``at`` as in :func:`marker_at`), or None for a
+    key of another shape or in the wrong folder.
+
+    >>> parse_marker("feed/2026-12-02/02/48/20261202T024853.000000Z_000000000003_churn_v2")
+    ('20261202T024853.000000Z', 3, 'churn_v2')
+    >>> parse_marker("feed/2026-12-02/02/49/20261202T024853.000000Z_000000000003_churn") is None
+    True
+    """
+    folder, _, last = key.rpartition("/")
+    match = _MARKER.fullmatch(last)
+    if match is None:
+        return None
+    at = datetime.strptime(match.group(1), _AT).replace(tzinfo=timezone.utc)
+    if folder + "/" != feed_prefix(at, "minute"):
+        return None
+    return match.group(1), int(match.group(2)), match.group(3)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -15,6 +15,8 @@ from modelyard.registry._provenance import Provenance
 __all__ = [
     "AliasMove",
     "Evidence",
+    "FeedEvent",
+    "FeedPage",
     "HistoryEntry",
     "ModelSnapshot",
     "ModelVersion",
@@ -242,3 +244,25 @@ class RegistryEvent:
     actor: str
     reason: str
     data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FeedEvent(RegistryEvent):
+    """An event read from the yard's feed, with the cursor that resumes after it."""
+
+    cursor: str
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """Events read from the feed in order, and the cursor that resumes after the last of them
+    (after all of them when ``events`` is empty)."""
+
+    events: tuple[FeedEvent, ...]
+    cursor: str
+
+    def __iter__(self) -> Iterator[FeedEvent]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)

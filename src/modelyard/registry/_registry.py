@@ -9,7 +9,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -57,6 +57,8 @@ from modelyard.registry._events import (
     VersionDescribed,
     VersionRegistered,
 )
+from modelyard.registry._feed import Feed
+from modelyard.registry._feed_api import read_events, watch_events
 from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._governance import GovernanceLog, GovernanceState
 from modelyard.registry._governance_events import GovernanceEntry
@@ -65,6 +67,8 @@ from modelyard.registry._log import EventLog
 from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
     Evidence,
+    FeedEvent,
+    FeedPage,
     HistoryEntry,
     ModelSnapshot,
     ModelVersion,
@@ -174,6 +178,7 @@ class Registry:
         self._governance = Governance(
             GovernanceLog(store), self._log, code=lifecycle, clock=self.clock, retry=self.retry
         )
+        self._feed = Feed(store, self._log)
         self._listeners: list[RegistryListener] = []
         self._transition_listeners: list[TransitionListener] = []
         self._listener_lock = threading.Lock()
@@ -1083,6 +1088,66 @@ class Registry:
             limit=limit,
         )
 
+    # -- the feed --------------------------------------------------------------------------------
+
+    def events(self, since: str | None = None, *, limit: int | None = None) -> FeedPage:
+        """Committed events of every model after the cursor ``since`` (from the start of the
+        feed when None), in feed order: event time, then model, then number.
+
+        Reads the yard's feed: one listing per minute, hour or day folder from the cursor to now,
+        and the checked event behind each new marker. Pass the page's ``cursor`` (or a returned
+        event's) to resume, in this process or any other. A marker that landed more than 30 s
+        after its event, or was lost, is not seen here: :meth:`watch` heals those. See
+        ``docs/registry.md``, "Watching a yard".
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"weights")
+        >>> page = registry.events()
+        >>> [(e.model, e.seq, e.kind) for e in page]
+        [('churn', 1, 'version.registered')]
+        >>> _ = registry.set_alias("churn", "champion", 1)
+        >>> [(e.model, e.seq, e.kind) for e in registry.events(page.cursor)]
+        [('churn', 2, 'alias.set')]
+        """
+        return read_events(self._feed, since, self.clock.now(), limit=limit)
+
+    def watch(
+        self,
+        since: str | None = None,
+        *,
+        poll: float = 1.0,
+        stop: threading.Event | None = None,
+        timeout: float | None = None,
+        reconcile_every: float | None = 600.0,
+    ) -> Iterator[FeedEvent]:
+        """Yield committed events of every model as they happen, from ``since`` (a cursor) or,
+        when None, from now on.
+
+        Polls the feed every ``poll`` seconds: an idle poll costs one or two listings, however
+        many models the yard holds. Stops when ``stop`` is set or after ``timeout`` seconds. Every
+        ``reconcile_every`` seconds (None: never) it compares every model's head with what it
+        delivered and delivers events whose marker was lost, late; that scan, and one when the
+        watch starts, read every model. Each event carries the cursor to resume after it.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> watching = registry.watch(poll=0.01, timeout=5, reconcile_every=None)
+        >>> _ = registry.register("churn", b"weights")
+        >>> event = next(watching)
+        >>> event.model, event.seq, event.kind
+        ('churn', 1, 'version.registered')
+        """
+        return watch_events(
+            self._feed,
+            since,
+            self.clock.now,
+            poll=poll,
+            stop=stop,
+            timeout=timeout,
+            reconcile_every=reconcile_every,
+        )
+
     # -- listeners -------------------------------------------------------------------------------
 
     def subscribe(self, listener: RegistryListener) -> Callable[[], None]:
@@ -1187,6 +1252,7 @@ class Registry:
                 time.sleep(delay)
                 state, probed = self._write_state(name), True
                 continue
+            self._feed.mark(name, event)
             self._notify(name, event)
             return state, event
         raise ConcurrentModificationError(

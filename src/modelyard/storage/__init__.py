@@ -28,6 +28,7 @@ from modelyard.storage._protocol import (
     Store,
     StoreCapabilities,
     SupportsStaging,
+    SupportsVolatileWrite,
     iter_chunks,
     join_chunks,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "StoreFactory",
     "StorePluginWarning",
     "SupportsStaging",
+    "SupportsVolatileWrite",
     "iter_chunks",
     "join_chunks",
     "open_store",

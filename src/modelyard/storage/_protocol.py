@@ -13,6 +13,7 @@ __all__ = [
     "Store",
     "StoreCapabilities",
     "SupportsStaging",
+    "SupportsVolatileWrite",
     "iter_chunks",
     "join_chunks",
 ]
@@ -152,3 +153,16 @@ class SupportsStaging(Protocol):
     """Optional extension of :class:`Store`: write first, choose the key afterwards."""
 
     def stage(self) -> StagedWrite: ...
+
+
+@runtime_checkable
+class SupportsVolatileWrite(Protocol):
+    """Optional extension of :class:`Store`: a cheaper ``write`` that may be lost in a crash.
+
+    For data that can be rebuilt from what is stored durably (the registry's feed markers):
+    atomic as ``write`` (a reader sees old or new bytes, never a mix) but not waiting for the
+    data to reach stable storage, so a crash of the machine may lose it. Stores without this
+    ability are written with plain ``write``.
+    """
+
+    def write_volatile(self, key: str, data: Data) -> None: ...
