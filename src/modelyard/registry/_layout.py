@@ -115,7 +115,7 @@ def countersign_key(stage: str, name: str, seq: int, digest: str) -> str:
     The digest is part of the key, so a countersign left by a writer that lost the race for
     ``seq`` never stands in the way of the event that won it.
 
-    >>> countersign_key("production", "churn", 7, "sha256:" + "ab" * 32)[:44]
+    >>> countersign_key("production", "churn", 7, "sha256:" + "ab" * 32)[:43]
     'stages/production/churn/000000000007-ababab'
     """
     return f"{STAGES}{stage}/{name}/{seq:012d}-{digest.removeprefix('sha256:')}.json"
