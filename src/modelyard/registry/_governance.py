@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -165,12 +166,18 @@ class GovernanceLog:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cached: GovernanceState | None = None
+        self._checked = 0.0  # time.monotonic() of the last read of the store
         self._lock = threading.Lock()
 
-    def state(self) -> GovernanceState:
-        """The current governance state (one failed read when cached and unchanged)."""
+    def state(self, *, max_age: float = 0.0) -> GovernanceState:
+        """The current governance state (one failed read when cached and unchanged).
+
+        ``max_age`` lets a reader use the cached state if it was read from the store that many
+        seconds ago or less (writers always pass 0)."""
         with self._lock:
             cached = self._cached
+            if cached is not None and time.monotonic() - self._checked <= max_age:
+                return cached
         if cached is None:
             state = self._read_on(GovernanceState())
             self._check_end(state)
@@ -240,6 +247,7 @@ class GovernanceLog:
 
     def _remember(self, state: GovernanceState) -> None:
         with self._lock:
+            self._checked = time.monotonic()
             if self._cached is None or state.head > self._cached.head:
                 self._cached = state
 

@@ -83,8 +83,11 @@ class Governance:
         return self._code_lifecycle(model) or Lifecycle.default()
 
     def protected(self, model: str) -> frozenset[str]:
-        """The protected stages of ``model``'s stored lifecycle (read when events are read)."""
-        stored = self.log.state().lifecycle_for(model)
+        """The protected stages of ``model``'s stored lifecycle (read when events are read).
+
+        Reads of many models in a row (a search, a feed) read the governance log at most once a
+        second; every write reads it afresh."""
+        stored = self.log.state(max_age=1.0).lifecycle_for(model)
         return stored.lifecycle.protected if stored is not None else frozenset()
 
     def for_write(self, model: str, actor: str) -> tuple[Lifecycle, GovernanceState]:
