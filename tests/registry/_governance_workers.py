@@ -57,3 +57,22 @@ def promote_with_guard_code(path: str, registered: bool, out: Any) -> None:
         out.put("moved")
     except Exception as exc:
         out.put(f"{type(exc).__name__}: {exc}")
+
+
+def try_everything(path: str, out: Any) -> None:
+    """A writer opened without any lifecycle, as someone without roles: every way round the
+    stored governance it might try, and what each gave."""
+    registry = _registry(path, None, "mallory")
+    attempts = {
+        "grant itself release": lambda: registry.grant_role("release", "mallory"),
+        "approve as qa": lambda: registry.approve("churn", 1, "production", role="qa"),
+        "promote": lambda: registry.transition("churn", 1, "production"),
+        "relax the lifecycle": lambda: registry.set_lifecycle(Lifecycle.default()),
+        "revoke the admin": lambda: registry.revoke_role("admin", "ana"),
+    }
+    for what, attempt in attempts.items():
+        try:
+            attempt()
+            out.put((what, "done"))
+        except Exception as exc:
+            out.put((what, type(exc).__name__))

@@ -414,3 +414,32 @@ def test_a_governance_log_on_memory_and_local_is_the_same(tmp_path: Path) -> Non
         registry = Registry(store, lifecycle=GATED, actor="ana")
         registry.register("churn", b"w")
         assert store.list("governance/") == ["governance/log/000000000001.json"]
+
+
+def test_a_second_process_cannot_get_round_the_stored_roles(tmp_path: Path) -> None:
+    path = str(tmp_path / "yard")
+    release = Lifecycle.default().with_guards(
+        "staging", "production", require_role("release"), require_approvals(1, roles={"qa"})
+    )
+    admin = Registry(LocalStore(path, durable=False), lifecycle=release, actor="ana")
+    _promotable(admin)
+    admin.grant_role("admin", "ana")
+    admin.grant_role("release", "lee")
+    admin.grant_role("qa", "kim")
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    worker = ctx.Process(target=workers.try_everything, args=(path, out))
+    worker.start()
+    worker.join(timeout=120)
+    results = dict(out.get(timeout=5) for _ in range(5))
+    assert results == {
+        "grant itself release": "NotAuthorizedError",
+        "approve as qa": "NotAuthorizedError",
+        "promote": "TransitionRejected",
+        "relax the lifecycle": "NotAuthorizedError",
+        "revoke the admin": "NotAuthorizedError",
+    }
+    after = Registry(LocalStore(path, durable=False), actor="ana")
+    assert after.roles() == {"admin": ["ana"], "qa": ["kim"], "release": ["lee"]}
+    assert after.get("churn", 1).state == "staging"
+    assert after.lifecycle("churn") == release
