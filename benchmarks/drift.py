@@ -115,6 +115,18 @@ def speed(table: Table, rows: int, cols: int, workers: int | None, skip_scipy: b
         f"<= 4x (got {binned / one_pass:.1f}x)",
         binned <= 4 * one_pass,
     )
+    from modelyard.drift._binning import sort_engine, time_sorts
+
+    rows_per_sort = 200 if reference.shape[0] >= 100_000 else 400
+    length = min(reference.shape[0], 100_000)
+    per_value = time_sorts(rows=rows_per_sort, length=length, repeat=2)
+    print(
+        f"row sort of {rows_per_sort} rows x {length} values: "
+        + ", ".join(
+            f"{engine} {seconds * 1e9:.1f} ns/value" for engine, seconds in per_value.items()
+        )
+        + f"; in use: {sort_engine()} (MODELYARD_SORT=numpy|native|auto)"
+    )
     ks = best(lambda: drift.compare(p, current, stats=["ks"], workers=workers))
     sort = best(lambda: np.sort(current, axis=0))
     table.add(
