@@ -20,6 +20,7 @@ from modelyard.drift._config import PRESETS, DriftConfig
 from modelyard.drift._profile import DriftProfile, merge, profile
 from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
 from modelyard.drift._warnings import DriftWarning
+from modelyard.drift._windows import Windows, windows
 
 __all__ = [
     "ColumnDrift",
@@ -29,8 +30,10 @@ __all__ = [
     "DriftWarning",
     "PRESETS",
     "StatisticResult",
+    "Windows",
     "compare",
     "kernels",
     "merge",
     "profile",
+    "windows",
 ]
