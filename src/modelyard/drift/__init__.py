@@ -17,6 +17,7 @@ smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
+from modelyard.drift._performance import PerformanceResult, performance
 from modelyard.drift._profile import DriftProfile, merge, profile
 from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
 from modelyard.drift._warnings import DriftWarning
@@ -29,11 +30,13 @@ __all__ = [
     "DriftReport",
     "DriftWarning",
     "PRESETS",
+    "PerformanceResult",
     "StatisticResult",
     "Windows",
     "compare",
     "kernels",
     "merge",
+    "performance",
     "profile",
     "windows",
 ]

@@ -15,6 +15,7 @@ its start and end.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -91,6 +92,11 @@ class Windows:
             counts = (hi - lo).astype(np.int64)
         self.rows: NDArray[np.int64] = counts
         self.overlapping = bool(len(start) > 1 and np.any(end[:-1] > start[1:]))
+
+    @property
+    def data_rows(self) -> int:
+        """Rows in the data the windows were built over, in a window or not."""
+        return self._length
 
     def __len__(self) -> int:
         return len(self.start)
@@ -189,6 +195,8 @@ class Windows:
 
 
 def _row_count(data: Any) -> int:
+    if isinstance(data, Mapping):
+        return len(next(iter(data.values()))) if data else 0
     if hasattr(data, "num_rows"):
         return int(data.num_rows)
     if hasattr(data, "shape"):
