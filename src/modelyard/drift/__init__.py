@@ -10,6 +10,9 @@ Profile the reference once, compare any number of current batches against it::
     >>> report.drifted
     ['2']
 
+Over time, :func:`windows` splits data into windows of time or of row counts, and
+:func:`performance` computes a model's realized performance per window once labels arrive.
+
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
 """

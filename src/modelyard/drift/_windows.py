@@ -345,7 +345,7 @@ def _time_windows(data: Any, time: str | None, every: object, step: object, anch
     }
     if length.same_length(stride):
         return Windows(**common, **_tumbling(values, times.missing, starts, stride, timezone))
-    order = np.argsort(np.where(times.missing, np.iinfo(np.int64).min, values), kind="stable")
+    order = np.argsort(np.where(times.missing, np.iinfo(np.int64).min, values))
     ordered = values[order]
     # Rows without a time sort first, below every window start, so no slice reaches them.
     lo_index = np.searchsorted(ordered, starts, side="left").astype(np.int64)
