@@ -240,6 +240,26 @@ def test_undefined_metrics_and_tiny_windows_say_so() -> None:
     assert verdicts["recall"] == "undefined"  # no positives in the first three rows
     assert verdicts["roc_auc"] == "undefined"
     assert np.isnan(result.value[0, result.metrics.index("recall")])
+    # A window of one labelled row has a value but no estimate of its noise.
+    single = drift.performance(
+        {"y": [0.0, 1.0], "yhat": [0.5, 1.5]},
+        prediction="yhat",
+        label="y",
+        rows=1,
+        task="regression",
+        reference={"y": [0.0, 1.0, 2.0], "yhat": [0.1, 1.2, 1.9]},
+    )
+    assert set(single.verdict[:, single.metrics.index("mae")]) == {"insufficient data"}
+
+
+def test_a_metric_the_reference_cannot_give_has_no_verdict() -> None:
+    # A reference with one class only has no ROC AUC: windows cannot be judged on it.
+    reference = {"y": [1, 1, 1, 1], "p": [0.9, 0.8, 0.7, 0.6]}
+    data = {"y": [0, 1, 0, 1, 0, 1], "p": [0.1, 0.9, 0.2, 0.3, 0.6, 0.8]}
+    result = drift.performance(data, prediction="p", label="y", reference=reference)
+    verdicts = dict(zip(result.metrics, result.verdict[0], strict=True))
+    assert verdicts["roc_auc"] == "no reference"
+    assert not np.isnan(result.value[0, result.metrics.index("roc_auc")])
 
 
 @pytest.mark.parametrize(

@@ -238,3 +238,52 @@ def test_a_missing_window_index_is_an_error() -> None:
     w = drift.windows(np.zeros(4), rows=2)
     with pytest.raises(DriftInputError, match="there are 2 windows"):
         w.indices(2)
+
+
+@pytest.mark.parametrize(
+    ("tz", "first_day"),
+    [
+        (
+            "America/Sao_Paulo",
+            "2018-10-30",
+        ),  # 2018-11-04 00:00 never happened: clocks went to 01:00
+        ("America/Havana", "2026-10-28"),  # 2026-11-01 00:00-01:00 happened twice
+        ("Australia/Lord_Howe", "2026-03-30"),  # a half-hour change
+        ("Asia/Kolkata", "2026-03-30"),  # no change, a half-hour offset
+    ],
+)
+def test_each_row_lands_in_the_window_of_its_local_calendar_day(tz: str, first_day: str) -> None:
+    instants = pd.date_range(first_day, periods=10 * 24 * 4, freq="15min", tz="UTC")
+    local = pd.Series(instants.tz_convert(tz))
+    w = drift.windows(local, every="1D")
+    frame = w.to_pandas()
+    days = local.dt.tz_localize(None).dt.normalize()
+    window_day = frame["start"].dt.tz_localize(None).dt.normalize().to_numpy()[w.ids()]
+    assert (window_day == days.to_numpy()).all()
+    # Consecutive windows meet: every local day is one window, none overlap, none is skipped.
+    assert (w.end[:-1] == w.start[1:]).all()
+    assert len(w) == days.nunique()
+
+
+def test_chunked_arrow_times_and_pre_1970_dates() -> None:
+    chunked = pa.chunked_array(
+        [
+            pa.array([datetime.datetime(1969, 12, 31, 23)]),
+            pa.array([None, datetime.datetime(1970, 1, 1, 1)]),
+        ]
+    )
+    w = drift.windows(chunked, every="1D")
+    assert w.ids().tolist() == [0, -1, 1]
+    assert w.start[0] == np.datetime64("1969-12-31", "ns")
+    months = drift.windows(np.array(["1969-11-15", "1970-02-01"], dtype="M8[ns]"), every="1M")
+    assert months.rows.tolist() == [1, 0, 0, 1]
+    assert months.start[0] == np.datetime64("1969-11-01", "ns")
+
+
+def test_windows_cannot_be_edited_through_the_arrays_they_hand_out() -> None:
+    times = np.array(["2026-01-01T05", "2026-01-02T05", "2026-01-02T06"], dtype="M8[ns]")
+    w = drift.windows(times, every="1D")
+    for array in (w.rows, w.start, w.end, w.ids(), w.indices(1), w.missing):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    assert w.indices(1).tolist() == [1, 2]

@@ -285,7 +285,9 @@ def _verdicts(
             p[np.isnan(se) | np.isnan(difference)] = np.nan
             p_values[:, j] = p
             verdict[:, j] = np.where(p < alpha, "degraded", "stable")
-            verdict[np.isnan(se) & ~np.isnan(own.value), j] = "insufficient data"
+            verdict[np.isnan(p), j] = "insufficient data"
+            if np.isnan(ref.value[0]):  # e.g. ROC AUC of a reference with one class only
+                verdict[:, j] = "no reference"
         verdict[np.isnan(own.value), j] = "undefined"
         verdict[labelled == 0, j] = "no labels"
     return p_values, verdict.astype(np.str_)

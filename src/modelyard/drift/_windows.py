@@ -91,6 +91,11 @@ class Windows:
             assert lo is not None and hi is not None
             counts = (hi - lo).astype(np.int64)
         self.rows: NDArray[np.int64] = counts
+        # Read-only: indices() hands out views, and a caller's edit must not move rows between
+        # windows behind the object's back.
+        for array in (start, end, missing, counts, ids, order):
+            if array is not None:
+                array.setflags(write=False)
         self.overlapping = bool(len(start) > 1 and np.any(end[:-1] > start[1:]))
 
     @property
@@ -134,6 +139,7 @@ class Windows:
             ids = np.full(self._length, -1, dtype=np.int64)
             window, row = self.memberships()
             ids[row] = window
+            ids.setflags(write=False)
             self._ids = ids
         return self._ids
 
@@ -146,6 +152,7 @@ class Windows:
             if len(self) + 1 < 2**15:
                 shifted = shifted.astype(np.int16)
             self._order = np.argsort(shifted, kind="stable").astype(np.int64, copy=False)
+            self._order.setflags(write=False)
             outside = self._length - int(self.rows.sum())
             self._hi = outside + np.cumsum(self.rows)
             self._lo = self._hi - self.rows
@@ -276,12 +283,22 @@ def _check_count(count: int, step: Every) -> None:
 
 
 def _add(
-    starts_utc: NDArray[np.int64], length: Every, step: Every, timezone: str | None
+    starts_utc: NDArray[np.int64],
+    wall: NDArray[np.int64] | None,
+    length: Every,
+    step: Every,
+    timezone: str | None,
 ) -> NDArray[np.int64]:
-    """Window ends: ``length`` after each start, on the local calendar for calendar lengths."""
+    """Window ends: ``length`` after each start, on the local calendar for calendar lengths.
+
+    ``wall`` is the local calendar grid the starts came from, when they did: a start at a local
+    midnight that never happened was moved to the end of the gap, and the day it starts still
+    ends at the next midnight, not 24 hours after the moved start.
+    """
     if not length.calendar:
         return starts_utc + length.nanos
-    wall = to_wall(starts_utc, timezone)
+    if wall is None:
+        wall = to_wall(starts_utc, timezone)
     if length.days:
         return to_utc(wall + length.days * DAY, timezone)
     if not step.months:
@@ -320,8 +337,10 @@ def _time_windows(data: Any, time: str | None, every: object, step: object, anch
     lo, hi = int(valid.min()), int(valid.max())
     if stride.calendar:
         wall_lo, wall_hi = to_wall(np.array([lo, hi], dtype=np.int64), timezone)
-        starts = to_utc(_wall_starts(int(wall_lo), int(wall_hi), stride, anchor), timezone)
+        wall = _wall_starts(int(wall_lo), int(wall_hi), stride, anchor)
+        starts = to_utc(wall, timezone)
     else:
+        wall = None
         if anchor == "first":
             origin = lo
         else:
@@ -332,7 +351,7 @@ def _time_windows(data: Any, time: str | None, every: object, step: object, anch
         first, last = (lo - origin) // stride.nanos, (hi - origin) // stride.nanos
         _check_count(last - first + 1, stride)
         starts = origin + np.arange(first, last + 1, dtype=np.int64) * stride.nanos
-    ends = _add(starts, length, stride, timezone)
+    ends = _add(starts, wall, length, stride, timezone)
     common: dict[str, Any] = {
         "kind": "time",
         "start": starts.view("datetime64[ns]"),
