@@ -9,7 +9,7 @@ import pytest
 from sklearn import metrics as sk
 
 import modelyard.drift as drift
-from modelyard.errors import ColumnMismatchError, EmptyDataError, InputError
+from modelyard.errors import ColumnMismatchError, ColumnTypeError, EmptyDataError, InputError
 
 CLASSIFICATION = ["accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"]
 REGRESSION = ["mae", "rmse", "mape", "r2"]
@@ -278,6 +278,13 @@ def test_bad_arguments_get_clear_errors(
     arguments: dict[str, object] = {"prediction": "p", "label": "y", **kwargs}
     with pytest.raises(error, match=match):
         drift.performance({"y": [0, 1, 1], "p": [0.2, 0.8, 0.6]}, **arguments)  # type: ignore[arg-type]
+
+
+def test_regression_on_text_is_refused() -> None:
+    with pytest.raises(ColumnTypeError, match="regression needs numbers in 'y'"):
+        drift.performance(
+            {"y": ["a", "b"], "p": [0.2, 3.0]}, prediction="p", label="y", task="regression"
+        )
 
 
 def test_probabilities_outside_0_1_and_multiclass_labels_are_refused() -> None:

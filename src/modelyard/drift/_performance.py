@@ -22,11 +22,11 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from modelyard.drift._columns import is_arrow
+from modelyard.drift._labels import join_labels, prepare, read_columns
 from modelyard.drift._metrics import METRICS, Estimate, Labelled, Task
 from modelyard.drift._windows import Windows
 from modelyard.drift._windows import windows as make_windows
-from modelyard.errors import ColumnMismatchError, ColumnTypeError, EmptyDataError, InputError
+from modelyard.errors import EmptyDataError, InputError
 
 __all__ = ["PerformanceResult", "performance"]
 
@@ -92,119 +92,6 @@ class PerformanceResult:
             f"PerformanceResult({self.task}, {len(self.windows)} windows, "
             f"metrics={list(self.metrics)}, {len(self.degraded)} degraded)"
         )
-
-
-def _columns(data: Any, names: Sequence[str], what: str) -> dict[str, Any]:
-    """The named columns of ``data`` as pandas Series (only those are converted)."""
-    import pandas as pd
-
-    if is_arrow(data):
-        available = [str(n) for n in data.schema.names]
-    elif isinstance(data, Mapping) or type(data).__name__ == "DataFrame":
-        available = [str(n) for n in data]
-    else:
-        raise InputError(
-            f"{what} must be a pandas DataFrame, a pyarrow Table or a mapping of column name to "
-            f"values, not a {type(data).__name__}",
-            type_name=type(data).__name__,
-        )
-    absent = [n for n in names if n not in available]
-    if absent:
-        raise ColumnMismatchError(
-            f"{what} has no column {absent[0]!r}; its columns are {available[:20]}",
-            missing=absent,
-            unexpected=[],
-        )
-    if is_arrow(data):
-        return {n: data.column(available.index(n)).to_pandas() for n in names}
-    found = {}
-    for name in names:
-        column = data[name]
-        if (type(column).__module__ or "").startswith("pandas"):
-            found[name] = pd.Series(column).reset_index(drop=True)
-        else:
-            found[name] = pd.Series(np.asarray(column))
-    return found
-
-
-def _join_labels(data: Mapping[str, Any], labels: Any, id: str | None, label: str) -> Any:
-    """The label of each row of ``data``, looked up by ``id`` in ``labels`` (NaN where absent)."""
-    import pandas as pd
-
-    if id is None:
-        raise InputError(
-            "labels= arrives separately and is joined to the predictions by an id column; "
-            "pass id= (the column both have)"
-        )
-    found = _columns(labels, [id, label], "labels")
-    keys = pd.Index(found[id])
-    if keys.has_duplicates:
-        twice = keys[keys.duplicated()].unique()[:5].tolist()
-        raise InputError(
-            f"labels has {int(keys.duplicated().sum())} repeated ids (e.g. {twice}); each "
-            "prediction takes one label, so keep one label per id",
-            duplicates=twice,
-        )
-    position = keys.get_indexer(pd.Index(data[id]))
-    values = found[label].astype(object).to_numpy()
-    joined = np.where(position >= 0, values[np.maximum(position, 0)], None)
-    return pd.Series(joined)
-
-
-def _positive(truth: Any, positive: object) -> object:
-    seen = truth.dropna().unique().tolist()
-    if len(seen) > 2:
-        raise InputError(
-            f"the labels take {len(seen)} values (e.g. {seen[:5]}); only binary classification "
-            "is supported so far: map the labels to two classes first",
-            values=seen[:20],
-        )
-    if positive is not None:
-        return positive
-    if set(seen) <= {0, 1}:
-        return 1
-    raise InputError(
-        f"cannot tell which label is the positive class among {seen}; pass positive=",
-        values=seen,
-    )
-
-
-def _prepare(
-    frame: Mapping[str, Any],
-    truth: Any,
-    prediction: str,
-    task: Task,
-    positive: object,
-    threshold: float,
-) -> tuple[
-    NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None, object
-]:
-    """Which rows are labelled, and the truth, prediction and score of every row."""
-    import pandas as pd
-
-    predicted = frame[prediction]
-    usable = (truth.notna() & predicted.notna()).to_numpy()
-    if task == "regression":
-        for name, column in (("label", truth), (prediction, predicted)):
-            if not pd.api.types.is_numeric_dtype(pd.Series(column).infer_objects().dtype):
-                raise ColumnTypeError(f"regression needs numbers in {name!r}", column=name)
-        t = pd.to_numeric(truth).to_numpy(dtype=np.float64, na_value=np.nan)
-        p = predicted.to_numpy(dtype=np.float64, na_value=np.nan)
-        return usable, t, p, None, None
-    positive = _positive(truth[usable], positive)
-    t = (truth == positive).to_numpy(dtype=np.float64)
-    dtype = predicted.dtype
-    if pd.api.types.is_float_dtype(dtype):
-        score = predicted.to_numpy(dtype=np.float64, na_value=np.nan)
-        outside = usable & ((score < 0) | (score > 1))
-        if outside.any():
-            raise InputError(
-                f"{prediction!r} holds {int(outside.sum())} values outside [0, 1]; pass the "
-                "predicted probability of the positive class, or the predicted labels",
-                column=prediction,
-            )
-        return usable, t, (score >= threshold).astype(np.float64), score, positive
-    return usable, t, (predicted == positive).to_numpy(dtype=np.float64), None, positive
 
 
 def _estimates(metrics: Sequence[str], labelled: Labelled, z: float) -> dict[str, Estimate]:
@@ -368,8 +255,8 @@ def performance(
         raise InputError("confidence and alpha must lie strictly between 0 and 1")
     label_from_data = labels is None
     wanted = [prediction] + ([label] if label_from_data else []) + ([id] if id else [])
-    frame = _columns(data, list(dict.fromkeys(wanted)), "data")
-    truth = frame[label] if label_from_data else _join_labels(frame, labels, id, label)
+    frame = read_columns(data, list(dict.fromkeys(wanted)), "data")
+    truth = frame[label] if label_from_data else join_labels(frame, labels, id, label)
     length = len(frame[prediction])
     if windows is None:
         if every is None and rows is None:
@@ -381,7 +268,9 @@ def performance(
             f"windows= was built over {windows.data_rows} rows, but data has {length}; build the "
             "windows from this data"
         )
-    usable, t, p, score, positive = _prepare(frame, truth, prediction, task, positive, threshold)
+    usable, t, p, score, positive = prepare(
+        frame, truth, prediction, label, task, positive, threshold
+    )
     chosen = _choose_metrics(metrics, task, score is not None)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     window_of, row = windows.memberships()
@@ -391,9 +280,9 @@ def performance(
     estimates = _estimates(chosen, own, z)
     ref_estimates = None
     if reference is not None:
-        ref_frame = _columns(reference, [prediction, label], "reference")
-        r_usable, r_t, r_p, r_score, _ = _prepare(
-            ref_frame, ref_frame[label], prediction, task, positive, threshold
+        ref_frame = read_columns(reference, [prediction, label], "reference")
+        r_usable, r_t, r_p, r_score, _ = prepare(
+            ref_frame, ref_frame[label], prediction, label, task, positive, threshold
         )
         if not r_usable.any():
             raise EmptyDataError("the reference has no row with both a label and a prediction")

@@ -21,15 +21,13 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from modelyard.drift._calendar import check_count, wall_starts
+from modelyard.drift._calendar import ends as calendar_ends
 from modelyard.drift._every import DAY, Every, parse_every
 from modelyard.drift._times import read_times, to_utc, to_wall
 from modelyard.errors import DriftInputError, InputError
 
-__all__ = ["MAX_WINDOWS", "Windows", "windows"]
-
-MAX_WINDOWS = 1_000_000
-# 1969-12-29, the Monday before the epoch (a Thursday), in days since the epoch.
-_EPOCH_MONDAY = -3
+__all__ = ["Windows", "windows"]
 
 
 class Windows:
@@ -245,71 +243,6 @@ def _positive_int(value: object, name: str) -> int:
     return int(value)
 
 
-def _wall_starts(lo: int, hi: int, step: Every, anchor: str) -> NDArray[np.int64]:
-    """Window starts on the local calendar, from the window holding ``lo`` to the one of ``hi``."""
-    if step.months:
-        if anchor == "first":
-            raise InputError(
-                f"step={step.text!r}: month and year windows start on the 1st of a month; "
-                "anchor='first' needs a duration in days or less"
-            )
-        first = int(np.datetime64(lo, "ns").astype("datetime64[M]").astype(np.int64))
-        last = int(np.datetime64(hi, "ns").astype("datetime64[M]").astype(np.int64))
-        # Aligned on the epoch's months, so 3M windows are calendar quarters.
-        first -= first % step.months
-        _check_count((last - first) // step.months + 1, step)
-        months = np.arange(first, last + 1, step.months, dtype=np.int64)
-        return months.astype("datetime64[M]").astype("datetime64[ns]").view(np.int64)
-    span = step.days * DAY
-    if anchor == "first":
-        origin = lo
-    elif step.weekly:
-        weeks = (lo // DAY - _EPOCH_MONDAY) // 7
-        origin = (_EPOCH_MONDAY + (weeks - weeks % (step.days // 7)) * 7) * DAY
-    else:
-        origin = (lo // DAY) * DAY
-    count = (hi - origin) // span + 1
-    _check_count(count, step)
-    return origin + np.arange(count, dtype=np.int64) * span
-
-
-def _check_count(count: int, step: Every) -> None:
-    if count > MAX_WINDOWS:
-        raise InputError(
-            f"step={step.text!r} makes {count:,} windows over this time range, more than "
-            f"{MAX_WINDOWS:,}; choose a longer step",
-            windows=count,
-        )
-
-
-def _add(
-    starts_utc: NDArray[np.int64],
-    wall: NDArray[np.int64] | None,
-    length: Every,
-    step: Every,
-    timezone: str | None,
-) -> NDArray[np.int64]:
-    """Window ends: ``length`` after each start, on the local calendar for calendar lengths.
-
-    ``wall`` is the local calendar grid the starts came from, when they did: a start at a local
-    midnight that never happened was moved to the end of the gap, and the day it starts still
-    ends at the next midnight, not 24 hours after the moved start.
-    """
-    if not length.calendar:
-        return starts_utc + length.nanos
-    if wall is None:
-        wall = to_wall(starts_utc, timezone)
-    if length.days:
-        return to_utc(wall + length.days * DAY, timezone)
-    if not step.months:
-        raise InputError(
-            f"every={length.text!r} with step={step.text!r}: a window of months must also step "
-            "by months, so that every window starts on the 1st"
-        )
-    months = wall.view("datetime64[ns]").astype("datetime64[M]") + length.months
-    return to_utc(months.astype("datetime64[ns]").view(np.int64), timezone)
-
-
 def _time_windows(data: Any, time: str | None, every: object, step: object, anchor: str) -> Windows:
     length = parse_every(every)
     stride = length if step is None else parse_every(step, name="step")
@@ -337,7 +270,7 @@ def _time_windows(data: Any, time: str | None, every: object, step: object, anch
     lo, hi = int(valid.min()), int(valid.max())
     if stride.calendar:
         wall_lo, wall_hi = to_wall(np.array([lo, hi], dtype=np.int64), timezone)
-        wall = _wall_starts(int(wall_lo), int(wall_hi), stride, anchor)
+        wall = wall_starts(int(wall_lo), int(wall_hi), stride, anchor)
         starts = to_utc(wall, timezone)
     else:
         wall = None
@@ -349,9 +282,9 @@ def _time_windows(data: Any, time: str | None, every: object, step: object, anch
             wall_lo = int(to_wall(np.array([lo], dtype=np.int64), timezone)[0])
             origin = int(to_utc(np.array([(wall_lo // DAY) * DAY], dtype=np.int64), timezone)[0])
         first, last = (lo - origin) // stride.nanos, (hi - origin) // stride.nanos
-        _check_count(last - first + 1, stride)
+        check_count(last - first + 1, stride)
         starts = origin + np.arange(first, last + 1, dtype=np.int64) * stride.nanos
-    ends = _add(starts, wall, length, stride, timezone)
+    ends = calendar_ends(starts, wall, length, stride, timezone)
     common: dict[str, Any] = {
         "kind": "time",
         "start": starts.view("datetime64[ns]"),
