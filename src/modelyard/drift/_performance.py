@@ -208,13 +208,17 @@ def performance(
             positive class (float) or the predicted label; for regression, the value.
         label: the column of true labels, in ``data`` or, with ``labels=``, in ``labels``. A
             missing label means the row is not labelled yet.
-        time, every, step, rows: windows as for :func:`windows`; or pass ``windows=`` built
-            already. With none of them, all rows form one window.
+        time: the time column of ``data``, for time windows (see :func:`windows`).
+        every: the length of a time window (see :func:`windows`).
+        step: how far apart windows start (see :func:`windows`).
+        rows: the length of a count window, in rows (see :func:`windows`).
+        windows: windows built already over ``data``, instead of ``time``, ``every``, ``step``
+            and ``rows``. With none of these, all rows form one window.
         reference: data of the reference period with ``prediction`` and ``label`` columns; each
             window is judged against its performance.
         task: ``"classification"`` (binary) or ``"regression"``.
-        id, labels: labels that arrive later: a table with the columns ``id`` and ``label``,
-            joined to ``data`` by ``id``.
+        id: the column that joins ``labels`` to ``data``.
+        labels: labels that arrive later: a table with the columns ``id`` and ``label``.
         positive: the positive class (default 1 for 0/1 or boolean labels).
         threshold: probabilities at or above it predict the positive class.
         metrics: which metrics (default: all that the predictions allow): ``accuracy``,

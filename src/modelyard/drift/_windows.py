@@ -35,13 +35,16 @@ class Windows:
 
     Attributes:
         kind: ``"time"`` or ``"rows"``.
-        start, end: per window, ``[start, end)``: ``datetime64[ns]`` instants for time windows
-            (UTC when the times carry a time zone, named by ``timezone``), row positions for
-            count windows.
+        start: per window, where it starts: ``datetime64[ns]`` instants for time windows (UTC
+            when the times carry a time zone, named by ``timezone``), row positions for count
+            windows.
+        end: per window, where it ends (excluded: a window is ``[start, end)``).
         rows: rows per window (``int64``); 0 for an empty window inside the range.
         missing: positions of rows without a time; they are in no window.
         overlapping: whether a row can be in more than one window (rolling windows).
-        every, step: what the windows were built from (``every`` is the length).
+        every: the length of a window, as given.
+        step: how far apart windows start, as given (``every`` for tumbling windows).
+        timezone: the time zone of the times, or None for naive times.
 
     Example:
         >>> import numpy as np
