@@ -10,6 +10,9 @@ Profile the reference once, compare any number of current batches against it::
     >>> report.drifted
     ['2']
 
+Over time, :func:`windows` splits data into windows of time or of row counts, and
+:func:`performance` computes a model's realized performance per window once labels arrive.
+
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
 """
@@ -17,9 +20,11 @@ smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
+from modelyard.drift._performance import PerformanceResult, performance
 from modelyard.drift._profile import DriftProfile, merge, profile
 from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
 from modelyard.drift._warnings import DriftWarning
+from modelyard.drift._windows import Windows, windows
 
 __all__ = [
     "ColumnDrift",
@@ -28,9 +33,13 @@ __all__ = [
     "DriftReport",
     "DriftWarning",
     "PRESETS",
+    "PerformanceResult",
     "StatisticResult",
+    "Windows",
     "compare",
     "kernels",
     "merge",
+    "performance",
     "profile",
+    "windows",
 ]
