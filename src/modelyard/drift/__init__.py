@@ -18,6 +18,8 @@ from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
 from modelyard.drift._profile import DriftProfile, merge, profile
+from modelyard.drift._quality import quality
+from modelyard.drift._quality_report import QualityFinding, QualityReport
 from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
 from modelyard.drift._warnings import DriftWarning
 
@@ -28,9 +30,12 @@ __all__ = [
     "DriftReport",
     "DriftWarning",
     "PRESETS",
+    "QualityFinding",
+    "QualityReport",
     "StatisticResult",
     "compare",
     "kernels",
     "merge",
     "profile",
+    "quality",
 ]
