@@ -143,3 +143,24 @@ def test_lifecycle_exports_are_pinned() -> None:
         "require_tags",
         "validate_request",
     ]
+
+
+def test_drift_exports_are_pinned() -> None:
+    import modelyard.drift
+
+    assert modelyard.drift.__all__ == [
+        "ColumnDrift",
+        "DriftConfig",
+        "DriftProfile",
+        "DriftReport",
+        "DriftWarning",
+        "PRESETS",
+        "QualityFinding",
+        "QualityReport",
+        "StatisticResult",
+        "compare",
+        "kernels",
+        "merge",
+        "profile",
+        "quality",
+    ]
