@@ -434,6 +434,8 @@ def test_the_reference_must_be_a_profile_and_the_batch_a_table() -> None:
     reference = drift.profile(pd.DataFrame({"a": [1.0, 2.0]}))
     with pytest.raises(DriftInputError, match="cannot compute drift on a str"):
         drift.quality(reference, "a.csv")
+    with pytest.raises(DriftInputError, match="quality checks one batch, got a list"):
+        drift.quality(reference, [pd.DataFrame({"a": [1.0]})])
     with pytest.raises(DriftInputError, match="unique"):
         drift.quality(reference, pd.DataFrame([[1.0, 2.0]], columns=["a", "a"]))
 

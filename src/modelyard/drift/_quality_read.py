@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from modelyard.drift._arrow import arrow_kind
 from modelyard.drift._columns import NUMERIC_KINDS, infer_kind, is_arrow, to_pandas
 from modelyard.drift._profile import DriftProfile
+from modelyard.drift._profile import _is_batches as is_batches
 from modelyard.errors import ColumnTypeError, DriftInputError
 
 __all__ = ["BatchCounts", "read_batch"]
@@ -186,6 +187,12 @@ def read_batch(reference: DriftProfile, batch: object, columns: tuple[str, ...])
     """
     if is_arrow(batch):
         return _from_arrow(reference, batch, columns)
+    if is_batches(batch):
+        raise DriftInputError(
+            f"quality checks one batch, got a {type(batch).__name__} of batches; check each "
+            "(one report per window) or concatenate them first",
+            type_name=type(batch).__name__,
+        )
     if isinstance(batch, np.ndarray):
         counts = _from_numpy(reference, batch, columns)
         if counts is not None:
