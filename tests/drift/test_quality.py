@@ -483,3 +483,13 @@ def test_the_report_round_trips_and_tabulates() -> None:
     assert text.splitlines()[0].startswith("Data quality: FAILED; 4 error(s), 0 warning(s)")
     assert str(report) == text
     assert report.problems[0].startswith("error: column 'income': rose from")
+
+
+def test_checks_follow_the_reference_column_order_whatever_the_batch_order() -> None:
+    rng = np.random.default_rng(20)
+    reference = drift.profile(_frame(rng, 500))
+    batch = _frame(rng, 200)
+    forward = drift.quality(reference, batch)
+    backward = drift.quality(reference, batch[batch.columns[::-1]])
+    assert backward == forward
+    assert [c.column for c in forward.checks][::2] == list(reference.columns)
