@@ -143,3 +143,28 @@ def test_lifecycle_exports_are_pinned() -> None:
         "require_tags",
         "validate_request",
     ]
+
+
+def test_drift_exports_are_pinned() -> None:
+    import modelyard.drift
+
+    assert modelyard.drift.__all__ == [
+        "ColumnDrift",
+        "DriftConfig",
+        "DriftProfile",
+        "DriftReport",
+        "DriftWarning",
+        "PRESETS",
+        "PerformanceResult",
+        "QualityFinding",
+        "QualityReport",
+        "StatisticResult",
+        "Windows",
+        "compare",
+        "kernels",
+        "merge",
+        "performance",
+        "profile",
+        "quality",
+        "windows",
+    ]

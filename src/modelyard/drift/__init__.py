@@ -22,6 +22,8 @@ from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
 from modelyard.drift._performance import PerformanceResult, performance
 from modelyard.drift._profile import DriftProfile, merge, profile
+from modelyard.drift._quality import quality
+from modelyard.drift._quality_report import QualityFinding, QualityReport
 from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
 from modelyard.drift._warnings import DriftWarning
 from modelyard.drift._windows import Windows, windows
@@ -34,6 +36,8 @@ __all__ = [
     "DriftWarning",
     "PRESETS",
     "PerformanceResult",
+    "QualityFinding",
+    "QualityReport",
     "StatisticResult",
     "Windows",
     "compare",
@@ -41,5 +45,6 @@ __all__ = [
     "merge",
     "performance",
     "profile",
+    "quality",
     "windows",
 ]

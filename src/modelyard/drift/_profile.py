@@ -6,7 +6,7 @@ import itertools
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +17,9 @@ from modelyard.drift._columns import NUMERIC_KINDS, Kind, is_arrow, to_frame
 from modelyard.drift._sketch import merge_samples, pack
 from modelyard.drift._warnings import DriftWarning
 from modelyard.errors import DriftInputError, EmptyDataError
+
+if TYPE_CHECKING:
+    from modelyard.drift._quality_report import QualityReport
 
 __all__ = ["DriftProfile", "merge", "profile"]
 
@@ -184,6 +187,44 @@ class DriftProfile:
         True
         """
         return merge(self, other)
+
+    def check(
+        self,
+        batch: object,
+        *,
+        raise_on_error: bool = False,
+        alpha: float = 0.05,
+        tolerance: float = 0.01,
+        columns: Sequence[str] | None = None,
+    ) -> QualityReport:
+        """Validate a batch against the schema this profile expects: names, kinds, ranges,
+        categories and missing values (see :func:`modelyard.drift.quality` for the rule).
+
+        Returns the :class:`QualityReport`; with ``raise_on_error=True`` an error finding
+        raises instead (``ColumnMismatchError`` for a missing column, ``DriftInputError``
+        otherwise), which suits a pipeline step. The same is
+        ``profile.check(batch).raise_for_problems()``.
+
+        >>> import pandas as pd
+        >>> import modelyard.drift as drift
+        >>> reference = drift.profile(pd.DataFrame({"age": [31, 45, 27, 52], "city": list("abab")}))
+        >>> report = reference.check(pd.DataFrame({"age": ["31", "40"]}))
+        >>> report.ok
+        False
+        >>> print(report)  # doctest: +NORMALIZE_WHITESPACE +ELLIPSIS
+        Data quality: FAILED; 2 error(s), 0 warning(s) in 2 checks; batch 2 rows, reference 4 rows
+        error    age  kind_changed: numeric in the reference, but the batch has categorical (dtype
+        ...), which cannot be read as numeric
+        error    city  column_missing: in the reference (categorical) but not in the batch
+        >>> reference.check(pd.DataFrame({"age": [30.0], "city": ["a"]}), raise_on_error=True).ok
+        True
+        """
+        from modelyard.drift._quality import quality
+
+        report = quality(self, batch, alpha=alpha, tolerance=tolerance, columns=columns)
+        if raise_on_error:
+            report.raise_for_problems()
+        return report
 
     def to_bytes(self) -> bytes:
         """Serialise to an Arrow IPC stream (see :meth:`from_bytes`)."""
