@@ -239,10 +239,20 @@ def _exact_unequal(m: int, n: int, numerator: IntArray) -> FloatArray:
     inside the band are counted row by row (within the band a row is the running sum of the row
     below: one cumulative sum per row for all columns at once). Every path that leaves the band is
     counted at its first exit, times the number of ways to finish, so the p-value is a sum of
-    positive terms: no ``1 - P(inside)`` cancellation for small p-values. Rows are rescaled as they
-    go with the scale kept in logs, so large sizes do not overflow.
+    positive terms: no ``1 - P(inside)`` cancellation for small p-values.
+
+    Raw counts span more than a double's range across one row (the cells at the low edge of the
+    band are smaller than those at the high edge by far more than 1e308 once the band is wide), so
+    a row scaled by its largest cell loses the low edge, and with it every path that leaves the
+    band there. Cell ``(i, j)`` therefore holds ``count * q**i * p**j`` with ``p = n / (m + n)``:
+    the probability that a random walk with those step probabilities reaches the cell inside the
+    band. That is largest on the band's centre line and falls off towards both edges like the
+    walk's own spread, so whatever underflows carries less than about 1e-300 of the p-value. The
+    row recurrence becomes ``cell[j] = q * below[j] + p * cell[j - 1]``, a first-order filter
+    (``scipy.signal.lfilter``) rather than a cumulative sum. Rows are still rescaled by their
+    largest cell with the scale kept in logs, so long runs do not underflow.
     """
-    from scipy import special
+    from scipy import signal, special
 
     if m > n:
         m, n = n, m
@@ -250,9 +260,11 @@ def _exact_unequal(m: int, n: int, numerator: IntArray) -> FloatArray:
     d = numerator.astype(np.int64)
     j = np.arange(n + 1, dtype=np.int64)[None, :]
     log_total = float(_log_binom(m + n, m))
+    up, right = n / (m + n), m / (m + n)
+    log_up, log_right = math.log(up), math.log(right)
     lo_prev = np.zeros(columns, dtype=np.int64)
     hi = np.minimum(-((-d) // m) - 1, n)
-    row = np.where(j <= hi[:, None], 1.0, 0.0)
+    row = np.where(j <= hi[:, None], np.exp(j * log_up), 0.0)
     log_scale = np.zeros(columns)
     log_p = np.full(columns, -np.inf)
     everyone = np.arange(columns)
@@ -265,6 +277,8 @@ def _exact_unequal(m: int, n: int, numerator: IntArray) -> FloatArray:
             term = (
                 np.log(np.where(leaves, value, 1.0))
                 + log_scale
+                - i * log_right
+                - hi * log_up
                 + _log_binom((m - i) + (n - hi - 1), m - i)
                 - log_total
             )
@@ -284,16 +298,16 @@ def _exact_unequal(m: int, n: int, numerator: IntArray) -> FloatArray:
                 term = (
                     np.log(np.where(leaves, value, 1.0))
                     + log_scale[:, None]
+                    - (i - 1) * log_right
+                    - cells * log_up
                     + _log_binom((m - i) + (n - cells), m - i)
                     - log_total
                 )
             term = np.where(leaves, term, -np.inf)
             log_p = np.logaddexp(log_p, special.logsumexp(term, axis=1))
-        running = np.cumsum(row, axis=1)
-        before = np.take_along_axis(running, np.maximum(lo - 1, 0)[:, None], axis=1)[:, 0]
-        before = np.where(lo > 0, before, 0.0)
-        inside = (j >= lo[:, None]) & (j <= hi[:, None])
-        row = np.where(inside, running - before[:, None], 0.0)
+        # Cells below the band left it above; starting the filter at lo drops them.
+        row = signal.lfilter([right], [1.0, -up], np.where(j >= lo[:, None], row, 0.0), axis=1)
+        row[(j < lo[:, None]) | (j > hi[:, None])] = 0.0
         peak = row.max(axis=1)
         positive = peak > 0
         row[positive] /= peak[positive, None]
