@@ -116,7 +116,7 @@ def _fmt(value: float | None) -> str:
 class DriftReport(BaseModel):
     """A drift comparison, column by column. Immutable; print it for a terminal summary.
 
-    ``drifted`` lists the columns where at least one statistic's verdict is ``"drift"``.
+    ``drifted`` lists the columns whose verdict is ``"drift"`` (see :class:`ColumnDrift`).
 
     Example:
         >>> import numpy as np
@@ -165,7 +165,7 @@ class DriftReport(BaseModel):
 
     @property
     def drifted(self) -> list[str]:
-        """Names of the columns with at least one statistic whose verdict is ``"drift"``."""
+        """Names of the columns whose verdict is ``"drift"``."""
         return [c.name for c in self.columns if c.drifted]
 
     def column(self, name: str) -> ColumnDrift:
