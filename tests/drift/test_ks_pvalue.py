@@ -166,3 +166,17 @@ def test_exact_p_values_with_ties_match_scipy() -> None:
     theirs = np.array([stats.ks_2samp(ref[:, c], cur[:, c]).pvalue for c in range(6)])
     assert theirs.min() < 1e-20
     np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n1", "n2", "shift"), [(3000, 3001, 0.3), (10_000, 9999, 0.055)])
+def test_far_tail_inside_the_default_exact_range_matches_scipy(
+    n1: int, n2: int, shift: float
+) -> None:
+    # 10,000 vs 9,999 values were off by a factor of 2 from about p = 1e-12 down.
+    x = np.linspace(0, 1, n1)
+    y = np.linspace(0, 1, n2) + shift
+    expected = stats.ks_2samp(x, y, method="exact")
+    assert expected.pvalue < 1e-10
+    ours = kernels.ks_pvalue(expected.statistic, n1, n2)[0]
+    assert ours == pytest.approx(expected.pvalue, rel=1e-9, abs=0.0)
