@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -83,3 +86,97 @@ def test_methods_can_be_forced() -> None:
 def test_zero_statistic_has_p_value_one_and_empty_side_nan() -> None:
     assert kernels.ks_pvalue(0.0, 50, 70)[0] == 1.0
     assert np.isnan(kernels.ks_pvalue(0.3, 0, 70)[0])
+
+
+def _lattice_sf(m: int, n: int, numerator: int) -> float:
+    """``P(D >= numerator / (m*n))`` by counting lattice paths with Python integers (exact)."""
+
+    def inside(i: int, j: int) -> bool:
+        return abs(i * n - j * m) < numerator
+
+    row = [0] * (n + 1)
+    for j in range(n + 1):
+        row[j] = 1 if inside(0, j) and (j == 0 or row[j - 1]) else 0
+    for i in range(1, m + 1):
+        left = 0
+        new = [0] * (n + 1)
+        for j in range(n + 1):
+            left = row[j] + left if inside(i, j) else 0
+            new[j] = left
+        row = new
+    total = math.comb(m + n, m)
+    return float(Fraction(total - row[n], total))
+
+
+@pytest.mark.parametrize(
+    ("m", "n", "d"),
+    [
+        (37, 91, 0.3),
+        (91, 37, 0.3),
+        (120, 5, 0.7),
+        (200, 350, 0.2),
+        (300, 301, 0.5),
+        (700, 701, 0.9),  # p near 4e-301
+        (1000, 1001, 0.7),  # p near 2e-235: the low edge of the band was lost (half the value)
+        (1001, 1000, 0.7),
+        (400, 400, 0.6),
+        (250, 600, 0.05),
+    ],
+)
+def test_exact_p_value_equals_an_integer_lattice_path_count(m: int, n: int, d: float) -> None:
+    numerator = round(d * m * n)
+    expected = _lattice_sf(m, n, numerator)
+    got = kernels.ks_pvalue(numerator / (m * n), m, n, method="exact", numerator=numerator)
+    assert got[0] == pytest.approx(expected, rel=1e-9, abs=0.0)
+
+
+def test_far_tail_of_unequal_sizes_matches_scipy() -> None:
+    # Two samples whose ECDFs differ by 0.3 at best: p is about 3.5e-80, where rows of raw
+    # path counts scaled by their largest cell dropped the low edge of the band.
+    x = np.linspace(0, 1, 2000)
+    y = np.linspace(0, 1, 2001) + 0.3
+    ref_sorted, n = kernels.sorted_columns(x[:, None])
+    cur_sorted, m = kernels.sorted_columns(y[:, None])
+    distances = kernels.ecdf_distances(ref_sorted, n, cur_sorted, m)
+    ours = kernels.ks_pvalue(distances.ks, n, m, numerator=distances.ks_numerator)[0]
+    expected = stats.ks_2samp(x, y).pvalue
+    assert expected == pytest.approx(3.536e-80, rel=1e-3, abs=0.0)
+    assert ours == pytest.approx(expected, rel=1e-9, abs=0.0)
+
+
+@pytest.mark.slow
+def test_far_tail_of_medium_unequal_sizes_matches_the_path_count() -> None:
+    for m, n, d in [(2000, 2001, 0.3), (3000, 3001, 0.25)]:
+        numerator = round(d * m * n)
+        expected = _lattice_sf(m, n, numerator)
+        got = kernels.ks_pvalue(d, m, n, method="exact", numerator=numerator)
+        assert got[0] == pytest.approx(expected, rel=1e-9, abs=0.0), (m, n)
+
+
+def test_exact_p_values_with_ties_match_scipy() -> None:
+    # Counts with many ties: the statistic is the largest gap at the distinct values, and the
+    # p-value is that of the continuous distribution at that statistic, as scipy computes it.
+    rng = np.random.default_rng(7)
+    ref = rng.poisson(3.0, size=(600, 6)).astype(np.float64)
+    cur = rng.poisson(np.linspace(3.0, 4.5, 6), size=(450, 6)).astype(np.float64)
+    ref_sorted, n = kernels.sorted_columns(ref)
+    cur_sorted, m = kernels.sorted_columns(cur)
+    distances = kernels.ecdf_distances(ref_sorted, n, cur_sorted, m)
+    ours = kernels.ks_pvalue(distances.ks, n, m, numerator=distances.ks_numerator)
+    theirs = np.array([stats.ks_2samp(ref[:, c], cur[:, c]).pvalue for c in range(6)])
+    assert theirs.min() < 1e-20
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n1", "n2", "shift"), [(3000, 3001, 0.3), (10_000, 9999, 0.055)])
+def test_far_tail_inside_the_default_exact_range_matches_scipy(
+    n1: int, n2: int, shift: float
+) -> None:
+    # 10,000 vs 9,999 values were off by a factor of 2 from about p = 1e-12 down.
+    x = np.linspace(0, 1, n1)
+    y = np.linspace(0, 1, n2) + shift
+    expected = stats.ks_2samp(x, y, method="exact")
+    assert expected.pvalue < 1e-10
+    ours = kernels.ks_pvalue(expected.statistic, n1, n2)[0]
+    assert ours == pytest.approx(expected.pvalue, rel=1e-9, abs=0.0)

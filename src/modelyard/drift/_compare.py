@@ -27,7 +27,14 @@ from modelyard.drift._divergence import js_distance, kl_divergence, psi
 from modelyard.drift._ecdf import ecdf_distances
 from modelyard.drift._ks_pvalue import ks_pvalue
 from modelyard.drift._profile import DriftProfile, profile
-from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult, Verdict
+from modelyard.drift._report import (
+    ColumnDrift,
+    ColumnVerdict,
+    DriftReport,
+    StatisticResult,
+    Verdict,
+)
+from modelyard.drift._verdicts import adjust_p_values, binned_p_value
 from modelyard.drift._warnings import DriftWarning
 from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError, EmptyDataError
 
@@ -98,19 +105,6 @@ def _plan(
     return plan
 
 
-def _verdict(statistic: str, score: float, config: DriftConfig) -> Verdict:
-    if math.isnan(score):
-        return "undefined"
-    threshold = config.thresholds[statistic]
-    if statistic in TESTS:
-        return "drift" if score < threshold else "stable"
-    if score >= threshold:
-        return "drift"
-    if statistic == "psi" and score >= config.psi_warning:
-        return "warning"
-    return "stable"
-
-
 def _optional(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
@@ -144,6 +138,18 @@ def _binned(
     if "js" in wanted:
         v = js_distance(ref_counts, cur_counts, epsilon=config.js_epsilon, base=config.js_base)
         numbers.value["js"] = numbers.score["js"] = v
+    sizes = (ref_counts.sum(axis=1), cur_counts.sum(axis=1), _used_bins(ref_counts, cur_counts))
+    for statistic in ("psi", "kl", "js"):
+        if statistic in wanted:
+            base = config.js_base if statistic == "js" else config.log_base
+            numbers.p_value[statistic] = binned_p_value(
+                statistic, numbers.value[statistic], *sizes, base=base
+            )
+
+
+def _used_bins(ref_counts: NDArray[Any], cur_counts: NDArray[Any]) -> IntArray:
+    """Bins (or categories) non-empty on at least one side, per column."""
+    return np.asarray(((ref_counts > 0) | (cur_counts > 0)).sum(axis=1), dtype=np.int64)
 
 
 def _binned_by_width(
@@ -163,6 +169,8 @@ def _binned_by_width(
         for key, values in part.value.items():
             numbers.value.setdefault(key, np.full(columns, np.nan))[group] = values
             numbers.score.setdefault(key, np.full(columns, np.nan))[group] = values
+        for key, values in part.p_value.items():
+            numbers.p_value.setdefault(key, np.full(columns, np.nan))[group] = values
 
 
 def _sturges_both(
@@ -255,23 +263,26 @@ def _numeric_block(
     if distances is not None:
         sample_counts = prof.sample_counts[index]
         ref_n = prof.counts[index]
+        # The Wasserstein distance has no null distribution of its own that does not depend on
+        # the data's shape; its significance is the KS test's on the same column.
+        exact_sample = np.array_equal(sample_counts, ref_n)
+        if config.ks_method == "scipy":
+            ks_p = _scipy_ks(prof, index, current, exact_sample)
+        else:
+            ks_p = ks_pvalue(
+                distances.ks,
+                ref_n,
+                counts,
+                method=config.ks_method,
+                numerator=distances.ks_numerator if exact_sample else None,
+                workers=workers,
+            )
         if "ks" in wanted:
             numbers.value["ks"] = distances.ks
-            exact_sample = np.array_equal(sample_counts, ref_n)
-            if config.ks_method == "scipy":
-                numbers.p_value["ks"] = _scipy_ks(prof, index, current, exact_sample)
-            else:
-                numbers.p_value["ks"] = ks_pvalue(
-                    distances.ks,
-                    ref_n,
-                    counts,
-                    method=config.ks_method,
-                    numerator=distances.ks_numerator if exact_sample else None,
-                    workers=workers,
-                )
-            numbers.score["ks"] = numbers.p_value["ks"]
+            numbers.p_value["ks"] = numbers.score["ks"] = ks_p
         if "wasserstein" in wanted:
             numbers.value["wasserstein"] = distances.wasserstein
+            numbers.p_value["wasserstein"] = ks_p
             if config.wasserstein_scale == "std":
                 scale = np.maximum(np.nan_to_num(prof.std[index], nan=1.0), _MIN_SCALE)
                 numbers.score["wasserstein"] = distances.wasserstein / scale
@@ -426,6 +437,63 @@ def compare(
     return _assemble(prof, frame, plan, cfg, workers)
 
 
+@dataclass
+class _Block:
+    """The statistics of one kind of column (numeric or categorical), before the verdicts."""
+
+    names: tuple[str, ...]
+    numbers: _Numbers
+    reference_n: IntArray
+    current_n: IntArray
+    bins: IntArray
+    adjusted: dict[str, FloatArray]
+    shortfall: dict[str, list[str]]
+
+
+_BINNED = frozenset({"psi", "kl", "js", "chi2"})
+
+
+def _shortfalls(block: _Block, wanted: set[str], cfg: DriftConfig) -> None:
+    """Why each statistic of each column has too little data to judge ("" if enough)."""
+    smaller = np.minimum(block.reference_n, block.current_n)
+    per_bin = smaller / np.maximum(block.bins, 1)
+    binned = [
+        f"insufficient data: {x:.3g} values per bin on the smaller side, "
+        f"fewer than {cfg.min_expected:g}"
+        if cfg.rule == "tested" and 0 < x < cfg.min_expected
+        else ""
+        for x in per_bin.tolist()
+    ]
+    sorted_based = [
+        f"insufficient data: {x} values on the smaller side, fewer than {cfg.min_rows}"
+        if cfg.rule == "tested" and 0 < x < cfg.min_rows
+        else ""
+        for x in smaller.tolist()
+    ]
+    for statistic in wanted:
+        block.shortfall[statistic] = binned if statistic in _BINNED else sorted_based
+
+
+def _adjust(blocks: list[_Block], plan: dict[str, tuple[Statistic, ...]], cfg: DriftConfig) -> None:
+    """Adjust every usable p-value of the report together, as one family of tests."""
+    slots: list[tuple[_Block, str, int]] = []
+    values: list[float] = []
+    for block in blocks:
+        for statistic, p_values in block.numbers.p_value.items():
+            block.adjusted[statistic] = np.full(len(block.names), np.nan)
+            short = block.shortfall.get(statistic)
+            for i, name in enumerate(block.names):
+                usable = statistic in plan[name] and short is not None and not short[i]
+                if usable and block.reference_n[i] > 0 and block.current_n[i] > 0:
+                    p = float(p_values[i])
+                    if not math.isnan(p):
+                        slots.append((block, statistic, i))
+                        values.append(p)
+    adjusted = adjust_p_values(np.array(values), cfg.correction).tolist() if values else []
+    for (block, statistic, i), p in zip(slots, adjusted, strict=True):
+        block.adjusted[statistic][i] = p
+
+
 def _assemble(
     prof: DriftProfile,
     frame: Frame,
@@ -438,15 +506,46 @@ def _assemble(
     numeric_index = np.array([prof._numeric_index[n] for n in numeric_names], dtype=np.int64)
     categorical_index = [prof._categorical_index[n] for n in categorical_names]
     entries: dict[str, ColumnDrift] = {}
+    blocks: list[_Block] = []
     if numeric_names:
         wanted: set[str] = {s for n in numeric_names for s in plan[n]}
         numbers, ref_counts, cur_counts, frame = _numeric_block(
             prof, numeric_index, frame, wanted, cfg, workers
         )
+        numeric = _Block(
+            tuple(numeric_names),
+            numbers,
+            prof.counts[numeric_index],
+            frame.numeric_counts,
+            _used_bins(ref_counts, cur_counts),
+            {},
+            {},
+        )
+        _shortfalls(numeric, wanted, cfg)
+        blocks.append(numeric)
+    if categorical_names:
+        wanted = {s for n in categorical_names for s in plan[n]}
+        cat_numbers, labels_list, ref, cur = _categorical_block(
+            prof, categorical_index, frame, wanted, cfg
+        )
+        categorical = _Block(
+            tuple(categorical_names),
+            cat_numbers,
+            ref.sum(axis=1),
+            cur.sum(axis=1),
+            _used_bins(ref, cur),
+            {},
+            {},
+        )
+        _shortfalls(categorical, wanted, cfg)
+        blocks.append(categorical)
+    _adjust(blocks, plan, cfg)
+    if numeric_names:
         cur_n = frame.numeric_counts
         kind_of = dict(zip(frame.names, frame.kinds, strict=True))
         # Everything per column is turned into Python numbers at once, not value by value.
         values = numbers.as_lists()
+        adjusted = {k: v.tolist() for k, v in numeric.adjusted.items()}
         keep = (ref_counts > 0) | (cur_counts > 0)
         keep[:, :1] = True
         ref_shares, cur_shares = _share_rows(ref_counts), _share_rows(cur_counts)
@@ -472,9 +571,7 @@ def _assemble(
             entries[name] = _entry(
                 name,
                 kind_of[name],
-                plan[name],
-                values,
-                i,
+                _results(plan[name], values, adjusted, numeric.shortfall, i, cfg),
                 cfg,
                 reference=(ref_n[i], ref_missing[i], prof.rows),
                 current=(current[0][i], current[1][i], frame.rows),
@@ -488,28 +585,24 @@ def _assemble(
                 ),
             )
     if categorical_names:
-        wanted = {s for n in categorical_names for s in plan[n]}
-        numbers, labels_list, ref, cur = _categorical_block(
-            prof, categorical_index, frame, wanted, cfg
-        )
         # Padding beyond a column's own categories is zero, so it leaves the shares unchanged.
         ref_shares, cur_shares = _share_rows(ref), _share_rows(cur)
+        cat_values = cat_numbers.as_lists()
+        adjusted = {k: v.tolist() for k, v in categorical.adjusted.items()}
         for i, name in enumerate(categorical_names):
             column = categorical_index[i]
-            ref_n = int(prof.category_counts[column].sum())
+            cat_ref_n = int(prof.category_counts[column].sum())
             cur_n_cat = int(cur[i].sum())
-            notes = _notes(name, ref_n, cur_n_cat, constant=len(prof.categories[column]) == 1)
+            notes = _notes(name, cat_ref_n, cur_n_cat, constant=len(prof.categories[column]) == 1)
             width = len(labels_list[i])
             # Keep the chart readable: the 12 most frequent categories.
             top = np.argsort(-(ref[i, :width] + cur[i, :width]), kind="stable")[:12]
             entries[name] = _entry(
                 name,
                 frame.kinds[frame.names.index(name)],
-                plan[name],
-                numbers,
-                i,
+                _results(plan[name], cat_values, adjusted, categorical.shortfall, i, cfg),
                 cfg,
-                reference=(ref_n, int(prof.categorical_missing[column]), prof.rows),
+                reference=(cat_ref_n, int(prof.categorical_missing[column]), prof.rows),
                 current=(cur_n_cat, int(frame.categorical_missing[i]), frame.rows),
                 infinite=(0, 0),
                 rank_error=0.0,
@@ -542,12 +635,120 @@ def _notes(name: str, ref_n: int, cur_n: int, *, constant: bool) -> tuple[str, .
     return tuple(notes)
 
 
+def _num(x: float) -> str:
+    return f"{x:.3g}"
+
+
+def _threshold_verdict(statistic: str, score: float, cfg: DriftConfig) -> tuple[Verdict, str]:
+    """The effect (or, for the tests, the p-value) against the threshold alone."""
+    threshold = cfg.thresholds[statistic]
+    if statistic in TESTS:
+        if score < threshold:
+            return "drift", f"p {_num(score)} < {_num(threshold)}"
+        return "stable", f"p {_num(score)} >= {_num(threshold)}"
+    if score >= threshold:
+        return "drift", f"{_num(score)} >= {_num(threshold)}"
+    if statistic == "psi" and score >= cfg.psi_warning:
+        return "warning", f"{_num(score)} >= warning level {_num(cfg.psi_warning)}"
+    return "stable", f"{_num(score)} < {_num(threshold)}"
+
+
+def _tested_verdict(
+    statistic: str, score: float, adjusted: float, cfg: DriftConfig
+) -> tuple[Verdict, str]:
+    """Significant after correction and, for the distances, an effect reaching the threshold."""
+    if math.isnan(adjusted):
+        return "undefined", "no p-value"
+    significant = adjusted < cfg.alpha
+    p_text = f"adjusted p {_num(adjusted)}"
+    if statistic in TESTS:
+        if significant:
+            return "drift", f"{p_text} < {_num(cfg.alpha)}"
+        return "stable", f"not significant: {p_text} >= {_num(cfg.alpha)}"
+    if not significant:
+        return "stable", f"not significant: {p_text} >= {_num(cfg.alpha)}"
+    threshold = cfg.thresholds[statistic]
+    if score >= threshold:
+        return "drift", f"significant ({p_text}) and {_num(score)} >= {_num(threshold)}"
+    if statistic == "psi" and score >= cfg.psi_warning:
+        return "warning", (
+            f"significant ({p_text}) and {_num(score)} >= warning level {_num(cfg.psi_warning)}"
+        )
+    return "stable", f"significant ({p_text}) but {_num(score)} < {_num(threshold)}: too small"
+
+
+def _results(
+    chosen: tuple[Statistic, ...],
+    numbers: _Numbers,
+    adjusted: dict[str, list[float]],
+    shortfall: dict[str, list[str]],
+    i: int,
+    cfg: DriftConfig,
+) -> tuple[StatisticResult, ...]:
+    """The statistics of column ``i`` of a block, each with its verdict and the reason for it."""
+    results = []
+    for statistic in chosen:
+        value = float(numbers.value[statistic][i])
+        raw_p = numbers.p_value.get(statistic)
+        p = float("nan") if raw_p is None else float(raw_p[i])
+        p_adj = float(adjusted[statistic][i]) if statistic in adjusted else float("nan")
+        score = float(numbers.score[statistic][i])
+        short = shortfall[statistic][i]
+        verdict: Verdict
+        if math.isnan(score):
+            verdict, reason = "undefined", "no values on one side"
+        elif short:
+            verdict, reason = "insufficient data", short
+        elif cfg.rule == "threshold":
+            verdict, reason = _threshold_verdict(statistic, score, cfg)
+        else:
+            verdict, reason = _tested_verdict(statistic, score, p_adj, cfg)
+        tests_level = cfg.rule == "tested" and statistic in TESTS
+        results.append(
+            StatisticResult(
+                statistic=statistic,
+                value=_optional(value),
+                p_value=_optional(p),
+                adjusted_p_value=_optional(p_adj),
+                score=_optional(score),
+                threshold=cfg.alpha if tests_level else cfg.thresholds[statistic],
+                verdict=verdict,
+                reason=reason,
+            )
+        )
+    return tuple(results)
+
+
+def _column_verdict(
+    results: tuple[StatisticResult, ...], cfg: DriftConfig
+) -> tuple[ColumnVerdict, str]:
+    deciding = [r for r in results if cfg.decisive is None or r.statistic in cfg.decisive] or list(
+        results
+    )
+    drifting = [r for r in deciding if r.drifted]
+    if drifting:
+        return "drift", "; ".join(f"{r.statistic}: {r.reason}" for r in drifting)
+    judged = [r for r in deciding if r.verdict not in ("undefined", "insufficient data")]
+    if not judged:
+        short = [r for r in deciding if r.verdict == "insufficient data"]
+        if short:
+            return "insufficient data", "; ".join(f"{r.statistic}: {r.reason}" for r in short)
+        return "undefined", "no values on one side"
+    # The statistic closest to a call says why there is none.
+    closest = min(
+        judged,
+        key=lambda r: (
+            r.verdict != "warning",
+            1.0 if r.adjusted_p_value is None else r.adjusted_p_value,
+        ),
+    )
+    return "stable", f"{closest.statistic}: {closest.reason}"
+
+
 def _entry(
     name: str,
     kind: str,
-    chosen: tuple[Statistic, ...],
-    numbers: _Numbers,
-    i: int,
+    results: tuple[StatisticResult, ...],
     cfg: DriftConfig,
     *,
     reference: tuple[int, int, int],
@@ -558,31 +759,28 @@ def _entry(
     labels: tuple[str, ...],
     shares: tuple[tuple[float, ...], tuple[float, ...]],
 ) -> ColumnDrift:
-    undefined = reference[0] == 0 or current[0] == 0
-    results = []
-    for statistic in chosen:
-        value = float("nan") if undefined else float(numbers.value[statistic][i])
-        p_value = numbers.p_value.get(statistic)
-        p = None if p_value is None or undefined else _optional(float(p_value[i]))
-        score = float("nan") if undefined else float(numbers.score[statistic][i])
-        results.append(
-            StatisticResult(
-                statistic=statistic,
-                value=_optional(value),
-                p_value=p,
-                score=_optional(score),
-                threshold=cfg.thresholds[statistic],
-                verdict=_verdict(statistic, score, cfg),
+    if reference[0] == 0 or current[0] == 0:
+        results = tuple(
+            r.model_copy(
+                update={
+                    "value": None,
+                    "p_value": None,
+                    "adjusted_p_value": None,
+                    "score": None,
+                    "verdict": "undefined",
+                    "reason": "no values on one side",
+                }
             )
+            for r in results
         )
-    deciding = [
-        r for r in results if cfg.decisive is None or r.statistic in cfg.decisive
-    ] or results
+    verdict, reason = _column_verdict(results, cfg)
     return ColumnDrift(
         name=name,
         kind=kind,
-        drifted=any(r.drifted for r in deciding),
-        statistics=tuple(results),
+        drifted=verdict == "drift",
+        verdict=verdict,
+        reason=reason,
+        statistics=results,
         reference_count=reference[0],
         current_count=current[0],
         reference_missing=reference[1],

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 from modelyard.errors import DriftInputError
 
@@ -61,6 +61,18 @@ class DriftConfig(BaseModel):
     #: matter. ``None``: every computed statistic decides. When none of these was computed for a
     #: column, every computed statistic decides.
     decisive: tuple[Statistic, ...] | None = ("psi", "js", "wasserstein")
+    #: ``"tested"``: a statistic says drift when its p-value, adjusted by ``correction`` across
+    #: every statistic of every column in the report, is below ``alpha`` *and* its effect reaches
+    #: its threshold (the tests KS and chi-square have no effect size: significance alone).
+    #: ``"threshold"``: the effect against its threshold alone, as Evidently and NannyML decide.
+    rule: Literal["tested", "threshold"] = "tested"
+    alpha: float = Field(0.05, gt=0.0, lt=1.0)
+    correction: Literal["holm", "bh", "none"] = "holm"
+    #: Binned statistics (PSI, KL, JS, chi-square) need on average this many values per
+    #: non-empty bin on the smaller side; below it their verdict is ``"insufficient data"``.
+    min_expected: float = Field(20.0, ge=0.0)
+    #: KS and Wasserstein need this many values on each side.
+    min_rows: int = Field(20, ge=1)
 
     @field_validator("thresholds")
     @classmethod
@@ -69,6 +81,11 @@ class DriftConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown statistics {sorted(unknown)}")
         return MappingProxyType({**DEFAULT_THRESHOLDS, **value})
+
+    @field_serializer("thresholds")
+    def _plain(self, value: Mapping[str, float]) -> dict[str, float]:
+        # The read-only view is not JSON; a loaded report must serialise again.
+        return dict(value)
 
     @field_validator("numeric_stats")
     @classmethod
@@ -103,6 +120,8 @@ PRESETS: Mapping[str, DriftConfig] = MappingProxyType(
             kl_normalize=True,
             chi_square_test="goodness_of_fit",
             decisive=None,
+            rule="threshold",
+            correction="none",
             thresholds={"psi": 0.1, "kl": 0.1, "js": 0.1, "wasserstein": 0.1},
         ),
         # NannyML (univariate drift, 0.10 - 0.13): Jensen-Shannon in base 2 on Doane bins of the
@@ -114,6 +133,8 @@ PRESETS: Mapping[str, DriftConfig] = MappingProxyType(
             numeric_stats=("js", "ks", "wasserstein"),
             categorical_stats=("js", "chi2"),
             decisive=("js",),
+            rule="threshold",
+            correction="none",
         ),
     }
 )

@@ -12,6 +12,12 @@ __all__ = ["column_svg", "report_html"]
 
 _WIDTH, _HEIGHT = 180, 48
 _REFERENCE, _CURRENT = "#8da0cb", "#fc8d62"
+_VERDICT_CELL = {
+    "drift": '<td style="color:#c0392b"><b>drift</b></td>',
+    "stable": "<td>ok</td>",
+    "insufficient data": '<td style="color:#7f6000">too little data</td>',
+    "undefined": "<td>-</td>",
+}
 
 
 def column_svg(column: ColumnDrift) -> str:
@@ -52,7 +58,7 @@ def report_html(report: DriftReport) -> str:
         cells = [
             f"<td><b>{escape(column.name)}</b></td>",
             f"<td>{escape(column.kind)}</td>",
-            '<td style="color:#c0392b"><b>drift</b></td>' if column.drifted else "<td>ok</td>",
+            _VERDICT_CELL[column.verdict],
         ]
         for name in names:
             result = by_name.get(name)
@@ -63,11 +69,12 @@ def report_html(report: DriftReport) -> str:
             if result.p_value is not None:
                 value += f"<br><small>p={result.p_value:.3g}</small>"
             style = ' style="background:#fdecea"' if result.drifted else ""
-            cells.append(f"<td{style}>{value}</td>")
+            cells.append(f'<td{style} title="{escape(result.reason)}">{value}</td>')
         cells.append(
             f"<td>{column.reference_missing_rate:.1%} / {column.current_missing_rate:.1%}</td>"
         )
         cells.append(f"<td>{column_svg(column)}</td>")
+        cells.append(f"<td><small>{escape(column.reason)}</small></td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     title = escape(
         f"{len(report.drifted)} of {len(report.columns)} columns drifted "
@@ -79,6 +86,6 @@ def report_html(report: DriftReport) -> str:
         '<table style="border-collapse:collapse">'
         f"<thead><tr>{head}<th>missing ref / cur</th>"
         f'<th><span style="color:{_REFERENCE}">reference</span> vs '
-        f'<span style="color:{_CURRENT}">current</span></th></tr></thead>'
+        f'<span style="color:{_CURRENT}">current</span></th><th>why</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )

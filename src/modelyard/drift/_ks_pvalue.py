@@ -239,67 +239,88 @@ def _exact_unequal(m: int, n: int, numerator: IntArray) -> FloatArray:
     inside the band are counted row by row (within the band a row is the running sum of the row
     below: one cumulative sum per row for all columns at once). Every path that leaves the band is
     counted at its first exit, times the number of ways to finish, so the p-value is a sum of
-    positive terms: no ``1 - P(inside)`` cancellation for small p-values. Rows are rescaled as they
-    go with the scale kept in logs, so large sizes do not overflow.
+    positive terms: no ``1 - P(inside)`` cancellation for small p-values.
+
+    Raw counts span more than a double's range across one row (the cells at the low edge of the
+    band are smaller than those at the high edge by far more than 1e308 once the band is wide), so
+    a row scaled by its largest cell loses the low edge, and with it every path that leaves the
+    band there. Cell ``(i, j)`` therefore holds ``count * q**i * p**j`` with ``p = n / (m + n)``:
+    the probability that a random walk with those step probabilities reaches the cell inside the
+    band. That is largest on the band's centre line and falls off towards both edges like the
+    walk's own spread, so whatever underflows carries less than about 1e-300 of the p-value. The
+    row recurrence becomes ``cell[j] = q * below[j] + p * cell[j - 1]``, a first-order filter
+    (``scipy.signal.lfilter``) rather than a cumulative sum. Rows are still rescaled by their
+    largest cell with the scale kept in logs, so long runs do not underflow.
     """
-    from scipy import special
+    from scipy import signal, special
 
     if m > n:
         m, n = n, m
     columns = numerator.shape[0]
     d = numerator.astype(np.int64)
-    j = np.arange(n + 1, dtype=np.int64)[None, :]
     log_total = float(_log_binom(m + n, m))
-    lo_prev = np.zeros(columns, dtype=np.int64)
+    up, right = n / (m + n), m / (m + n)
+    log_up, log_right = math.log(up), math.log(right)
+    # Only the band is stored: cell t of a column's row is (i, lo + t). Fewer than 2d/m + 1
+    # values of j satisfy |i*n - j*m| < d, so a narrow band (a large p-value) costs little.
+    width = min(n + 1, 2 * int(d.max()) // m + 2)
+    t = np.arange(width, dtype=np.int64)[None, :]
+    lo = np.zeros(columns, dtype=np.int64)
     hi = np.minimum(-((-d) // m) - 1, n)
-    row = np.where(j <= hi[:, None], 1.0, 0.0)
+    row = np.where(t <= hi[:, None], np.exp(t * log_up), 0.0)
     log_scale = np.zeros(columns)
     log_p = np.full(columns, -np.inf)
     everyone = np.arange(columns)
 
-    def exit_up(i: int, row: FloatArray, hi: IntArray, log_scale: FloatArray) -> FloatArray:
+    def exit_up(i: int, row: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
         # From (i, hi) one step up to (i, hi + 1), outside the band, then any way to the end.
-        value = row[everyone, hi]
-        leaves = (hi < n) & (value > 0)
+        value = row[everyone, np.clip(hi - lo, 0, width - 1)]
+        leaves = (hi < n) & (hi >= lo) & (value > 0)
         with np.errstate(divide="ignore"):
             term = (
                 np.log(np.where(leaves, value, 1.0))
                 + log_scale
+                - i * log_right
+                - hi * log_up
                 + _log_binom((m - i) + (n - hi - 1), m - i)
                 - log_total
             )
         return np.where(leaves, term, -np.inf)
 
-    log_p = np.logaddexp(log_p, exit_up(0, row, hi, log_scale))
+    log_p = np.logaddexp(log_p, exit_up(0, row, lo, hi))
     for i in range(1, m + 1):
-        lo = np.maximum((i * n - d) // m + 1, 0)
+        new_lo = np.maximum((i * n - d) // m + 1, 0)
         hi = np.minimum(-((-(i * n + d)) // m) - 1, n)
-        width = int(np.max(lo - lo_prev, initial=0))
-        if width > 0:
+        shift = new_lo - lo
+        most = min(int(np.max(shift, initial=0)), width)
+        if most > 0:
             # Cells of row i - 1 left of row i's band: a step right from them leaves the band.
-            cells = np.minimum(lo_prev[:, None] + np.arange(width)[None, :], n)
-            value = np.take_along_axis(row, cells, axis=1)
-            leaves = (cells < lo[:, None]) & (value > 0)
+            value = row[:, :most]
+            cells = lo[:, None] + t[:, :most]
+            leaves = (t[:, :most] < shift[:, None]) & (value > 0)
             with np.errstate(divide="ignore"):
                 term = (
                     np.log(np.where(leaves, value, 1.0))
                     + log_scale[:, None]
+                    - (i - 1) * log_right
+                    - cells * log_up
                     + _log_binom((m - i) + (n - cells), m - i)
                     - log_total
                 )
             term = np.where(leaves, term, -np.inf)
             log_p = np.logaddexp(log_p, special.logsumexp(term, axis=1))
-        running = np.cumsum(row, axis=1)
-        before = np.take_along_axis(running, np.maximum(lo - 1, 0)[:, None], axis=1)[:, 0]
-        before = np.where(lo > 0, before, 0.0)
-        inside = (j >= lo[:, None]) & (j <= hi[:, None])
-        row = np.where(inside, running - before[:, None], 0.0)
+        # Move each band to row i's start; the cells that fell off its low end left above.
+        source = t + shift[:, None]
+        below = np.take_along_axis(row, np.minimum(source, width - 1), axis=1)
+        below[source >= width] = 0.0
+        row = signal.lfilter([right], [1.0, -up], below, axis=1)
+        row[t > (hi - new_lo)[:, None]] = 0.0
         peak = row.max(axis=1)
         positive = peak > 0
         row[positive] /= peak[positive, None]
         log_scale += np.log(np.where(positive, peak, 1.0))
-        log_p = np.logaddexp(log_p, exit_up(i, row, hi, log_scale))
-        lo_prev = lo
+        log_p = np.logaddexp(log_p, exit_up(i, row, new_lo, hi))
+        lo = new_lo
     return np.asarray(np.exp(log_p), dtype=np.float64)
 
 

@@ -6,14 +6,19 @@ import json
 import math
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from modelyard.drift._config import DriftConfig, Statistic
-from modelyard.errors import NotFoundError
+from modelyard.errors import IntegrityError, NotFoundError
 
 __all__ = ["ColumnDrift", "DriftReport", "StatisticResult"]
 
-Verdict = Literal["stable", "warning", "drift", "undefined"]
+Verdict = Literal["stable", "warning", "drift", "insufficient data", "undefined"]
+ColumnVerdict = Literal["stable", "drift", "insufficient data", "undefined"]
+
+#: Version 2 added p-values for every statistic, adjusted p-values, verdict reasons and the
+#: column verdict; version 1 reports (threshold-only verdicts) still load.
+SCHEMA_VERSION = 2
 
 
 class StatisticResult(BaseModel):
@@ -24,6 +29,10 @@ class StatisticResult(BaseModel):
     ``score >= threshold``), and the value divided by the reference standard deviation for
     ``wasserstein`` (when the configuration normalises it). ``value`` is ``None`` when the
     statistic is undefined (no values on one side).
+
+    ``p_value`` is the statistic's own p-value under "no change" (for ``wasserstein``, the KS
+    test's on the same column), ``adjusted_p_value`` the same after the report's multiple-testing
+    correction, and ``reason`` says in words why the verdict is what it is.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -31,9 +40,11 @@ class StatisticResult(BaseModel):
     statistic: Statistic
     value: float | None
     p_value: float | None = None
+    adjusted_p_value: float | None = None
     score: float | None
     threshold: float
     verdict: Verdict
+    reason: str = ""
 
     @property
     def drifted(self) -> bool:
@@ -42,13 +53,20 @@ class StatisticResult(BaseModel):
 
 
 class ColumnDrift(BaseModel):
-    """Everything the report says about one column."""
+    """Everything the report says about one column.
+
+    ``verdict`` is ``"drift"`` when a deciding statistic says drift, ``"insufficient data"`` when
+    none of them had enough values to judge, ``"undefined"`` when the column has no values on one
+    side, else ``"stable"``; ``reason`` says why.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     kind: str
     drifted: bool
+    verdict: ColumnVerdict = "stable"
+    reason: str = ""
     statistics: tuple[StatisticResult, ...]
     reference_count: int
     current_count: int
@@ -64,6 +82,14 @@ class ColumnDrift(BaseModel):
     reference_shares: tuple[float, ...] = ()
     current_shares: tuple[float, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _version_one(cls, data: Any) -> Any:
+        # Reports before version 2 have no column verdict: it is what ``drifted`` said.
+        if isinstance(data, dict) and "verdict" not in data and "drifted" in data:
+            data = {**data, "verdict": "drift" if data["drifted"] else "stable"}
+        return data
+
     def statistic(self, name: str) -> StatisticResult:
         """The result of one statistic (``"psi"``, ``"ks"``, ...) on this column."""
         for result in self.statistics:
@@ -74,6 +100,9 @@ class ColumnDrift(BaseModel):
             name=name,
             available=[r.statistic for r in self.statistics],
         )
+
+
+_VERDICT_TEXT = {"drift": "YES", "stable": "no", "insufficient data": "?", "undefined": "-"}
 
 
 def _fmt(value: float | None) -> str:
@@ -87,7 +116,7 @@ def _fmt(value: float | None) -> str:
 class DriftReport(BaseModel):
     """A drift comparison, column by column. Immutable; print it for a terminal summary.
 
-    ``drifted`` lists the columns where at least one statistic's verdict is ``"drift"``.
+    ``drifted`` lists the columns whose verdict is ``"drift"`` (see :class:`ColumnDrift`).
 
     Example:
         >>> import numpy as np
@@ -97,11 +126,12 @@ class DriftReport(BaseModel):
         ...                        rng.normal([0.0, 1.0], size=(2000, 2)), stats=["psi", "ks"])
         >>> report.drifted
         ['1']
-        >>> print(report)  # doctest: +NORMALIZE_WHITESPACE
+        >>> report.column("1").reason
+        'psi: significant (adjusted p 3.02e-201) and 0.965 >= 0.25'
+        >>> report.column("0").verdict, report.column("0").reason
+        ('stable', 'psi: not significant: adjusted p 0.087 >= 0.05')
+        >>> print(report.summary().splitlines()[0])
         Drift report (modelyard): 1 of 2 columns drifted; reference 2000 rows, current 2000 rows
-        column  kind     drift  psi             ks                            missing ref/cur
-        0       numeric  no     0.0173          0.0395 (p=0.0883)             0.0%/0.0%
-        1       numeric  YES    0.9646 (drift)  0.3965 (p=9.15e-141) (drift)  0.0%/0.0%
     """
 
     model_config = ConfigDict(frozen=True)
@@ -114,10 +144,28 @@ class DriftReport(BaseModel):
     config: DriftConfig
     reference_rows: int
     current_rows: int
+    schema_version: int = SCHEMA_VERSION
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_version(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        version = data.get("schema_version", 1)
+        if isinstance(version, int) and version > SCHEMA_VERSION:
+            raise IntegrityError(
+                f"this drift report has schema version {version}, newer than this modelyard "
+                f"reads ({SCHEMA_VERSION}); upgrade modelyard to read it"
+            )
+        if version == 1 and isinstance(data.get("config"), dict):
+            # Version 1 judged every statistic by its threshold alone, without correction.
+            config = {"rule": "threshold", "correction": "none", **data["config"]}
+            data = {**data, "config": config, "schema_version": 1}
+        return data
 
     @property
     def drifted(self) -> list[str]:
-        """Names of the columns with at least one statistic whose verdict is ``"drift"``."""
+        """Names of the columns whose verdict is ``"drift"``."""
         return [c.name for c in self.columns if c.drifted]
 
     def column(self, name: str) -> ColumnDrift:
@@ -163,9 +211,11 @@ class DriftReport(BaseModel):
                 "statistic": result.statistic,
                 "value": result.value,
                 "p_value": result.p_value,
+                "adjusted_p_value": result.adjusted_p_value,
                 "score": result.score,
                 "threshold": result.threshold,
                 "verdict": result.verdict,
+                "reason": result.reason,
                 "drifted": result.drifted,
                 "reference_missing": column.reference_missing,
                 "current_missing": column.current_missing,
@@ -183,9 +233,11 @@ class DriftReport(BaseModel):
                 "statistic",
                 "value",
                 "p_value",
+                "adjusted_p_value",
                 "score",
                 "threshold",
                 "verdict",
+                "reason",
                 "drifted",
                 "reference_missing",
                 "current_missing",
@@ -201,10 +253,10 @@ class DriftReport(BaseModel):
             for stat in column.statistics:
                 if stat.statistic not in names:
                     names.append(stat.statistic)
-        header = ["column", "kind", "drift", *names, "missing ref/cur"]
+        header = ["column", "kind", "drift", *names, "missing ref/cur", "why"]
         lines = [header]
         for column in self.columns:
-            cells = [column.name, column.kind, "YES" if column.drifted else "no"]
+            cells = [column.name, column.kind, _VERDICT_TEXT[column.verdict]]
             by_name: dict[str, StatisticResult] = {r.statistic: r for r in column.statistics}
             for name in names:
                 result = by_name.get(name)
@@ -214,10 +266,11 @@ class DriftReport(BaseModel):
                 text = _fmt(result.value)
                 if result.p_value is not None:
                     text += f" (p={_fmt(result.p_value)})"
-                if result.verdict in ("drift", "warning"):
+                if result.verdict in ("drift", "warning", "insufficient data"):
                     text += f" ({result.verdict})"
                 cells.append(text)
             cells.append(f"{column.reference_missing_rate:.1%}/{column.current_missing_rate:.1%}")
+            cells.append(column.reason)
             lines.append(cells)
         widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
         body = "\n".join(

@@ -13,7 +13,8 @@ Binned divergences (on ``(columns, bins)`` counts):
 ECDF distances:
     :func:`ks_statistic`, :func:`wasserstein_distance`, :func:`ecdf_distances`
 P-values:
-    :func:`ks_pvalue`, :func:`kolmogorov_sf`
+    :func:`ks_pvalue`, :func:`kolmogorov_sf`, :func:`binned_p_value` (PSI, KL, JS),
+    :func:`adjust_p_values` (Holm, Benjamini-Hochberg)
 Categorical:
     :func:`chi_square`
 
@@ -34,11 +35,14 @@ from modelyard.drift._chisquare import ChiSquareResult, chi_square
 from modelyard.drift._divergence import js_distance, kl_divergence, proportions, psi
 from modelyard.drift._ecdf import EcdfDistances, ecdf_distances, ks_statistic, wasserstein_distance
 from modelyard.drift._ks_pvalue import kolmogorov_sf, ks_pvalue
+from modelyard.drift._verdicts import adjust_p_values, binned_p_value
 
 __all__ = [
     "ChiSquareResult",
     "EcdfDistances",
+    "adjust_p_values",
     "bin_counts",
+    "binned_p_value",
     "chi_square",
     "ecdf_distances",
     "js_distance",
