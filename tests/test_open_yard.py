@@ -238,3 +238,21 @@ def test_a_memory_store_passed_in_is_checked_too() -> None:
         open_yard(store, create=False)
     open_yard(store)
     assert store.list() == [YARD_MARKER]
+
+
+def test_a_folder_another_process_creates_while_opening_is_not_taken_for_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race seen with processes opening one new yard at once: the folder appears right after
+    # a look at the path found nothing. It must not then be taken for a file.
+    root = tmp_path / "race"
+    real_stat = Path.stat
+
+    def appearing(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == root and not os.path.lexists(root):
+            os.mkdir(root)  # another process, just after this look
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", appearing)
+    assert LocalStore(root).list() == []

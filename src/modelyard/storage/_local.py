@@ -270,9 +270,15 @@ class LocalStagedWrite:
 
 def _prepare_root(root: Path, *, create: bool) -> None:
     location = str(root)
-    if root.is_dir():
+    # One stat, not is_dir() then exists(): another process may create the folder in between,
+    # and a folder that appeared is not "a file".
+    try:
+        found = root.stat()
+    except (FileNotFoundError, NotADirectoryError):  # the latter: a parent is a file
+        found = None
+    if found is not None and stat.S_ISDIR(found.st_mode):
         return
-    if root.exists():
+    if found is not None:
         raise StoreError(
             f"cannot open a store at {location}: it is a file, not a folder. Pass the path of a "
             "folder (it is created if missing).",
