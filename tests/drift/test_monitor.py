@@ -235,3 +235,46 @@ def test_bad_arguments_give_clear_errors(reference: drift.DriftProfile) -> None:
         drift.monitor(reference, live.drop(columns=["ts"]).iloc[:0], rows=10)
     with pytest.raises(DriftInputError, match="cannot monitor"):
         drift.monitor(reference, 42, rows=10)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_segment_distances_against_scipy(ties: bool) -> None:
+    from scipy import stats
+
+    from modelyard.drift._monitor_counts import segment_distances
+
+    rng = np.random.default_rng(12)
+    draw = (lambda n: rng.poisson(4, n).astype(float)) if ties else (lambda n: rng.normal(size=n))
+    reference = np.sort(draw(700))
+    sizes = [0, 1, 2, 50, 0, 333, 7]
+    parts = [np.sort(draw(k) + (0.4 if i == 5 else 0.0)) for i, k in enumerate(sizes)]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    numerator, w1 = segment_distances(reference, np.concatenate(parts), offsets)
+    for part, num, w in zip(parts, numerator.tolist(), w1.tolist(), strict=True):
+        if part.size == 0:
+            assert num == 0 and math.isnan(w)
+            continue
+        ks = stats.ks_2samp(reference, part).statistic
+        assert num == round(ks * reference.size * part.size)
+        assert w == pytest.approx(stats.wasserstein_distance(reference, part), rel=1e-12, abs=1e-14)
+
+
+def test_a_sketched_profile_and_datetime_columns_equal_a_loop() -> None:
+    rng = np.random.default_rng(13)
+    base = np.datetime64("2026-01-01T00:00", "ns")
+    ref = pd.DataFrame(
+        {
+            "x": rng.normal(size=5000),
+            "when": base + rng.integers(0, 10**15, 5000).astype("m8[ns]"),
+        }
+    )
+    live = pd.DataFrame(
+        {
+            "x": rng.normal(0.2, size=3000),
+            "when": base + rng.integers(0, 10**15, 3000).astype("m8[ns]"),
+        }
+    )
+    prof = drift.profile(ref, sample_size=400)
+    result = drift.monitor(prof, live, rows=1000, stats=FOUR)
+    w = drift.windows(live, rows=1000)
+    assert assert_matches_loop(result, prof, live, w, stats=FOUR) == 3

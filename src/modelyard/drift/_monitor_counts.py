@@ -4,11 +4,12 @@ Binned statistics need, per window and column, the count of each bin. They come 
 counting pass with window ids: the bin of each value (a binary search among the reference's
 edges), then one ``bincount`` over ``window * bins + bin``. Categories are counted the same way,
 over codes from one factorisation of the column. KS and Wasserstein need each window's values in
-order: the rows are grouped by window once (:meth:`Windows.csr`), each window's segment of every
-column is sorted (together, one sort per column by window and value) and read by the same exact
-kernel :func:`compare` uses, which also counts the bins by binary search in the sorted segment.
-The statistics themselves are then computed on all windows' counts stacked, and the KS p-values
-of all windows in one call.
+order: the rows are grouped by window once (:meth:`Windows.csr`), and each column is sorted by
+window and value (an in-place sort of each window's segment); :func:`segment_distances` then
+reads every segment against the sorted reference at once, with one binary search per value and
+prefix sums of the reference, so its cost does not grow with the reference's size times the
+number of windows. The statistics are computed on all windows' counts stacked, and the KS
+p-values of all windows in one call.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from numpy.typing import NDArray
 from modelyard.drift._columns import _label, _split_numeric, _to_text
 from modelyard.drift._compare import _MIN_SCALE, _binned, _Numbers, _scipy_ks
 from modelyard.drift._config import DriftConfig
-from modelyard.drift._ecdf import ecdf_distances
 from modelyard.drift._ks_pvalue import ks_pvalue
+from modelyard.drift._parallel import column_blocks, run_blocks
 from modelyard.drift._profile import DriftProfile
 from modelyard.drift._windows import Windows
 
@@ -66,26 +67,181 @@ def _window_rows(windows: Windows) -> tuple[IntArray, IntArray | None]:
     return np.asarray(windows.ids(), dtype=np.int64), None
 
 
-def _counted(values: FloatArray, edges: FloatArray, windows: Windows) -> tuple[IntArray, ...]:
-    """Bin counts, NaN and infinities per window and column, by one pass with window ids."""
-    count, columns = len(windows), values.shape[1]
-    bins = edges.shape[1] + 1
-    ids, rows = _window_rows(windows)
-    inside = ids >= 0
-    counts = np.zeros((count, columns, bins), dtype=np.int64)
-    missing = np.zeros((count, columns), dtype=np.int64)
-    infinite = np.zeros((count, columns), dtype=np.int64)
-    for c in range(columns):
+@dataclass
+class _Column:
+    """What one column yields for every window."""
+
+    counts: IntArray  # (windows, bins)
+    missing: IntArray  # (windows,)
+    infinite: IntArray
+    numerator: IntArray | None = None  # KS statistic times n * m, exact
+    wasserstein: FloatArray | None = None
+
+
+def segment_distances(
+    reference: FloatArray, current: FloatArray, offsets: IntArray
+) -> tuple[IntArray, FloatArray]:
+    r"""KS numerators and Wasserstein-1 distances of many sorted segments against one reference.
+
+    ``reference`` holds ``n`` sorted finite values; ``current`` the finite values of every
+    segment, each sorted, segment ``s`` being ``current[offsets[s]:offsets[s + 1]]``. The cost
+    is ``O(m log n)`` for ``m`` current values in all: two binary searches of every current
+    value among the reference values and prefix sums of the reference, whatever ``n``.
+
+    KS: with ``F`` counting reference values and ``G`` a segment's values, ``n m D`` is the
+    largest ``|m F(y) - n G(y)|`` over the segment's values ``y``, taken at ``y`` and just
+    below it (the two ECDFs are step functions that jump only there or at reference values,
+    between which the gap moves monotonically to the next current value).
+
+    Wasserstein: between consecutive current values ``a <= b`` the current ECDF is a constant
+    ``g = j / m``, and ``integral_a^b |F - g|`` splits at the reference quantile ``x*`` where
+    ``F`` reaches ``g``: ``g (x' - a) - I(a, x') + I(x', b) - g (b - x')`` with ``x'`` the
+    quantile clipped to ``[a, b]`` and ``I(a, b) = integral_a^b F``, which prefix sums of the
+    reference give in constant time. The tails below the first and above the last current
+    value add ``integral F`` and ``integral (1 - F)``. Values are centred on the reference
+    median first, so that the prefix sums stay small.
+
+    >>> import numpy as np, scipy.stats
+    >>> ref = np.sort(np.random.default_rng(0).normal(size=500))
+    >>> cur = np.random.default_rng(1).normal(0.3, size=300)
+    >>> parts = [np.sort(cur[:100]), np.sort(cur[100:])]
+    >>> num, w1 = segment_distances(ref, np.concatenate(parts), np.array([0, 100, 300]))
+    >>> ks = num / (500 * np.array([100, 200]))
+    >>> [round(float(x), 12) for x in ks - [scipy.stats.ks_2samp(ref, p).statistic for p in parts]]
+    [0.0, 0.0]
+    >>> want = [scipy.stats.wasserstein_distance(ref, p) for p in parts]
+    >>> bool(np.allclose(w1, want, rtol=1e-12, atol=0))
+    True
+    """
+    n = reference.size
+    segments = offsets.size - 1
+    sizes = np.diff(offsets)
+    numerator = np.zeros(segments, dtype=np.int64)
+    w1 = np.full(segments, np.nan)
+    filled = np.flatnonzero(sizes > 0)
+    if n == 0 or filled.size == 0:
+        return numerator, w1
+    centre = reference[n // 2]
+    ref = reference - centre
+    y = current - centre
+    prefix = np.concatenate([[0.0], np.cumsum(ref)])
+    m = np.repeat(sizes, sizes)
+    first = np.repeat(offsets[:-1], sizes)
+    position = np.arange(y.size, dtype=np.int64) - first
+    last_of_segment = position == m - 1
+    upto = np.searchsorted(ref, y, side="right").astype(np.int64)
+    below = _below(ref, y, upto)
+    # KS: at the last of tied current values G counts them all; just below the first, none.
+    ends_tie = last_of_segment.copy()
+    ends_tie[:-1] |= y[1:] != y[:-1]
+    starts_tie = position == 0
+    starts_tie[1:] |= y[1:] != y[:-1]
+    right = np.where(ends_tie, np.abs(upto * m - (position + 1) * n), 0)
+    left = np.where(starts_tie, np.abs(below * m - position * n), 0)
+    starts = offsets[:-1][filled]
+    numerator[filled] = np.maximum.reduceat(np.maximum(right, left), starts)
+
+    def integral(a: FloatArray, ka: IntArray, b: FloatArray, kb: IntArray) -> FloatArray:
+        """``integral_a^b F`` for ``a <= b``, with ``ka``, ``kb`` reference values ``<=`` each."""
+        inside = (kb - ka) * b - (prefix[kb] - prefix[ka])
+        return np.asarray((ka * (b - a) + inside) / n, dtype=np.float64)
+
+    # Between each current value and the next one of its segment (none after the last).
+    nxt = np.where(last_of_segment, y, np.roll(y, -1))
+    k_next = np.where(last_of_segment, upto, np.roll(upto, -1))
+    level = (position + 1) / m
+    quantile_rank = np.minimum(((position + 1) * n + m - 1) // m, n)
+    quantile = ref[np.maximum(quantile_rank - 1, 0)]
+    cross = np.clip(quantile, y, nxt)
+    k_cross = _upto_quantile(ref, quantile_rank, quantile, y, upto, nxt, k_next)
+    between = (
+        level * (cross - y)
+        - integral(y, upto, cross, k_cross)
+        + integral(cross, k_cross, nxt, k_next)
+        - level * (nxt - cross)
+    )
+    between[last_of_segment] = 0.0
+    # Tails: below the first value F alone counts, above the last value 1 - F.
+    head = np.where(position == 0, (upto * y - prefix[upto]) / n, 0.0)
+    tail = np.where(last_of_segment, ((prefix[n] - prefix[upto]) - (n - upto) * y) / n, 0.0)
+    w1[filled] = np.add.reduceat(between + head + tail, starts)
+    return numerator, w1
+
+
+def _below(ref: FloatArray, y: FloatArray, upto: IntArray) -> IntArray:
+    """Reference values below each ``y``, from those up to it: they differ only where ``y``
+    equals a reference value, searched again alone (one binary search of every value saved)."""
+    equal = (upto > 0) & (ref[np.maximum(upto - 1, 0)] == y)
+    below = upto.copy()
+    if equal.any():
+        below[equal] = np.searchsorted(ref, y[equal], side="left")
+    return below
+
+
+def _upto_quantile(
+    ref: FloatArray,
+    rank: IntArray,
+    quantile: FloatArray,
+    y: FloatArray,
+    upto: IntArray,
+    nxt: FloatArray,
+    k_next: IntArray,
+) -> IntArray:
+    """Reference values up to ``clip(quantile, y, nxt)``, known without a search but where the
+    quantile ``ref[rank - 1]`` is tied with the next reference value."""
+    k = np.where(quantile <= y, upto, np.where(quantile >= nxt, k_next, rank))
+    tied = (quantile > y) & (quantile < nxt) & (rank < ref.size)
+    tied &= ref[np.minimum(rank, ref.size - 1)] == quantile
+    if tied.any():
+        k[tied] = np.searchsorted(ref, quantile[tied], side="right")
+    return np.asarray(k, dtype=np.int64)
+
+
+def _column_pass(
+    values: FloatArray,
+    c: int,
+    edges: FloatArray,
+    windows: Windows,
+    reference: FloatArray | None,
+) -> _Column:
+    """One column for every window: bin counts, NaN and infinities by one pass with window ids;
+    with ``reference`` (its sorted values), KS and Wasserstein from each window's sorted
+    segment."""
+    count = len(windows)
+    bins = edges.size + 1
+    if reference is None:
+        ids, rows = _window_rows(windows)
         x = values[:, c] if rows is None else values[rows, c]
-        finite = np.isfinite(x)
-        # Counting "edges <= value" is the same IEEE comparison as the counting pass of compare.
-        key = ids * bins + np.searchsorted(edges[c], x, side="right")
-        counts[:, c, :] = np.bincount(key[finite & inside], minlength=count * bins).reshape(
-            count, bins
-        )
-        missing[:, c] = np.bincount(ids[np.isnan(x) & inside], minlength=count)
-        infinite[:, c] = np.bincount(ids[np.isinf(x) & inside], minlength=count)
-    return counts, missing, infinite
+        inside = ids >= 0
+    else:
+        offsets, gathered = windows.csr()
+        x = values[gathered, c]
+        ids = np.repeat(np.arange(count, dtype=np.int64), windows.rows)
+        inside = np.ones(x.size, dtype=bool)
+    finite = np.isfinite(x)
+    # Counting "edges <= value" is the IEEE comparison of compare()'s counting pass.
+    key = ids * bins + np.searchsorted(edges, x, side="right")
+    counts = np.bincount(key[finite & inside], minlength=count * bins).reshape(count, bins)
+    infinite_mask = np.isinf(x)
+    out = _Column(
+        counts,
+        np.bincount(ids[np.isnan(x) & inside], minlength=count),
+        np.bincount(ids[infinite_mask & inside], minlength=count),
+    )
+    if reference is None:
+        return out
+    if infinite_mask.any():
+        x[infinite_mask] = np.nan
+    # One sort per column by window and value: each window's segment sorted in place.
+    bounds = offsets.tolist()
+    for w in range(count):
+        if bounds[w + 1] - bounds[w] > 1:
+            x[bounds[w] : bounds[w + 1]].sort()
+    kept = ~np.isnan(x)
+    sizes = np.bincount(ids[kept], minlength=count)
+    finite_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    out.numerator, out.wasserstein = segment_distances(reference, x[kept], finite_offsets)
+    return out
 
 
 def numeric_windows(
@@ -104,42 +260,27 @@ def numeric_windows(
     reference_counts = np.asarray(prof.bin_counts[index], dtype=np.int64)
     bins = reference_counts.shape[1]
     reference_n = np.asarray(prof.counts[index], dtype=np.int64)
+    sample_n = np.asarray(prof.sample_counts[index], dtype=np.int64)
     sorted_path = bool(wanted & {"ks", "wasserstein"})
     numbers = _Numbers({}, {}, {})
-    ks = np.full((count, columns), np.nan)
+    current_counts = np.zeros((count, columns, bins), dtype=np.int64)
+    missing = np.zeros((count, columns), dtype=np.int64)
+    infinite = np.zeros((count, columns), dtype=np.int64)
     numerator = np.zeros((count, columns), dtype=np.int64)
     w1 = np.full((count, columns), np.nan)
-    scipy_p = np.full((count, columns), np.nan)
-    exact_sample = bool(np.array_equal(prof.sample_counts[index], reference_n))
-    if sorted_path:
-        current_counts = np.zeros((count, columns, bins), dtype=np.int64)
-        missing = np.zeros((count, columns), dtype=np.int64)
-        infinite = np.zeros((count, columns), dtype=np.int64)
-        offsets, rows = windows.csr()
-        sample = prof.sample[:, index]
-        sample_counts = prof.sample_counts[index]
-        for w in range(count):
-            lo, hi = int(offsets[w]), int(offsets[w + 1])
-            if lo == hi:
-                continue
-            block, missing[w], infinite[w] = _split_numeric(values[rows[lo:hi]])
-            finite_w = (hi - lo) - missing[w] - infinite[w]
-            distances = ecdf_distances(
-                sample,
-                sample_counts,
-                block,
-                finite_w,
-                current_is_sorted=False,
-                workers=workers,
-                edges=edges,
-            )
-            ks[w], numerator[w], w1[w] = distances.ks, distances.ks_numerator, distances.wasserstein
-            assert distances.current_bin_counts is not None
-            current_counts[w] = distances.current_bin_counts
-            if cfg.ks_method == "scipy":
-                scipy_p[w] = _scipy_ks(prof, index, block, exact_sample)
-    else:
-        current_counts, missing, infinite = _counted(values, edges, windows)
+    exact_sample = bool(np.array_equal(sample_n, reference_n))
+
+    def work(part: slice) -> None:
+        for c in range(part.start, part.stop):
+            column = index[c]
+            reference = prof.sample[: sample_n[c], column] if sorted_path else None
+            result = _column_pass(values, c, edges[c], windows, reference)
+            current_counts[:, c, :] = result.counts
+            missing[:, c], infinite[:, c] = result.missing, result.infinite
+            if result.numerator is not None and result.wasserstein is not None:
+                numerator[:, c], w1[:, c] = result.numerator, result.wasserstein
+
+    run_blocks(work, column_blocks(columns, 1), workers)
     finite = windows.rows[:, None] - missing - infinite
     with np.errstate(all="ignore"):
         stacked = _Numbers({}, {}, {})
@@ -158,8 +299,12 @@ def numeric_windows(
         for key, array in part.items():
             whole[key] = array.reshape(count, columns)
     if sorted_path:
+        empty = (finite == 0) | (sample_n[None, :] == 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ks = np.where(empty, np.nan, numerator / (sample_n[None, :] * finite.astype(float)))
+        w1 = np.where(empty, np.nan, w1)
         if cfg.ks_method == "scipy":
-            ks_p = scipy_p
+            ks_p = _scipy_windows(prof, index, values, windows, exact_sample)
         else:
             ks_p = ks_pvalue(
                 ks.ravel(),
@@ -181,6 +326,19 @@ def numeric_windows(
             else:
                 numbers.score["wasserstein"] = w1
     return NumericWindows(numbers, reference_counts, current_counts, finite, missing, infinite)
+
+
+def _scipy_windows(
+    prof: DriftProfile, index: IntArray, values: FloatArray, windows: Windows, exact: bool
+) -> FloatArray:
+    """KS p-values by scipy, window by window (the configuration asked for scipy's own)."""
+    out = np.full((len(windows), index.size), np.nan)
+    offsets, rows = windows.csr()
+    for w in range(len(windows)):
+        if offsets[w + 1] > offsets[w]:
+            block = _split_numeric(values[rows[offsets[w] : offsets[w + 1]]])[0]
+            out[w] = _scipy_ks(prof, index, block, exact)
+    return out
 
 
 def _row_labels(series: Any) -> tuple[IntArray, list[str]]:

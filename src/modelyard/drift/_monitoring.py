@@ -215,6 +215,9 @@ class Monitoring(BaseModel):
         """Rebuild a result from :meth:`to_bytes` output; the round trip is exact."""
         return cls.model_validate(json.loads(data))
 
+    def __str__(self) -> str:
+        return repr(self)
+
     def __repr__(self) -> str:
         alerts = len(self.alerts)
         drifted = sum(w.verdict == "drift" for w in self.windows)
