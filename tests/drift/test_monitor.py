@@ -278,3 +278,15 @@ def test_a_sketched_profile_and_datetime_columns_equal_a_loop() -> None:
     result = drift.monitor(prof, live, rows=1000, stats=FOUR)
     w = drift.windows(live, rows=1000)
     assert assert_matches_loop(result, prof, live, w, stats=FOUR) == 3
+
+
+def test_arrow_and_mapping_inputs_give_the_pandas_result(reference: drift.DriftProfile) -> None:
+    import pyarrow as pa
+
+    live = _frame(1200, seed=14)
+    live["ts"] = pd.date_range("2026-02-01", periods=1200, freq="10min")
+    expected = drift.monitor(reference, live, time="ts", every="1D", stats=FOUR)
+    table = pa.Table.from_pandas(live, preserve_index=False)
+    assert drift.monitor(reference, table, time="ts", every="1D", stats=FOUR) == expected
+    mapping = {name: live[name].to_numpy() for name in live.columns}
+    assert drift.monitor(reference, mapping, time="ts", every="1D", stats=FOUR) == expected

@@ -147,8 +147,12 @@ def segment_distances(
         return np.asarray((ka * (b - a) + inside) / n, dtype=np.float64)
 
     # Between each current value and the next one of its segment (none after the last).
-    nxt = np.where(last_of_segment, y, np.roll(y, -1))
-    k_next = np.where(last_of_segment, upto, np.roll(upto, -1))
+    nxt = np.empty_like(y)
+    nxt[:-1], nxt[-1] = y[1:], y[-1]
+    nxt[last_of_segment] = y[last_of_segment]
+    k_next = np.empty_like(upto)
+    k_next[:-1], k_next[-1] = upto[1:], upto[-1]
+    k_next[last_of_segment] = upto[last_of_segment]
     level = (position + 1) / m
     quantile_rank = np.minimum(((position + 1) * n + m - 1) // m, n)
     quantile = ref[np.maximum(quantile_rank - 1, 0)]
@@ -162,9 +166,12 @@ def segment_distances(
     )
     between[last_of_segment] = 0.0
     # Tails: below the first value F alone counts, above the last value 1 - F.
-    head = np.where(position == 0, (upto * y - prefix[upto]) / n, 0.0)
-    tail = np.where(last_of_segment, ((prefix[n] - prefix[upto]) - (n - upto) * y) / n, 0.0)
-    w1[filled] = np.add.reduceat(between + head + tail, starts)
+    low, k_low = y[starts], upto[starts]
+    ends = offsets[1:][filled] - 1
+    high, k_high = y[ends], upto[ends]
+    head = (k_low * low - prefix[k_low]) / n
+    tail = ((prefix[n] - prefix[k_high]) - (n - k_high) * high) / n
+    w1[filled] = np.add.reduceat(between, starts) + head + tail
     return numerator, w1
 
 
@@ -172,7 +179,7 @@ def _below(ref: FloatArray, y: FloatArray, upto: IntArray) -> IntArray:
     """Reference values below each ``y``, from those up to it: they differ only where ``y``
     equals a reference value, searched again alone (one binary search of every value saved)."""
     equal = (upto > 0) & (ref[np.maximum(upto - 1, 0)] == y)
-    below = upto.copy()
+    below: IntArray = upto.copy()
     if equal.any():
         below[equal] = np.searchsorted(ref, y[equal], side="left")
     return below
@@ -194,7 +201,8 @@ def _upto_quantile(
     tied &= ref[np.minimum(rank, ref.size - 1)] == quantile
     if tied.any():
         k[tied] = np.searchsorted(ref, quantile[tied], side="right")
-    return np.asarray(k, dtype=np.int64)
+    out: IntArray = np.asarray(k, dtype=np.int64)
+    return out
 
 
 def _column_pass(
