@@ -237,11 +237,18 @@ def test_bad_arguments_give_clear_errors(reference: drift.DriftProfile) -> None:
         drift.monitor(reference, 42, rows=10)
 
 
+@pytest.mark.parametrize("chunk", [1 << 16, 5])
 @pytest.mark.parametrize("ties", [False, True])
-def test_segment_distances_against_scipy(ties: bool) -> None:
+def test_segment_distances_against_scipy(
+    ties: bool, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from scipy import stats
 
+    from modelyard.drift import _monitor_counts
     from modelyard.drift._monitor_counts import segment_distances
+
+    # Segments are processed in chunks of whole segments; small chunks cut between many.
+    monkeypatch.setattr(_monitor_counts, "_CHUNK", chunk)
 
     rng = np.random.default_rng(12)
     draw = (lambda n: rng.poisson(4, n).astype(float)) if ties else (lambda n: rng.normal(size=n))
