@@ -297,3 +297,22 @@ def test_arrow_and_mapping_inputs_give_the_pandas_result(reference: drift.DriftP
     assert drift.monitor(reference, table, time="ts", every="1D", stats=FOUR) == expected
     mapping = {name: live[name].to_numpy() for name in live.columns}
     assert drift.monitor(reference, mapping, time="ts", every="1D", stats=FOUR) == expected
+
+
+def test_quality_per_window_equals_quality_on_the_window_rows(
+    reference: drift.DriftProfile,
+) -> None:
+    live = _frame(3000, seed=15)
+    live["ts"] = pd.date_range("2026-02-01", periods=3000, freq="144s")
+    incident = (live["ts"] >= "2026-02-03") & (live["ts"] < "2026-02-04")
+    live.loc[incident & (np.arange(3000) % 3 == 0), "b"] = np.nan  # a third missing on day 3
+    result = drift.monitor(reference, live, time="ts", every="1D", stats=["psi"], quality=True)
+    w = drift.windows(live, time="ts", every="1D")
+    frame = live.drop(columns=["ts"])
+    for i, entry in enumerate(result.windows):
+        assert entry.quality == drift.quality(reference, frame.iloc[w.indices(i)])
+    errors = result.summary()["quality_errors"].tolist()
+    assert errors[2] >= 1 and errors[0] == errors[1] == errors[3] == 0
+    assert [f.check for f in result.windows[2].quality.errors] == ["missing_rate"]
+    assert drift.Monitoring.from_bytes(result.to_bytes()) == result
+    assert "quality_errors" not in drift.monitor(reference, live, time="ts", every="1D").summary()

@@ -26,6 +26,8 @@ from modelyard.drift._config import TESTS, DriftConfig, Statistic, resolve_confi
 from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
 from modelyard.drift._profile import DriftProfile, profile
+from modelyard.drift._quality import quality as check_quality
+from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
 from modelyard.drift._warnings import DriftWarning
 from modelyard.drift._windows import Windows
@@ -306,6 +308,7 @@ def monitor(
     columns: Sequence[str] | None = None,
     config: DriftConfig | str | None = None,
     categorical: Sequence[str] | None = None,
+    quality: bool = False,
     workers: int | None = None,
 ) -> Monitoring:
     """Compare every window of ``data`` with one reference: drift over time.
@@ -328,6 +331,8 @@ def monitor(
         rows: count windows of this many rows, in data order.
         windows: windows built already over ``data`` by :func:`windows`, instead of the above.
         stats, thresholds, columns, config, categorical, workers: as in :func:`compare`.
+        quality: also check each window's data quality (:func:`quality` on its rows, with its
+            defaults), into :attr:`WindowDrift.quality`.
 
     A window with no rows has the verdict ``"insufficient data"`` for every column; with few
     rows, the statistics that lack data say so as in :func:`compare`.
@@ -415,6 +420,13 @@ def monitor(
             raise DriftInputError("categorical columns need a DataFrame, Arrow table or mapping")
         categories = category_counts(table, frame.categorical_names, built)
     judged = _judge(prof, frame, plan, cfg, numeric, categories, built)
+    if quality:
+        judged = [
+            w.model_copy(update={"quality": _quality(prof, data, built, w.window, columns)})
+            if w.rows
+            else w
+            for w in judged
+        ]
     return Monitoring(
         kind=built.kind,
         every=built.every,
@@ -426,6 +438,22 @@ def monitor(
         outside_rows=length - _inside(built),
         windows=tuple(judged),
     )
+
+
+def _quality(
+    prof: DriftProfile, data: Any, windows: Windows, w: int, columns: Sequence[str] | None
+) -> QualityReport:
+    """The quality report of one window's rows."""
+    rows = windows.indices(w)
+    if hasattr(data, "iloc"):
+        batch = data.iloc[rows]
+    elif hasattr(data, "take") and hasattr(data, "schema"):
+        batch = data.take(rows)
+    elif isinstance(data, Mapping):
+        batch = {k: np.asarray(v)[rows] for k, v in data.items()}
+    else:
+        batch = np.asarray(data)[rows]
+    return check_quality(prof, batch, columns=columns)
 
 
 def _inside(windows: Windows) -> int:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from modelyard.drift._config import DriftConfig
+from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
 from modelyard.errors import IntegrityError, NotFoundError
 
@@ -65,6 +66,8 @@ class WindowDrift(BaseModel):
     rows: int
     verdict: WindowVerdict
     columns: tuple[WindowColumn, ...]
+    #: The window's data-quality report (:func:`quality` on its rows), when asked for.
+    quality: QualityReport | None = None
 
     @property
     def drifted(self) -> list[str]:
@@ -191,10 +194,11 @@ class Monitoring(BaseModel):
 
     def summary(self) -> Any:
         """One row per window: ``window``, ``start``, ``end``, ``rows``, ``drifted`` (how many
-        columns), ``columns`` (their names) and ``verdict``."""
+        columns), ``columns`` (their names) and ``verdict``; with quality reports, also
+        ``quality_errors`` (how many checks are errors)."""
         import pandas as pd
 
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "window": [w.window for w in self.windows],
                 "start": self._bounds([w.start for w in self.windows]),
@@ -205,6 +209,11 @@ class Monitoring(BaseModel):
                 "verdict": [w.verdict for w in self.windows],
             }
         )
+        if any(w.quality is not None for w in self.windows):
+            table["quality_errors"] = [
+                0 if w.quality is None else len(w.quality.errors) for w in self.windows
+            ]
+        return table
 
     def to_bytes(self) -> bytes:
         """The result as JSON (see :meth:`from_bytes`)."""
