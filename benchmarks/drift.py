@@ -8,7 +8,9 @@ Data: seeded synthetic float64, reference and current of the same shape, half th
 current shifted by 0.1. Every figure is a ratio of two timings taken in this run on this
 machine, so the targets do not depend on the machine's speed. Each modelyard timing is the best
 of two runs (the first touches fresh memory); the scipy loop runs once. Window assignment uses
-10,000,000 unsorted times over 100 days and is compared with one np.argsort of them.
+10,000,000 unsorted times over 100 days and is compared with one np.argsort of them. Monitoring
+cuts 10,000,000 x 20 into 100 daily windows (PSI, JS, KS, Wasserstein) and is compared with one
+compare() of the same rows against the same profile (of 1,000,000 reference rows).
 """
 
 from __future__ import annotations
@@ -176,6 +178,34 @@ def windowing(table: Table, rows: int) -> None:
     )
 
 
+def monitoring(table: Table, rows: int, cols: int, workers: int | None) -> None:
+    """100 daily windows with PSI, JS, KS and Wasserstein against one compare of all the rows."""
+    reference, current = data(rows, cols)
+    del reference
+    rng = np.random.default_rng(11)
+    reference = rng.normal(size=(min(rows, 1_000_000), cols))
+    p = drift.profile(reference, workers=workers)
+    del reference
+    span = 100 * 86_400 * 10**9
+    times = np.datetime64("2026-01-01", "ns") + np.sort(rng.integers(0, span, rows)).astype(
+        "m8[ns]"
+    )
+    stats = ["psi", "js", "ks", "wasserstein"]
+    label = f"{rows:,} x {cols}"
+    once = best(lambda: drift.compare(p, current, stats=stats, workers=workers))
+    windowed = best(
+        lambda: drift.monitor(p, current, time=times, every="1D", stats=stats, workers=workers)
+    )
+    table.add(
+        f"monitor, 100 daily windows, PSI+JS+KS+W, {label}",
+        windowed,
+        "one compare of all rows",
+        once,
+        f"<= 2x (got {windowed / once:.2f}x)",
+        windowed <= 2 * once,
+    )
+
+
 _MEMORY_CHILD = textwrap.dedent(
     """
     import gc, json, resource, sys, threading, time, tracemalloc
@@ -298,6 +328,10 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-windows", action="store_true")
+    parser.add_argument("--skip-monitor", action="store_true")
+    parser.add_argument(
+        "--monitor-rows", type=int, default=None, help="rows of the monitor test (10,000,000)"
+    )
     parser.add_argument(
         "--memory-modes", default="20000,exact", help="comma-separated: sketch sizes and/or 'exact'"
     )
@@ -311,6 +345,10 @@ def main(argv: list[str]) -> None:
         gc.collect()
     if not args.skip_windows:
         windowing(table, 1_000_000 if args.quick else 10_000_000)
+        gc.collect()
+    if not args.skip_monitor:
+        monitor_rows = args.monitor_rows or (200_000 if args.quick else 10_000_000)
+        monitoring(table, monitor_rows, 20, args.workers)
         gc.collect()
     if not args.skip_memory:
         parquet_rows, group = (1_000_000, 100_000) if args.quick else (10_000_000, 500_000)

@@ -11,7 +11,8 @@ Profile the reference once, compare any number of current batches against it::
     ['2']
 
 Over time, :func:`windows` splits data into windows of time or of row counts, and
-:func:`performance` computes a model's realized performance per window once labels arrive.
+:func:`performance` computes a model's realized performance per window once labels arrive, and
+:func:`monitor` judges the drift of every window against one reference.
 
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
@@ -20,6 +21,8 @@ smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
+from modelyard.drift._monitor import monitor
+from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
 from modelyard.drift._performance import PerformanceResult, performance
 from modelyard.drift._profile import DriftProfile, merge, profile
 from modelyard.drift._quality import quality
@@ -34,15 +37,19 @@ __all__ = [
     "DriftProfile",
     "DriftReport",
     "DriftWarning",
+    "Monitoring",
     "PRESETS",
     "PerformanceResult",
     "QualityFinding",
     "QualityReport",
     "StatisticResult",
+    "WindowColumn",
+    "WindowDrift",
     "Windows",
     "compare",
     "kernels",
     "merge",
+    "monitor",
     "performance",
     "profile",
     "quality",

@@ -1,0 +1,476 @@
+"""monitor(): every window of the data against one reference, vectorised across windows."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Literal
+
+import numpy as np
+
+from modelyard.drift._columns import Frame, to_frame, to_pandas
+from modelyard.drift._compare import (
+    StatsArg,
+    _adjust,
+    _Block,
+    _categorical_block,
+    _column_verdict,
+    _Numbers,
+    _plan,
+    _results,
+    _shortfalls,
+    _used_bins,
+)
+from modelyard.drift._config import TESTS, DriftConfig, Statistic, resolve_config
+from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
+from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
+from modelyard.drift._profile import DriftProfile, profile
+from modelyard.drift._quality import quality as check_quality
+from modelyard.drift._quality_report import QualityReport
+from modelyard.drift._report import ColumnVerdict, StatisticResult
+from modelyard.drift._warnings import DriftWarning
+from modelyard.drift._windows import Windows
+from modelyard.drift._windows import windows as make_windows
+from modelyard.errors import ColumnMismatchError, DriftInputError, EmptyDataError, InputError
+
+__all__ = ["monitor"]
+
+
+def _build_windows(
+    data: Any,
+    length: int,
+    time: object,
+    every: object,
+    step: object,
+    rows: int | None,
+    windows: Windows | None,
+    anchor: Literal["calendar", "first"],
+) -> Windows:
+    if windows is not None:
+        if time is not None or every is not None or rows is not None or step is not None:
+            raise InputError(
+                "windows= are built already; pass them alone, without time=, every=, step= or rows="
+            )
+        if not isinstance(windows, Windows):
+            raise InputError(
+                f"windows= must come from drift.windows(), not a {type(windows).__name__}"
+            )
+        if windows.data_rows != length:
+            raise InputError(
+                f"windows= was built over {windows.data_rows} rows, but data has {length}; "
+                "build the windows from this data"
+            )
+        return windows
+    if every is None and rows is None:
+        raise InputError(
+            "say how to cut the data into windows: time= and every= (time windows), rows= "
+            "(count windows) or windows= (from drift.windows())"
+        )
+    if time is not None and not isinstance(time, str):
+        if every is None:
+            raise InputError("time= given as times needs every= (the length of a window)")
+        built = make_windows(time, every=every, step=step, anchor=anchor)
+        if built.data_rows != length:
+            raise InputError(
+                f"time= holds {built.data_rows} times, but data has {length} rows; pass one "
+                "time per row"
+            )
+        return built
+    return make_windows(data, time=time, every=every, step=step, rows=rows, anchor=anchor)
+
+
+def _without(data: Any, column: str) -> Any:
+    """``data`` without its time column (the profile does not describe it)."""
+    if hasattr(data, "drop") and hasattr(data, "dtypes"):
+        return data.drop(columns=[column])
+    if hasattr(data, "drop_columns"):
+        return data.drop_columns([column])
+    if isinstance(data, Mapping):
+        return {k: v for k, v in data.items() if k != column}
+    return data
+
+
+def _empty_column(
+    name: str, kind: str, chosen: tuple[Statistic, ...], cfg: DriftConfig
+) -> WindowColumn:
+    reason = "the window has no rows"
+    results = tuple(
+        StatisticResult(
+            statistic=s,
+            value=None,
+            score=None,
+            threshold=cfg.alpha if cfg.rule == "tested" and s in TESTS else cfg.thresholds[s],
+            verdict="insufficient data",
+            reason=reason,
+        )
+        for s in chosen
+    )
+    return WindowColumn(
+        name=name,
+        kind=kind,
+        verdict="insufficient data",
+        reason=reason,
+        current_count=0,
+        current_missing=0,
+        statistics=results,
+    )
+
+
+def _column(
+    name: str,
+    kind: str,
+    results: tuple[StatisticResult, ...],
+    counts: tuple[int, int, int],
+    cfg: DriftConfig,
+) -> WindowColumn:
+    """A column's entry, with the verdict :func:`compare` gives it (``counts``: values in the
+    reference, values and missing values in the window)."""
+    if counts[0] == 0 or counts[1] == 0:
+        results = tuple(
+            r.model_copy(
+                update={
+                    "value": None,
+                    "p_value": None,
+                    "adjusted_p_value": None,
+                    "score": None,
+                    "verdict": "undefined",
+                    "reason": "no values on one side",
+                }
+            )
+            for r in results
+        )
+    verdict, reason = _column_verdict(results, cfg)
+    return WindowColumn(
+        name=name,
+        kind=kind,
+        verdict=verdict,
+        reason=reason,
+        current_count=counts[1],
+        current_missing=counts[2],
+        statistics=results,
+    )
+
+
+def _window_verdict(columns: Sequence[WindowColumn]) -> WindowVerdict:
+    verdicts: set[ColumnVerdict] = {c.verdict for c in columns}
+    for verdict in ("drift", "stable", "insufficient data"):
+        if verdict in verdicts:
+            return verdict
+    return "undefined"
+
+
+def _as_lists(numbers: _Numbers, block: _Block) -> tuple[_Numbers, dict[str, list[float]]]:
+    return numbers.as_lists(), {k: v.tolist() for k, v in block.adjusted.items()}
+
+
+def _judge(
+    prof: DriftProfile,
+    frame: Frame,
+    plan: dict[str, tuple[Statistic, ...]],
+    cfg: DriftConfig,
+    numeric: NumericWindows | None,
+    categories: tuple[list[tuple[dict[str, int], ...]], Any] | None,
+    windows: Windows,
+) -> list[WindowDrift]:
+    numeric_names = frame.numeric_names
+    categorical_names = frame.categorical_names
+    numeric_index = np.array([prof._numeric_index[n] for n in numeric_names], dtype=np.int64)
+    categorical_index = [prof._categorical_index[n] for n in categorical_names]
+    kind_of = dict(zip(frame.names, frame.kinds, strict=True))
+    numeric_wanted: set[str] = {s for n in numeric_names for s in plan[n]}
+    categorical_wanted: set[str] = {s for n in categorical_names for s in plan[n]}
+    reference_n = prof.counts[numeric_index]
+    starts, ends = _bounds(windows)
+    out: list[WindowDrift] = []
+    for w in range(len(windows)):
+        rows = int(windows.rows[w])
+        entries: dict[str, WindowColumn] = {}
+        if rows == 0:
+            for name in frame.names:
+                entries[name] = _empty_column(name, kind_of[name], plan[name], cfg)
+        else:
+            entries = _judge_window(
+                prof,
+                frame,
+                plan,
+                cfg,
+                w,
+                numeric,
+                categories,
+                (numeric_index, categorical_index),
+                (numeric_wanted, categorical_wanted),
+                reference_n,
+            )
+        columns = tuple(entries[n] for n in frame.names)
+        out.append(
+            WindowDrift(
+                window=w,
+                start=starts[w],
+                end=ends[w],
+                rows=rows,
+                verdict=_window_verdict(columns) if rows else "insufficient data",
+                columns=columns,
+            )
+        )
+    return out
+
+
+def _judge_window(
+    prof: DriftProfile,
+    frame: Frame,
+    plan: dict[str, tuple[Statistic, ...]],
+    cfg: DriftConfig,
+    w: int,
+    numeric: NumericWindows | None,
+    categories: tuple[list[tuple[dict[str, int], ...]], Any] | None,
+    index: tuple[Any, list[int]],
+    wanted: tuple[set[str], set[str]],
+    reference_n: Any,
+) -> dict[str, WindowColumn]:
+    """One window's verdicts, corrected as one family, exactly as :func:`compare` does."""
+    numeric_names, categorical_names = frame.numeric_names, frame.categorical_names
+    kind_of = dict(zip(frame.names, frame.kinds, strict=True))
+    blocks: list[_Block] = []
+    numeric_block = categorical_block = None
+    if numeric is not None and numeric_names:
+        numeric_block = _Block(
+            tuple(numeric_names),
+            numeric.window(w),
+            reference_n,
+            numeric.finite[w],
+            _used_bins(numeric.reference_counts, numeric.current_counts[w]),
+            {},
+            {},
+        )
+        _shortfalls(numeric_block, wanted[0], cfg)
+        blocks.append(numeric_block)
+    if categories is not None and categorical_names:
+        current = replace(frame, categorical=categories[0][w])
+        numbers, _, ref, cur = _categorical_block(prof, index[1], current, wanted[1], cfg)
+        categorical_block = _Block(
+            tuple(categorical_names),
+            numbers,
+            ref.sum(axis=1),
+            cur.sum(axis=1),
+            _used_bins(ref, cur),
+            {},
+            {},
+        )
+        _shortfalls(categorical_block, wanted[1], cfg)
+        blocks.append(categorical_block)
+    _adjust(blocks, plan, cfg)
+    entries: dict[str, WindowColumn] = {}
+    if numeric_block is not None and numeric is not None:
+        values, adjusted = _as_lists(numeric_block.numbers, numeric_block)
+        ref_n = reference_n.tolist()
+        cur_n = numeric.finite[w].tolist()
+        missing = numeric.missing[w].tolist()
+        for i, name in enumerate(numeric_names):
+            results = _results(plan[name], values, adjusted, numeric_block.shortfall, i, cfg)
+            entries[name] = _column(
+                name, kind_of[name], results, (ref_n[i], cur_n[i], missing[i]), cfg
+            )
+    if categorical_block is not None and categories is not None:
+        values, adjusted = _as_lists(categorical_block.numbers, categorical_block)
+        ref_n = categorical_block.reference_n.tolist()
+        cur_n = categorical_block.current_n.tolist()
+        missing = categories[1][w].tolist()
+        for i, name in enumerate(categorical_names):
+            results = _results(plan[name], values, adjusted, categorical_block.shortfall, i, cfg)
+            entries[name] = _column(
+                name, kind_of[name], results, (ref_n[i], cur_n[i], missing[i]), cfg
+            )
+    return entries
+
+
+def _bounds(windows: Windows) -> tuple[list[str | int], list[str | int]]:
+    if windows.kind == "rows":
+        return list(windows.start.tolist()), list(windows.end.tolist())
+    return (
+        list(np.datetime_as_string(windows.start, unit="ns").tolist()),
+        list(np.datetime_as_string(windows.end, unit="ns").tolist()),
+    )
+
+
+def monitor(
+    reference: DriftProfile | object,
+    data: object,
+    *,
+    time: object = None,
+    every: object = None,
+    step: object = None,
+    rows: int | None = None,
+    windows: Windows | None = None,
+    anchor: Literal["calendar", "first"] = "calendar",
+    stats: StatsArg = None,
+    thresholds: Mapping[str, float] | None = None,
+    columns: Sequence[str] | None = None,
+    config: DriftConfig | str | None = None,
+    categorical: Sequence[str] | None = None,
+    quality: bool = False,
+    workers: int | None = None,
+) -> Monitoring:
+    """Compare every window of ``data`` with one reference: drift over time.
+
+    Each window is judged exactly as :func:`compare` would judge its rows (same statistics,
+    p-values, multiple-testing correction over the window's own statistics, verdicts and
+    reasons), but the work is shared across windows: one counting pass with window ids gives
+    every window's bin and category counts, and KS and Wasserstein read each window's sorted
+    segment of a column (one sort per column, by window and value).
+
+    Args:
+        reference: a :class:`DriftProfile`, or reference data (profiled here, as
+            :func:`compare` does).
+        data: the data to monitor: a DataFrame, pyarrow Table, 2-D NumPy array or mapping, with
+            the reference's columns (and the time column, which is not compared).
+        time: the name of the time column of ``data``, or the times themselves (one per row),
+            for time windows.
+        every, step, anchor: the windows' length, how far apart they start (rolling windows
+            when shorter than ``every``) and their alignment, as in :func:`windows`.
+        rows: count windows of this many rows, in data order.
+        windows: windows built already over ``data`` by :func:`windows`, instead of the above.
+        stats, thresholds, columns, config, categorical, workers: as in :func:`compare`.
+        quality: also check each window's data quality (:func:`quality` on its rows, with its
+            defaults), into :attr:`WindowDrift.quality`.
+
+    A window with no rows has the verdict ``"insufficient data"`` for every column; with few
+    rows, the statistics that lack data say so as in :func:`compare`.
+
+    Raises:
+        InputError: no way to cut windows, or contradictory window arguments.
+        DriftInputError: ``config`` bins each comparison over both samples (the Evidently
+            preset), which a monitor cannot share across windows.
+        ColumnMismatchError, ColumnTypeError, EmptyDataError: as :func:`compare`.
+
+    Example:
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> import modelyard.drift as drift
+        >>> rng = np.random.default_rng(3)
+        >>> live = pd.DataFrame({
+        ...     "ts": pd.date_range("2026-05-01", periods=4 * 500, freq="172800ms"),
+        ...     "x": np.r_[rng.normal(size=3 * 500), rng.normal(1.0, size=500)],
+        ... })
+        >>> result = drift.monitor(pd.DataFrame({"x": rng.normal(size=5000)}), live,
+        ...                        time="ts", every="1D")
+        >>> result.summary()[["window", "rows", "drifted", "verdict"]]
+           window  rows  drifted verdict
+        0       0   500        0  stable
+        1       1   500        0  stable
+        2       2   500        0  stable
+        3       3   500        1   drift
+        >>> result.alerts[0][:2]
+        (3, 'x')
+    """
+    cfg = resolve_config(config)
+    if thresholds:
+        cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
+    if cfg.binning == "sturges_both":
+        raise DriftInputError(
+            f"config {cfg.name!r} bins each comparison over both samples, so every window would "
+            "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
+            "call compare() on each window"
+        )
+    if isinstance(reference, DriftProfile):
+        prof = reference
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DriftWarning)
+            prof = profile(
+                reference,
+                bins=cfg.bins,
+                binning=cfg.binning,
+                categorical=categorical,
+                columns=columns,
+                workers=workers,
+            )
+    length = _length(data)
+    built = _build_windows(data, length, time, every, step, rows, windows, anchor)
+    if isinstance(time, str) and time not in prof.columns:
+        data = _without(data, time)
+    if columns is not None:
+        absent = [c for c in columns if c not in prof.columns]
+        if absent:
+            raise ColumnMismatchError(
+                f"columns {absent} are not in the reference profile", missing=absent, unexpected=[]
+            )
+        names = tuple(c for c in prof.columns if c in set(columns))
+    else:
+        names = prof.columns
+    kinds = tuple(prof.column_kinds[n] for n in names)
+    frame = to_frame(
+        data,
+        names=names,
+        kinds=kinds,
+        columns=None if columns is None else names,
+        check_values=False,
+    )
+    if frame.rows == 0:
+        raise EmptyDataError("the data has no rows; there is nothing to monitor")
+    plan = _plan(stats, names, kinds, cfg)
+    numeric = categories = None
+    if frame.numeric_names:
+        index = np.array([prof._numeric_index[n] for n in frame.numeric_names], dtype=np.int64)
+        wanted: set[str] = {s for n in frame.numeric_names for s in plan[n]}
+        numeric = numeric_windows(prof, index, frame.numeric, built, wanted, cfg, workers)
+    if frame.categorical_names:
+        table = to_pandas(data) if not isinstance(data, np.ndarray) else None
+        if table is None:
+            raise DriftInputError("categorical columns need a DataFrame, Arrow table or mapping")
+        categories = category_counts(table, frame.categorical_names, built)
+    judged = _judge(prof, frame, plan, cfg, numeric, categories, built)
+    if quality:
+        judged = [
+            w.model_copy(update={"quality": _quality(prof, data, built, w.window, columns)})
+            if w.rows
+            else w
+            for w in judged
+        ]
+    return Monitoring(
+        kind=built.kind,
+        every=built.every,
+        step=built.step,
+        timezone=built.timezone,
+        config=cfg,
+        reference_rows=prof.rows,
+        data_rows=length,
+        outside_rows=length - _inside(built),
+        windows=tuple(judged),
+    )
+
+
+def _quality(
+    prof: DriftProfile, data: Any, windows: Windows, w: int, columns: Sequence[str] | None
+) -> QualityReport:
+    """The quality report of one window's rows."""
+    rows = windows.indices(w)
+    if hasattr(data, "iloc"):
+        batch = data.iloc[rows]
+    elif hasattr(data, "take") and hasattr(data, "schema"):
+        batch = data.take(rows)
+    elif isinstance(data, Mapping):
+        batch = {k: np.asarray(v)[rows] for k, v in data.items()}
+    else:
+        batch = np.asarray(data)[rows]
+    return check_quality(prof, batch, columns=columns)
+
+
+def _inside(windows: Windows) -> int:
+    if windows.overlapping:
+        return windows.data_rows - len(windows.missing)
+    return int(np.count_nonzero(windows.ids() >= 0))
+
+
+def _length(data: object) -> int:
+    if isinstance(data, Mapping):
+        return len(next(iter(data.values()))) if data else 0
+    if hasattr(data, "num_rows"):
+        return int(data.num_rows)
+    if hasattr(data, "shape"):
+        return int(data.shape[0])
+    raise DriftInputError(
+        f"cannot monitor a {type(data).__name__}; pass a pandas DataFrame, a pyarrow Table, a "
+        "2-D NumPy array or a mapping of column name to values",
+        type_name=type(data).__name__,
+    )
