@@ -1,4 +1,4 @@
-"""modelyard quickstart: artifacts, registry, lifecycle with an approval, and drift.
+"""modelyard quickstart: artifacts, registry, lifecycle with an approval, drift and monitoring.
 
 Run it from a checkout with `python docs/quickstart.py`. Everything is kept in ./.modelyard, a
 local folder (pass another location as the first argument: any fsspec URL or "memory://demo").
@@ -83,6 +83,16 @@ def main(location: str = "./.modelyard") -> None:
     report = my.drift.compare(profile, live[[*features, "plan"]])
     print(f"\ndrift report (reference: training data, current: shifted live data)\n{report}")
     print(f"drifted columns: {report.drifted}")
+
+    # 4. Monitoring: two weeks of daily windows of live traffic, drifting from day 10 on.
+    days = [make_data(1_000, shift=0.0 if day < 10 else 0.6, seed=10 + day) for day in range(14)]
+    for day, frame in enumerate(days):
+        frame["ts"] = pd.Timestamp("2026-03-01") + pd.Timedelta(days=day, hours=12)
+    traffic = pd.concat(days, ignore_index=True)[[*features, "plan", "ts"]]
+    monitoring = my.drift.monitor(profile, traffic, time="ts", every="1D")
+    summary = monitoring.summary()
+    print("\nmonitoring, daily windows (verdict per day):")
+    print("  " + " ".join(f"{row.start:%d}:{row.verdict}" for row in summary.itertuples()))
 
 
 if __name__ == "__main__":
