@@ -326,11 +326,17 @@ def monitor(
             the reference's columns (and the time column, which is not compared).
         time: the name of the time column of ``data``, or the times themselves (one per row),
             for time windows.
-        every, step, anchor: the windows' length, how far apart they start (rolling windows
-            when shorter than ``every``) and their alignment, as in :func:`windows`.
+        every: the windows' length, as in :func:`windows`.
+        step: how far apart windows start (rolling windows when shorter than ``every``).
+        anchor: the windows' alignment, as in :func:`windows`.
         rows: count windows of this many rows, in data order.
         windows: windows built already over ``data`` by :func:`windows`, instead of the above.
-        stats, thresholds, columns, config, categorical, workers: as in :func:`compare`.
+        stats: as in :func:`compare`.
+        thresholds: as in :func:`compare`.
+        columns: as in :func:`compare`.
+        config: as in :func:`compare`.
+        categorical: as in :func:`compare`.
+        workers: as in :func:`compare`.
         quality: also check each window's data quality (:func:`quality` on its rows, with its
             defaults), into :attr:`WindowDrift.quality`.
 
