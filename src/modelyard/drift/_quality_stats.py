@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from modelyard.drift._verdicts import adjust_p_values
+
 __all__ = ["holm", "missing_rate_test", "range_exceedance_pvalue"]
 
 FloatArray = NDArray[np.float64]
@@ -130,12 +132,4 @@ def holm(p_values: ArrayLike) -> FloatArray:
     >>> holm([0.01, 0.04, 0.03, 0.5]).tolist()
     [0.04, 0.09, 0.09, 0.5]
     """
-    p: FloatArray = np.array(p_values, dtype=np.float64)
-    m = p.size
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    adjusted = np.empty(m)
-    adjusted[order] = np.maximum.accumulate(scaled)
-    return adjusted
+    return adjust_p_values(p_values, "holm")
