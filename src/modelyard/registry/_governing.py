@@ -44,7 +44,7 @@ from modelyard.registry._governance_events import GovernanceEntry, GovernanceEve
 from modelyard.registry._log import EventLog
 from modelyard.registry._validate import check_label, check_text
 
-__all__ = ["Governance"]
+__all__ = ["Governance", "require_approver_role"]
 
 CodeLifecycle = Lifecycle | Callable[[str], Lifecycle] | None
 
@@ -150,8 +150,8 @@ class Governance:
         change = change_id(model, lifecycle)
 
         def build(state: GovernanceState) -> GovernanceEvent:
-            if role is not None and state.uses_roles and not state.holds(actor, role):
-                raise _not_member(actor, role, state, f"approve a lifecycle change as {role!r}")
+            if role is not None:
+                require_approver_role(state, actor, role, "approve a lifecycle change")
             return GovernanceEvent(
                 kind="change.approved",
                 at=self.clock.now(),
@@ -385,6 +385,13 @@ class Governance:
             self._specs.clear()
         self._specs[id(lifecycle)] = (lifecycle, spec)
         return spec
+
+
+def require_approver_role(state: GovernanceState, actor: str, role: str, what: str) -> None:
+    """Refuse an approval given as ``role`` by an actor who does not hold it, once the yard
+    uses roles (before its first grant, a claimed role is taken as given)."""
+    if state.uses_roles and not state.holds(actor, role):
+        raise _not_member(actor, role, state, f"{what} as {role!r}")
 
 
 def _not_member(actor: str, role: str, state: GovernanceState, what: str) -> NotAuthorizedError:

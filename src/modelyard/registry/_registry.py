@@ -25,7 +25,6 @@ from modelyard.errors import (
     InvalidReferenceError,
     KeyExistsError,
     ModelyardError,
-    NotAuthorizedError,
     NotFoundError,
 )
 from modelyard.lifecycle import (
@@ -62,7 +61,7 @@ from modelyard.registry._feed_api import read_events, watch_events
 from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._governance import GovernanceLog, GovernanceState
 from modelyard.registry._governance_events import GovernanceEntry
-from modelyard.registry._governing import Governance
+from modelyard.registry._governing import Governance, require_approver_role
 from modelyard.registry._log import EventLog
 from modelyard.registry._names import fold, name_taken
 from modelyard.registry._records import (
@@ -921,17 +920,8 @@ class Registry:
             check_label(role, what="role")
         governed = self._governed(name, who)
         governed[0].require_state(target)
-        book = governed[1]
-        if role is not None and book.uses_roles and not book.holds(who, role):
-            members = sorted(book.roles.get(role, {}).values())
-            raise NotAuthorizedError(
-                f"{who!r} cannot approve as {role!r}: they do not hold that role in this yard "
-                f"(members: {', '.join(members) or 'none'}). An admin grants it with "
-                "registry.grant_role(...)",
-                actor=who,
-                role=role,
-                members=members,
-            )
+        if role is not None:
+            require_approver_role(governed[1], who, role, "approve")
 
         def build(state: ModelState) -> ApprovalRecorded:
             self._lookup(state, version)
