@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from modelyard.errors import (
+    InputError,
     IntegrityError,
     LifecycleDefinitionError,
     LifecycleMismatchError,
@@ -230,6 +231,10 @@ def test_a_models_own_lifecycle_overrides_the_default_until_removed(registry: Re
     assert registry.lifecycle("fraud") == Lifecycle.default()
     registry.set_lifecycle(None, model="churn", reason="back to the default")
     assert registry.lifecycle("churn") == Lifecycle.default()
+    events = len(registry.governance_history())
+    with pytest.raises(InputError, match="has no lifecycle of its own to remove"):
+        registry.set_lifecycle(None, model="churn")
+    assert len(registry.governance_history()) == events
     assert registry.transition("churn", 1, "production").state == "production"
 
 

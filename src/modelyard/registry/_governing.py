@@ -104,7 +104,7 @@ class Governance:
             # model it is asked about.
             scope = model if callable(self.code) and not isinstance(self.code, Lifecycle) else None
             self._spec(lifecycle)  # refuses a lifecycle that cannot be stored, before writing
-            state = self._commit_lifecycle(
+            state, _ = self._commit_lifecycle(
                 lifecycle,
                 scope,
                 actor,
@@ -130,9 +130,12 @@ class Governance:
             raise InputError("the yard's default lifecycle can be replaced, not removed")
         if lifecycle is not None:
             self._spec(lifecycle)  # refuses a lifecycle that cannot be stored
-        self._commit_lifecycle(lifecycle, model, actor, reason, first=False)
-        state = self.log.state()
-        return self._entry_for(state, model)
+        state, event = self._commit_lifecycle(lifecycle, model, actor, reason, first=False)
+        if event is not None:
+            return GovernanceEntry.of(event)
+        # Already in force: the event that stored it.
+        stored = state.lifecycles[model]
+        return GovernanceEntry.of(self.log.events()[stored.seq - 1])
 
     def approve(
         self,
@@ -172,7 +175,8 @@ class Governance:
         reason: str,
         *,
         first: bool,
-    ) -> GovernanceState:
+    ) -> tuple[GovernanceState, GovernanceEvent | None]:
+        """Store ``lifecycle`` for ``model``; the event written, or None if it is in force."""
         after = lifecycle.to_dict() if lifecycle is not None else None
         change = change_id(model, lifecycle)
         newly: frozenset[str] = frozenset()
@@ -185,7 +189,10 @@ class Governance:
             if current is not None and after is not None and current.spec == canonical_json(after):
                 return None  # already in force: nothing to record
             if current is None and after is None:
-                return None
+                raise InputError(
+                    f"model {model!r} has no lifecycle of its own to remove; the yard's default "
+                    "governs it already"
+                )
             at = self.clock.now()
             results: tuple[Any, ...] = ()
             if not first:
@@ -218,7 +225,7 @@ class Governance:
         state, event = self._commit(build)
         if event is not None and newly:
             self._adopt(state, model, newly)
-        return state
+        return state, event
 
     def _amend(
         self,
@@ -354,12 +361,6 @@ class Governance:
             for before, after, digest in self.models.replay(name):
                 for stage in changed(before, after, stages):
                     sign(self.models.store, after, stage, after.head, digest)
-
-    def _entry_for(self, state: GovernanceState, model: str | None) -> GovernanceEntry:
-        for event in reversed(self.log.events()):
-            if event.kind == "lifecycle.set" and event.model == model:
-                return GovernanceEntry.of(event)
-        raise AssertionError("a stored lifecycle has an event")  # pragma: no cover
 
     def _code_lifecycle(self, model: str | None) -> Lifecycle | None:
         if self.code is None:

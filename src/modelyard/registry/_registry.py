@@ -211,7 +211,8 @@ class Registry:
         Every writer of the yard obeys the stored lifecycle from then on, whatever it was opened
         with (a registry opened with another one gets
         :class:`~modelyard.errors.LifecycleMismatchError`). ``lifecycle=None`` with a model
-        removes the model's own lifecycle, so that the default governs it again. The change is
+        removes the model's own lifecycle, so that the default governs it again
+        (:class:`~modelyard.errors.InputError` if it has none). The change is
         itself governed: once the yard has an ``admin`` only admins may make it, and the
         ``amend`` guards of the lifecycle in force must pass (their approvals are recorded with
         :meth:`approve_lifecycle`); otherwise :class:`~modelyard.errors.TransitionRejected` says
