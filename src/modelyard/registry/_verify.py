@@ -73,7 +73,7 @@ def _check_governance(store: Store) -> tuple[GovernanceState, tuple[LogProblem, 
     try:
         return GovernanceLog(store).state(), ()
     except (IntegrityError, NotFoundError) as exc:
-        detail = str(exc).split(" registry.verify()")[0].rstrip(".;")
+        detail = _detail(exc)
         key = exc.context.get("key", "governance/log/")
         # Protected stages are unknown: the models are checked without them.
         return GovernanceState(), (LogProblem("governance", key, detail),)
@@ -178,13 +178,17 @@ class _Walk:
 
     def _error(self, exc: ModelyardError, key: str) -> None:
         kind = exc.context.get("problem")
-        # The message ends by pointing at verify(), which is where this text now appears.
-        detail = str(exc).split(" registry.verify()")[0].rstrip(".;")
-        self._problem(kind if kind in _KINDS else "event", exc.context.get("key", key), detail)
+        where = exc.context.get("key", key)
+        self._problem(kind if kind in _KINDS else "event", where, _detail(exc))
 
     def _problem(self, kind: ProblemKind, key: str, detail: str) -> None:
         self.problems.append(LogProblem(kind, key, detail))
         self.state = None
+
+
+def _detail(exc: ModelyardError) -> str:
+    # The message ends by pointing at verify(), which is where this text now appears.
+    return str(exc).split(" registry.verify()")[0].rstrip(".;")
 
 
 def _check_snapshots(
