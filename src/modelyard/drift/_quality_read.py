@@ -8,6 +8,7 @@ below the reference minimum, above the reference maximum); nothing is sorted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from modelyard.drift._arrow import arrow_kind
-from modelyard.drift._columns import NUMERIC_KINDS, infer_kind, is_arrow, to_pandas
+from modelyard.drift._columns import NUMERIC_KINDS, Kind, infer_kind, is_arrow, to_pandas
 from modelyard.drift._profile import DriftProfile
 from modelyard.drift._profile import _is_batches as is_batches
 from modelyard.errors import ColumnTypeError, DriftInputError
@@ -115,27 +116,31 @@ def _from_numpy(
     return result
 
 
-def _from_pandas(reference: DriftProfile, df: Any, columns: tuple[str, ...]) -> BatchCounts:
-    from modelyard.drift._columns import _category_counts, _numeric_values
-
-    names = tuple(str(c) for c in df.columns)
-    if len(set(names)) != len(names):
-        raise DriftInputError("column names must be unique (after conversion to str)")
-    by_name = dict(zip(names, df.columns, strict=True))
+def _count_columns(
+    reference: DriftProfile,
+    result: BatchCounts,
+    columns: tuple[str, ...],
+    column_of: Callable[[str], Any],
+    categories: Callable[[Any], tuple[dict[str, int], int]],
+    numeric: Callable[[str, Any, Kind], FloatArray],
+    described: Callable[[Any], str],
+) -> BatchCounts:
+    """Count the ``columns`` the batch has (``column_of(name)``: its column, or None) into
+    ``result``, each read as the reference's kind with the input's own readers; a column that
+    cannot be read so is recorded as ``described(column)``."""
     kinds = reference.column_kinds
-    result = BatchCounts(rows=len(df), names=names)
     for name in columns:
-        if name not in by_name:
+        column = column_of(name)
+        if column is None:
             continue
-        series = df[by_name[name]]
         kind = kinds[name]
         if kind not in NUMERIC_KINDS:
-            result.categorical[name] = _category_counts(series)
+            result.categorical[name] = categories(column)
             continue
         try:
-            values = _numeric_values(name, series, kind)
+            values = numeric(name, column, kind)
         except ColumnTypeError:
-            result.unreadable[name] = f"{infer_kind(series)} (dtype {series.dtype})"
+            result.unreadable[name] = described(column)
             continue
         index = reference._numeric_index[name]
         result.add_numeric(
@@ -145,6 +150,24 @@ def _from_pandas(reference: DriftProfile, df: Any, columns: tuple[str, ...]) -> 
             ),
         )
     return result
+
+
+def _from_pandas(reference: DriftProfile, df: Any, columns: tuple[str, ...]) -> BatchCounts:
+    from modelyard.drift._columns import _category_counts, _numeric_values
+
+    names = tuple(str(c) for c in df.columns)
+    if len(set(names)) != len(names):
+        raise DriftInputError("column names must be unique (after conversion to str)")
+    by_name = dict(zip(names, df.columns, strict=True))
+    return _count_columns(
+        reference,
+        BatchCounts(rows=len(df), names=names),
+        columns,
+        lambda name: df[by_name[name]] if name in by_name else None,
+        _category_counts,
+        _numeric_values,
+        lambda series: f"{infer_kind(series)} (dtype {series.dtype})",
+    )
 
 
 def _from_arrow(reference: DriftProfile, batch: Any, columns: tuple[str, ...]) -> BatchCounts:
@@ -154,29 +177,15 @@ def _from_arrow(reference: DriftProfile, batch: Any, columns: tuple[str, ...]) -
     if len(set(names)) != len(names):
         raise DriftInputError("column names must be unique")
     position = {n: i for i, n in enumerate(names)}
-    kinds = reference.column_kinds
-    result = BatchCounts(rows=batch.num_rows, names=names)
-    for name in columns:
-        if name not in position:
-            continue
-        column = batch.column(position[name])
-        kind = kinds[name]
-        if kind not in NUMERIC_KINDS:
-            result.categorical[name] = _categories(column)
-            continue
-        try:
-            values = _numeric(name, column, kind)
-        except ColumnTypeError:
-            result.unreadable[name] = f"{arrow_kind(column.type)} (Arrow type {column.type})"
-            continue
-        index = reference._numeric_index[name]
-        result.add_numeric(
-            name,
-            *_count_column(
-                values, float(reference.minimum[index]), float(reference.maximum[index])
-            ),
-        )
-    return result
+    return _count_columns(
+        reference,
+        BatchCounts(rows=batch.num_rows, names=names),
+        columns,
+        lambda name: batch.column(position[name]) if name in position else None,
+        _categories,
+        _numeric,
+        lambda column: f"{arrow_kind(column.type)} (Arrow type {column.type})",
+    )
 
 
 def read_batch(reference: DriftProfile, batch: object, columns: tuple[str, ...]) -> BatchCounts:
