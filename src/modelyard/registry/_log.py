@@ -127,36 +127,35 @@ class EventLog:
     def _read_on(self, state: ModelState, sink: list[Event] | None = None) -> ModelState:
         """Fold the events after ``state.head`` up to the first missing one."""
         protected: frozenset[str] | None = None
-        while True:
-            key = log_key(state.name, state.head + 1)
-            try:
-                raw = self.store.read(key)
-            except NotFoundError:
-                return state
-            event = parse_event(raw, key)
-            digest = digest_bytes(raw)
-            before, state = state, link(state, event, key, digest)
+        while (step := self._next(state)) is not None:
+            before, (state, event, digest) = state, step
             if protected is None:
                 protected = self._protected(state.name)
             for stage in changed(before, state, protected):
                 check_event(self.store, state, stage, state.head, digest)
             if sink is not None:
                 sink.append(event)
+        return state
 
     def replay(self, name: str) -> Iterator[tuple[ModelState, ModelState, str]]:
         """Every event of ``name`` from the first, as ``(state before, state after, digest of
         its bytes)``, checked along the chain but not against countersigns (to write them)."""
         state = ModelState(name)
-        while True:
-            key = log_key(name, state.head + 1)
-            try:
-                raw = self.store.read(key)
-            except NotFoundError:
-                break
-            digest = digest_bytes(raw)
-            before, state = state, link(state, parse_event(raw, key), key, digest)
+        while (step := self._next(state)) is not None:
+            before, (state, _, digest) = state, step
             yield before, state, digest
         self._to_end(state, listing=True)
+
+    def _next(self, state: ModelState) -> tuple[ModelState, Event, str] | None:
+        """Event ``state.head + 1`` checked along the chain and folded in (with the event and
+        the digest of its bytes), or None if there is none."""
+        key = log_key(state.name, state.head + 1)
+        try:
+            raw = self.store.read(key)
+        except NotFoundError:
+            return None
+        event, digest = parse_event(raw, key), digest_bytes(raw)
+        return link(state, event, key, digest), event, digest
 
     def _to_end(
         self, state: ModelState, sink: list[Event] | None = None, *, listing: bool = False
