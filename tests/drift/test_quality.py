@@ -14,7 +14,12 @@ from scipy import stats
 
 import modelyard.drift as drift
 from modelyard.drift import QualityReport
-from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError
+from modelyard.errors import (
+    ColumnMismatchError,
+    ColumnTypeError,
+    DriftInputError,
+    IntegrityError,
+)
 
 DATA = Path(__file__).with_name("data")
 
@@ -463,6 +468,11 @@ def test_the_report_round_trips_and_tabulates() -> None:
     reference, batch = _typed_reference_and_batch()
     report = drift.quality(reference, batch)
     assert QualityReport.from_bytes(report.to_bytes()) == report
+    stored = json.loads(report.to_bytes())
+    assert stored["schema_version"] == 1
+    for unreadable in (2, "1", None):
+        with pytest.raises(IntegrityError, match="upgrade modelyard"):
+            QualityReport.from_bytes(json.dumps({**stored, "schema_version": unreadable}).encode())
     json.dumps(report.to_dict())  # JSON-able as it is
     table = report.to_pandas()
     assert list(table.columns) == [

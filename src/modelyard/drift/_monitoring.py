@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from modelyard.drift._config import DriftConfig
 from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
-from modelyard.errors import IntegrityError, NotFoundError
+from modelyard.drift._schema import refuse_unreadable
+from modelyard.errors import NotFoundError
 
 __all__ = ["Monitoring", "WindowColumn", "WindowDrift"]
 
@@ -113,15 +114,7 @@ class Monitoring(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _check_version(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            version = data.get("schema_version", SCHEMA_VERSION)
-            if not isinstance(version, int) or version > SCHEMA_VERSION:
-                raise IntegrityError(
-                    f"this monitoring result has schema version {version!r}, which this "
-                    f"modelyard does not read (it reads up to {SCHEMA_VERSION}); upgrade "
-                    "modelyard to read it"
-                )
-        return data
+        return refuse_unreadable(data, SCHEMA_VERSION, "monitoring result")
 
     @property
     def alerts(self) -> list[tuple[int, str, str]]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard.drift._schema import refuse_unreadable
 from modelyard.errors import ColumnMismatchError, DriftInputError
 
 __all__ = ["QualityFinding", "QualityReport"]
@@ -32,6 +33,10 @@ _COLUMNS = [
     "p_value",
     "adjusted_p_value",
 ]
+
+
+#: The format of a stored report (``to_bytes``); readers refuse a newer one.
+SCHEMA_VERSION = 1
 
 
 class QualityFinding(BaseModel):
@@ -82,6 +87,12 @@ class QualityReport(BaseModel):
     tolerance: float
     correction: Literal["holm", "none"]
     checks: tuple[QualityFinding, ...]
+    schema_version: int = SCHEMA_VERSION
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_version(cls, data: Any) -> Any:
+        return refuse_unreadable(data, SCHEMA_VERSION, "data-quality report")
 
     @property
     def findings(self) -> list[QualityFinding]:
