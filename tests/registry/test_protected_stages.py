@@ -175,11 +175,14 @@ def test_protecting_a_stage_countersigns_its_past(tmp_path: Path) -> None:
 def test_a_countersign_left_by_a_writer_that_lost_its_race_is_ignored(yard: Path) -> None:
     store = LocalStore(yard, durable=False)
     head = Registry(store).model("churn").head
-    stale = f"stages/production/churn/{head + 1:012d}-{'0' * 64}.json"
-    store.create(stale, b'{"kind": "stage.countersign"}')
+    # One at the number a tag will take, one at the number the promotion will take.
+    for seq, digit in ((head + 1, "0"), (head + 2, "1")):
+        stale = f"stages/production/churn/{seq:012d}-{digit * 64}.json"
+        store.create(stale, b'{"kind": "stage.countersign"}')
     registry = Registry(store, actor="lee")
     registry.set_tag("churn", "after", "stale")  # takes seq head + 1: not a stage change
     registry.transition("churn", 2, "production")
+    assert len(_signs(store)) == 4  # the first promotion's, two stale ones, this promotion's
     assert Registry(store).resolve("churn@production").version == 2
 
 
