@@ -29,6 +29,7 @@ from modelyard.drift._profile import DriftProfile, profile
 from modelyard.drift._quality import quality as check_quality
 from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
+from modelyard.drift._shares import Shares, binned_shares, category_shares
 from modelyard.drift._warnings import DriftWarning
 from modelyard.drift._windows import Windows
 from modelyard.drift._windows import windows as make_windows
@@ -123,6 +124,7 @@ def _column(
     results: tuple[StatisticResult, ...],
     counts: tuple[int, int, int],
     cfg: DriftConfig,
+    shares: Shares,
 ) -> WindowColumn:
     """A column's entry, with the verdict :func:`compare` gives it (``counts``: values in the
     reference, values and missing values in the window)."""
@@ -149,6 +151,9 @@ def _column(
         current_count=counts[1],
         current_missing=counts[2],
         statistics=results,
+        bin_labels=shares[0],
+        reference_shares=shares[1],
+        current_shares=shares[2],
     )
 
 
@@ -233,6 +238,8 @@ def _judge_window(
     kind_of = dict(zip(frame.names, frame.kinds, strict=True))
     blocks: list[_Block] = []
     numeric_block = categorical_block = None
+    category_labels: list[tuple[str, ...]] = []
+    ref = cur = np.zeros((0, 0), dtype=np.int64)
     if numeric is not None and numeric_names:
         numeric_block = _Block(
             tuple(numeric_names),
@@ -247,7 +254,9 @@ def _judge_window(
         blocks.append(numeric_block)
     if categories is not None and categorical_names:
         current = replace(frame, categorical=categories[0][w])
-        numbers, _, ref, cur = _categorical_block(prof, index[1], current, wanted[1], cfg)
+        numbers, category_labels, ref, cur = _categorical_block(
+            prof, index[1], current, wanted[1], cfg
+        )
         categorical_block = _Block(
             tuple(categorical_names),
             numbers,
@@ -266,10 +275,14 @@ def _judge_window(
         ref_n = reference_n.tolist()
         cur_n = numeric.finite[w].tolist()
         missing = numeric.missing[w].tolist()
+        window_counts = numeric.current_counts[w]
         for i, name in enumerate(numeric_names):
             results = _results(plan[name], values, adjusted, numeric_block.shortfall, i, cfg)
+            shares = binned_shares(
+                prof.bin_labels(name), numeric.reference_counts[i], window_counts[i]
+            )
             entries[name] = _column(
-                name, kind_of[name], results, (ref_n[i], cur_n[i], missing[i]), cfg
+                name, kind_of[name], results, (ref_n[i], cur_n[i], missing[i]), cfg, shares
             )
     if categorical_block is not None and categories is not None:
         values, adjusted = _as_lists(categorical_block.numbers, categorical_block)
@@ -278,8 +291,9 @@ def _judge_window(
         missing = categories[1][w].tolist()
         for i, name in enumerate(categorical_names):
             results = _results(plan[name], values, adjusted, categorical_block.shortfall, i, cfg)
+            shares = category_shares(category_labels[i], ref[i], cur[i])
             entries[name] = _column(
-                name, kind_of[name], results, (ref_n[i], cur_n[i], missing[i]), cfg
+                name, kind_of[name], results, (ref_n[i], cur_n[i], missing[i]), cfg, shares
             )
     return entries
 

@@ -33,6 +33,11 @@ class WindowColumn(BaseModel):
     current_count: int
     current_missing: int
     statistics: tuple[StatisticResult, ...]
+    #: The window's histogram against the reference's, as in :class:`ColumnDrift` (empty in
+    #: results stored before they were kept).
+    bin_labels: tuple[str, ...] = ()
+    reference_shares: tuple[float, ...] = ()
+    current_shares: tuple[float, ...] = ()
 
     @property
     def drifted(self) -> bool:
