@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -221,6 +223,39 @@ class Monitoring(BaseModel):
     def from_bytes(cls, data: bytes) -> Monitoring:
         """Rebuild a result from :meth:`to_bytes` output; the round trip is exact."""
         return cls.model_validate(json.loads(data))
+
+    def to_html(self) -> str:
+        """The result as one self-contained HTML page (inline CSS and SVG, no script): the
+        verdict over time, a grid of verdicts per window and column, per column a timeline of
+        its deciding statistic against the threshold and a histogram of the reference against
+        its most drifted window, and the data-quality findings when checked.
+
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> rng = np.random.default_rng(0)
+        >>> data = np.r_[rng.normal(size=(600, 1)), rng.normal(1.0, size=(200, 1))]
+        >>> page = drift.monitor(rng.normal(size=(2000, 1)), data, rows=200).to_html()
+        >>> "1 of 4 windows drifted" in page
+        True
+        """
+        from modelyard.drift._html_monitoring import monitoring_page
+
+        return monitoring_page(self)
+
+    def save_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_html` to the local file ``path`` (whole, never half-written).
+
+        Raises:
+            InputError: ``path`` is a folder, or its folder does not exist.
+        """
+        from modelyard.drift._html import write_html
+
+        return write_html(self.to_html(), path)
+
+    def _repr_html_(self) -> str:
+        from modelyard.drift._html_monitoring import monitoring_page
+
+        return monitoring_page(self, full=False)
 
     def __str__(self) -> str:
         return repr(self)

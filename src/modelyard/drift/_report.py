@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -288,7 +290,33 @@ class DriftReport(BaseModel):
     def __str__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
-        from modelyard.drift._html import report_html
+    def to_html(self) -> str:
+        """The report as one self-contained HTML page (inline CSS and SVG, no script): the
+        verdict, the columns by severity with why, and a histogram per column.
 
-        return report_html(self)
+        >>> import numpy as np
+        >>> import modelyard.drift as drift
+        >>> rng = np.random.default_rng(0)
+        >>> report = drift.compare(rng.normal(size=(500, 1)), rng.normal(size=(500, 1)) + 1)
+        >>> page = report.to_html()
+        >>> page.startswith("<!DOCTYPE html>"), "1 of 1 columns drifted" in page
+        (True, True)
+        """
+        from modelyard.drift._html_report import report_page
+
+        return report_page(self)
+
+    def save_html(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_html` to the local file ``path`` (whole, never half-written).
+
+        Raises:
+            InputError: ``path`` is a folder, or its folder does not exist.
+        """
+        from modelyard.drift._html import write_html
+
+        return write_html(self.to_html(), path)
+
+    def _repr_html_(self) -> str:
+        from modelyard.drift._html_report import report_page
+
+        return report_page(self, full=False)

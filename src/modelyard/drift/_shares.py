@@ -17,7 +17,7 @@ TOP_CATEGORIES = 12
 
 def _shares(counts: Any) -> list[float]:
     total = float(counts.sum())
-    return (counts / total).tolist() if total > 0 else [0.0] * counts.size  # type: ignore[no-any-return]
+    return (counts / total).tolist() if total > 0 else [0.0] * counts.size
 
 
 def binned_shares(labels: Sequence[str], reference: Any, current: Any) -> Shares:

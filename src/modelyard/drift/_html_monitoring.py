@@ -1,0 +1,396 @@
+"""The HTML page of a :class:`Monitoring`: the verdict over time, a window-by-column grid, a
+timeline and a histogram per column, and the data-quality and performance panels."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from modelyard.drift._html import (
+    VERDICT_WORDS,
+    badge,
+    deciding,
+    esc,
+    fmt,
+    histogram_svg,
+    is_test,
+    legend,
+    page,
+    percent,
+    rule_text,
+    timeline_svg,
+)
+
+if TYPE_CHECKING:
+    from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
+
+__all__ = ["monitoring_page", "performance_panel", "window_ticks"]
+
+_CELL = {
+    "drift": "#c62828",
+    "stable": "#9ccc9c",
+    "insufficient data": "#d9d9d9",
+    "undefined": "#f0f0f0",
+}
+#: At most this many quality findings are listed; the rest are counted.
+_FINDINGS = 400
+
+
+def _instant(text: str, zone: str | None) -> datetime:
+    # Stored starts are UTC ISO text with nanoseconds; microseconds are enough for a label.
+    moment = datetime.fromisoformat(text[:26]).replace(tzinfo=timezone.utc)
+    if zone:
+        from zoneinfo import ZoneInfo
+
+        moment = moment.astimezone(ZoneInfo(zone))
+    return moment
+
+
+def window_ticks(result: Monitoring) -> tuple[list[str], str]:
+    """A short label per window (its start) and the x axis title."""
+    if result.kind == "rows":
+        return [f"{int(w.start):,}" for w in result.windows], "first row of the window"
+    moments = [_instant(str(w.start), result.timezone) for w in result.windows]
+    midnight = all(m.hour == 0 and m.minute == 0 for m in moments)
+    years = {m.year for m in moments}
+    shape = "%b %d" if midnight else "%b %d %H:%M"
+    if len(years) > 1:
+        shape = "%Y " + shape
+    zone = result.timezone or "UTC"
+    return [m.strftime(shape) for m in moments], f"window start ({zone})"
+
+
+def _span(result: Monitoring, window: WindowDrift) -> str:
+    if result.kind == "rows":
+        return f"rows {window.start} to {window.end}"
+    first = _instant(str(window.start), result.timezone)
+    last = _instant(str(window.end), result.timezone)
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M}"
+
+
+def _smallest_p(column: WindowColumn) -> float:
+    found = [
+        r.adjusted_p_value if r.adjusted_p_value is not None else r.p_value
+        for r in column.statistics
+    ]
+    return min((v for v in found if v is not None), default=1.0)
+
+
+def _order(result: Monitoring) -> list[str]:
+    """Column names, most drifted windows first, then the smallest adjusted p-value."""
+    names = [c.name for c in result.windows[0].columns] if result.windows else []
+    drifts = dict.fromkeys(names, 0)
+    least = dict.fromkeys(names, 1.0)
+    for window in result.windows:
+        for column in window.columns:
+            drifts[column.name] += column.drifted
+            least[column.name] = min(least[column.name], _smallest_p(column))
+    return sorted(names, key=lambda n: (-drifts[n], least[n]))
+
+
+def _headline(result: Monitoring, order: list[str]) -> str:
+    total = len(result.windows)
+    drifted = [w for w in result.windows if w.verdict == "drift"]
+    unjudged = sum(w.verdict in ("insufficient data", "undefined") for w in result.windows)
+    columns = {c for w in drifted for c in w.drifted}
+    if drifted:
+        named = [n for n in order if n in columns]
+        names = ", ".join(f"<b>{esc(n)}</b>" for n in named[:8])
+        more = f" and {len(named) - 8} more" if len(named) > 8 else ""
+        text = (
+            f"<b>{len(drifted)} of {total} windows drifted</b>, with {len(result.alerts)} "
+            f"alert(s) in {len(columns)} of {len(order)} columns: {names}{more}."
+        )
+        kind = "drift"
+    elif unjudged == total:
+        text = f"<b>No verdict</b>: none of the {total} windows had enough data to judge."
+        kind = "few"
+    else:
+        text = f"<b>No drift</b> in {total - unjudged} judged windows ({len(order)} columns)."
+        kind = "stable"
+    if unjudged and unjudged < total:
+        text += f" {unjudged} window(s) had too little data to judge."
+    return f'<div class="verdict {kind}">{text}</div>'
+
+
+def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
+    """Windows across, the window's verdict on top and one row per column below."""
+    windows = result.windows
+    n = max(len(windows), 1)
+    label_w, width, row_h = 150, 1120, 15
+    cell = (width - label_w - 8) / n
+    quality = any(w.quality is not None for w in windows)
+    rows = 1 + len(order) + (1 if quality else 0)
+    height = 20 + rows * row_h + 8 + 22
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="verdict per window and column">'
+    ]
+
+    def label(row: int, text: str, bold: bool = False) -> None:
+        y = 20 + row * row_h + row_h - 4
+        weight = ' font-weight="600"' if bold else ""
+        short = text if len(text) <= 22 else text[:21] + "\u2026"
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y}" font-size="10.5" text-anchor="end"{weight}>'
+            f"{esc(short)}<title>{esc(text)}</title></text>"
+        )
+
+    def box(row: int, i: int, colour: str, tip: str) -> None:
+        parts.append(
+            f'<rect x="{label_w + cell * i:.2f}" y="{20 + row * row_h}" '
+            f'width="{max(cell - 1, 0.6):.2f}" height="{row_h - 2}" fill="{colour}">'
+            f"<title>{esc(tip)}</title></rect>"
+        )
+
+    label(0, "window", bold=True)
+    for i, window in enumerate(windows):
+        box(
+            0,
+            i,
+            _CELL[window.verdict],
+            f"window {window.window} ({_span(result, window)}), {window.rows:,} rows: "
+            f"{VERDICT_WORDS[window.verdict]}; drifted: {', '.join(window.drifted) or 'none'}",
+        )
+    for row, name in enumerate(order, start=1):
+        label(row, name)
+        for i, window in enumerate(windows):
+            column = window.column(name)
+            box(row, i, _CELL[column.verdict], f"{name}, window {window.window}: {column.reason}")
+    if quality:
+        row = len(order) + 1
+        label(row, "data quality", bold=True)
+        for i, window in enumerate(windows):
+            if window.quality is None:
+                continue
+            errors, found = len(window.quality.errors), len(window.quality.findings)
+            colour = "#c62828" if errors else ("#e0a800" if found else "#eeeeee")
+            box(row, i, colour, f"window {window.window}: {errors} error(s), {found} finding(s)")
+    every = max(1, math.ceil(n / 12))
+    base = 20 + rows * row_h + 4
+    for i, tick in enumerate(ticks):
+        if i % every == 0:
+            x = label_w + cell * (i + 0.5)
+            parts.append(
+                f'<text x="{x:.1f}" y="{base + 10}" font-size="10" fill="#444" '
+                f'text-anchor="middle">{esc(tick)}</text>'
+            )
+    parts.append("</svg>")
+    swatches = "".join(
+        f'<span><span class="sw" style="background:{colour}"></span>{esc(VERDICT_WORDS[v])}</span>'
+        for v, colour in _CELL.items()
+    )
+    return f'{"".join(parts)}<div class="legend">{swatches}</div>'
+
+
+def _shown_window(result: Monitoring, name: str) -> WindowDrift | None:
+    """The window whose histogram a column's card shows: its most drifted, else the last with
+    values."""
+    drifted = [w for w in result.windows if w.column(name).drifted]
+    if drifted:
+        return min(drifted, key=lambda w: _smallest_p(w.column(name)))
+    with_values = [w for w in result.windows if w.column(name).current_count > 0]
+    return with_values[-1] if with_values else None
+
+
+def _column_card(result: Monitoring, name: str, ticks: list[str], x_axis: str) -> str:
+    columns = [w.column(name) for w in result.windows]
+    picked = [deciding(c.statistics) for c in columns]
+    # One statistic per timeline: the one that decides most often across the windows.
+    chosen = next((p.statistic for p in picked if p is not None and p.drifted), None)
+    if chosen is None:
+        chosen = next((p.statistic for p in picked if p is not None), None)
+    drifted = sum(c.drifted for c in columns)
+    head = (
+        f"<h3>{esc(name)} {badge('drift' if drifted else columns[-1].verdict)}</h3>"
+        f'<p class="why muted">{esc(columns[0].kind)} · drifted in {drifted} of '
+        f"{len(columns)} windows</p>"
+    )
+    timeline = ""
+    if chosen is not None:
+        results = [c.statistic(chosen) for c in columns]
+        test = is_test(results[0])
+        axis = f"-log10 p ({chosen})" if test else f"{chosen}"
+        tips = [
+            f"{ticks[i]}: {chosen} {fmt(r.value)}, score {fmt(r.score)}; "
+            f"{VERDICT_WORDS[c.verdict]}: {c.reason}"
+            for i, (r, c) in enumerate(zip(results, columns, strict=True))
+        ]
+        timeline = timeline_svg(
+            f"{name}: {chosen} per window"
+            + (" (higher is more surprising)" if test else " (score against its threshold)"),
+            ticks,
+            [r.score for r in results],
+            [c.verdict for c in columns],
+            results[0].threshold,
+            axis=axis,
+            tips=tips,
+            x_axis=x_axis,
+            log_p=test,
+        )
+    shown = _shown_window(result, name)
+    chart, why = "", ""
+    if shown is not None:
+        column = shown.column(name)
+        chart = histogram_svg(
+            f"reference vs window {shown.window} ({ticks[shown.window]})",
+            column.bin_labels,
+            column.reference_shares,
+            column.current_shares,
+            axis="category" if column.kind == "categorical" else "value (reference bins)",
+            current_name=f"window {shown.window}",
+        )
+        why = f'<p class="why">Window {shown.window}: {esc(column.reason)}</p>'
+    return (
+        f'<div class="card {"drift" if drifted else ""}" style="margin-bottom:12px">{head}'
+        f'<div class="wide">{timeline}{chart}</div>{why}</div>'
+    )
+
+
+def _quality_panel(result: Monitoring, ticks: list[str]) -> str:
+    checked = [w for w in result.windows if w.quality is not None]
+    if not checked:
+        return ""
+    found = [(w, f) for w in checked if w.quality is not None for f in w.quality.findings]
+    found.sort(key=lambda pair: (pair[1].severity != "error", pair[0].window, pair[1].column))
+    errors = sum(f.severity == "error" for _, f in found)
+    intro = (
+        f'<p class="sub">{len(checked)} window(s) checked: {errors} error(s), '
+        f"{len(found) - errors} warning(s).</p>"
+    )
+    if not found:
+        return "<h2>Data quality</h2>" + intro
+    rows = "".join(
+        f"<tr><td>{esc(ticks[w.window])}</td><td><b>{esc(f.column)}</b></td>"
+        f"<td>{esc(f.check)}</td><td>{badge(f.severity)}</td>"
+        f'<td class="n">{percent(f.share)}</td><td class="n">{percent(f.reference_share)}</td>'
+        f'<td class="why">{esc(f.reason)}</td></tr>'
+        for w, f in found[:_FINDINGS]
+    )
+    more = (
+        f'<p class="muted">{len(found) - _FINDINGS} more finding(s) not listed.</p>'
+        if len(found) > _FINDINGS
+        else ""
+    )
+    return (
+        "<h2>Data quality</h2>"
+        + intro
+        + "<table><thead><tr><th>window</th><th>column</th><th>check</th><th>severity</th>"
+        "<th>share</th><th>reference share</th><th>finding</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>{more}"
+    )
+
+
+def _read(item: Any, name: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name)
+    return getattr(item, name, None)
+
+
+def _metrics(performance: Any) -> dict[str, Any]:
+    """A window's metrics by name, from a mapping or a sequence of named items."""
+    if performance is None:
+        return {}
+    items = _read(performance, "metrics")
+    if items is None:
+        items = performance
+    if isinstance(items, Mapping):
+        return dict(items)
+    out: dict[str, Any] = {}
+    for item in items:
+        name = _read(item, "metric") or _read(item, "name")
+        if name is not None:
+            out[str(name)] = item
+    return out
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def performance_panel(ticks: Sequence[str], performances: Sequence[Any], x_axis: str) -> str:
+    """Realized performance per window: one timeline per metric, its interval as a bar, the
+    reference value as the line, and windows whose verdict is not ``stable``/``ok`` marked.
+
+    ``performances`` holds one entry per window (``None`` when the window has no labels): a
+    mapping of metric name to an item, or an object whose ``metrics`` are such items (a
+    sequence of items naming their ``metric``); an item gives ``value``, ``lower``, ``upper``
+    and optionally ``reference`` and ``verdict``, as attributes or keys.
+    """
+    per_window = [_metrics(p) for p in performances]
+    names: list[str] = []
+    for metrics in per_window:
+        names.extend(n for n in metrics if n not in names)
+    if not names:
+        return ""
+    charts = []
+    for name in names:
+        items = [m.get(name) for m in per_window]
+        values = [_number(_read(i, "value")) if i is not None else None for i in items]
+        lower = [_number(_read(i, "lower")) if i is not None else None for i in items]
+        upper = [_number(_read(i, "upper")) if i is not None else None for i in items]
+        verdicts = []
+        for item, value in zip(items, values, strict=True):
+            said = None if item is None else _read(item, "verdict")
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                verdicts.append("insufficient data")
+            elif said in (None, "stable", "ok", "insufficient data"):
+                verdicts.append(said or "stable")
+            else:
+                verdicts.append("drift")
+        reference = next((_number(_read(i, "reference")) for i in items if i is not None), None)
+        tips = [
+            f"{ticks[i]}: {name} {fmt(v)} [{fmt(lo)}, {fmt(hi)}]"
+            for i, (v, lo, hi) in enumerate(zip(values, lower, upper, strict=True))
+        ]
+        charts.append(
+            timeline_svg(
+                f"{name} per window, with its interval"
+                + ("" if reference is None else "; dashed: the reference period"),
+                ticks,
+                values,
+                verdicts,
+                reference,
+                axis=name,
+                tips=tips,
+                x_axis=x_axis,
+                band=(lower, upper),
+            )
+        )
+    return f'<h2>Realized performance</h2><div class="wide">{"".join(charts)}</div>'
+
+
+def monitoring_page(result: Monitoring, *, full: bool = True) -> str:
+    """The monitoring result as an HTML document (``full``) or a notebook fragment."""
+    order = _order(result)
+    ticks, x_axis = window_ticks(result)
+    used: list[str] = []
+    for window in result.windows[:1]:
+        for column in window.columns:
+            used.extend(r.statistic for r in column.statistics if r.statistic not in used)
+    window_words = "rows" if result.kind == "rows" else "time"
+    step = "" if result.step == result.every else f", starting every {esc(result.step)}"
+    outside = f" · {result.outside_rows:,} rows in no window" if result.outside_rows else ""
+    body = (
+        "<h1>Drift monitoring</h1>"
+        f'<p class="sub">{len(result.windows)} {window_words} windows of {esc(result.every)}'
+        f"{step} · reference {result.reference_rows:,} rows · data {result.data_rows:,} rows"
+        f"{outside}</p>"
+        f"{_headline(result, order)}"
+        f"{rule_text(result.config, 'the statistics of one window', used)}"
+        f"{legend('the rows of one window, compared with the reference')}"
+        "<h2>Verdict per window and column</h2>"
+        f"{_grid(result, order, ticks)}"
+    )
+    body += _quality_panel(result, ticks)
+    performances = [getattr(w, "performance", None) for w in result.windows]
+    if any(p is not None for p in performances):
+        body += performance_panel(ticks, performances, x_axis)
+    body += "<h2>Columns, most drifted first</h2>" + "".join(
+        _column_card(result, name, ticks, x_axis) for name in order
+    )
+    drifted = sum(w.verdict == "drift" for w in result.windows)
+    title = f"Drift monitoring: {drifted} of {len(result.windows)} windows drifted"
+    return page(title, body, full=full)

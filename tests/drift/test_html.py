@@ -1,0 +1,188 @@
+"""The HTML reports: what they say first, their order, charts, escaping, and files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import modelyard.drift as drift
+from modelyard.drift._html_monitoring import performance_panel
+from modelyard.drift._monitoring import WindowDrift
+from modelyard.errors import InputError
+
+from . import _html_data as data
+
+
+@pytest.fixture(scope="module")
+def report() -> drift.DriftReport:
+    return data.report()
+
+
+@pytest.fixture(scope="module")
+def monitoring() -> drift.Monitoring:
+    return data.monitoring()
+
+
+def _assert_self_contained_and_escaped(page: str) -> None:
+    assert data.HOSTILE not in page
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert data.CATEGORY not in page
+    assert "&amp;&quot;&#x27;&lt;&gt;" in page
+    # Nothing is fetched: the only URL is the SVG namespace, which is never loaded.
+    assert set(re.findall(r"https?://[^\"' )]+", page)) == {"http://www.w3.org/2000/svg"}
+    assert " src=" not in page and "url(" not in page and "@import" not in page
+
+
+def test_a_report_page_says_the_verdict_and_rule_first(report: drift.DriftReport) -> None:
+    page = report.to_html()
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>")
+    assert report.drifted
+    headline = f"{len(report.drifted)} of {len(report.columns)} columns drifted"
+    assert page.index(headline) < page.index("<table")
+    assert "Holm correction" in page and "below 0.05" in page
+    assert page.index("Holm correction") < page.index("<table")
+    for word in ("reference", "current", "too little data", "not defined"):
+        assert word in page[: page.index("<table")]
+    _assert_self_contained_and_escaped(page)
+
+
+def test_a_report_page_lists_columns_by_severity(report: drift.DriftReport) -> None:
+    page = report.to_html()
+    table = page[page.index("<tbody>") : page.index("</tbody>")]
+    shown = [
+        n.replace("&lt;", "<").replace("&gt;", ">")
+        for n in re.findall(r"<tr><td><b>(.*?)</b>", table)
+    ]
+    verdicts = [report.column(n).verdict for n in shown]
+    assert sorted(shown) == sorted(c.name for c in report.columns)
+    rank = {"drift": 0, "insufficient data": 1, "undefined": 2, "stable": 3}
+    assert [rank[v] for v in verdicts] == sorted(rank[v] for v in verdicts)
+    assert verdicts[0] == "drift" and "insufficient data" in verdicts
+    drifted = [report.column(n) for n in shown if report.column(n).drifted]
+    smallest = [min(r.adjusted_p_value or 1.0 for r in c.statistics) for c in drifted]
+    assert smallest == sorted(smallest)
+
+
+def test_a_report_draws_a_histogram_with_axes_per_column(report: drift.DriftReport) -> None:
+    page = report.to_html()
+    charts = re.findall(r"<svg.*?</svg>", page)
+    assert len(charts) == len(report.columns)
+    city = report.column("city")
+    chart = next(c for c in charts if "category</text>" in c)
+    assert chart.count("<rect") == 2 * len(city.bin_labels)
+    assert "share of values" in chart and ">0%</text>" in chart
+    age = report.column("age")
+    assert f"{age.bin_labels[0]}: reference {age.reference_shares[0]:.1%}" in page
+
+
+def test_the_notebook_view_is_the_page_without_its_document(report: drift.DriftReport) -> None:
+    fragment = report._repr_html_()
+    assert "<html" not in fragment and "<style>" in fragment
+    assert fragment in report.to_html()
+
+
+def test_a_monitoring_page_shows_windows_columns_and_quality(
+    monitoring: drift.Monitoring,
+) -> None:
+    page = monitoring.to_html()
+    drifted = sum(w.verdict == "drift" for w in monitoring.windows)
+    assert drifted >= 4
+    assert f"{drifted} of {len(monitoring.windows)} windows drifted" in page
+    assert "1 window(s) had too little data" in page
+    _assert_self_contained_and_escaped(page)
+    names = [c.name for c in monitoring.windows[0].columns]
+    # A grid, then per column a timeline and a histogram.
+    assert len(re.findall(r'aria-label="[^"]*per window \(', page)) == len(names)
+    assert len(re.findall(r'aria-label="reference vs window', page)) == len(names)
+    # The empty day is drawn as a square on the axis, not as a point of the line.
+    assert 'fill="#fff" stroke="#8a8a8a"' in page
+    assert "threshold 0.25" in page
+    assert "May 01" in page and "window start (UTC)" in page
+    # The data-quality panel lists each finding with its window.
+    assert "<h2>Data quality</h2>" in page
+    score_gap = [w for w in monitoring.windows if w.quality and w.quality.errors]
+    assert score_gap
+    for window in score_gap:
+        for finding in window.quality.errors if window.quality else []:
+            assert finding.reason.replace("'", "&#x27;").replace("<", "&lt;")[:30] in page
+
+
+def test_a_monitoring_histogram_shows_the_most_drifted_window(
+    monitoring: drift.Monitoring,
+) -> None:
+    page = monitoring.to_html()
+    drifted = [w for w in monitoring.windows if w.column("age").drifted]
+    worst = min(
+        drifted,
+        key=lambda w: min(r.adjusted_p_value or 1.0 for r in w.column("age").statistics),
+    )
+    card = page[page.index("<h3>age ") :]
+    card = card[: card.index("</div></div>")]
+    assert f"reference vs window {worst.window} (" in card
+    shares = worst.column("age").current_shares
+    assert f"window {worst.window} {shares[-1]:.1%}" in card
+    stable = page[page.index("<h3>income ") :]
+    last = max(w.window for w in monitoring.windows if w.column("income").current_count)
+    assert f"reference vs window {last} (" in stable[: stable.index("</div></div>")]
+
+
+def test_a_monitoring_page_without_quality_has_no_quality_panel() -> None:
+    page = data.monitoring(per=100, quality=False).to_html()
+    assert "Data quality" not in page
+    assert "Realized performance" not in page
+
+
+class _WithPerformance(WindowDrift):
+    performance: Any = None
+
+
+def test_performance_renders_when_windows_carry_it(monitoring: drift.Monitoring) -> None:
+    windows = tuple(
+        _WithPerformance(
+            **w.model_dump(exclude={"quality"}),
+            quality=w.quality,
+            performance={
+                "accuracy": {
+                    "value": 0.9 - 0.2 * (i >= 20),
+                    "lower": 0.85 - 0.2 * (i >= 20),
+                    "upper": 0.95 - 0.2 * (i >= 20),
+                    "reference": 0.9,
+                    "verdict": "drop" if i >= 20 else "stable",
+                }
+            }
+            if i != 3
+            else None,
+        )
+        for i, w in enumerate(monitoring.windows)
+    )
+    page = monitoring.model_copy(update={"windows": windows}).to_html()
+    assert "<h2>Realized performance</h2>" in page
+    assert "accuracy per window, with its interval" in page
+    assert "accuracy 0.7 [0.65, 0.75]" in page
+    panel = performance_panel(["a", "b"], [None, None], "window")
+    assert panel == ""
+
+
+def test_save_html_writes_the_page_whole(report: drift.DriftReport, tmp_path: Path) -> None:
+    target = report.save_html(tmp_path / "drift.html")
+    assert target.read_text(encoding="utf-8") == report.to_html()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drift.html"]
+    with pytest.raises(InputError, match="is a folder"):
+        report.save_html(tmp_path)
+    with pytest.raises(InputError, match="does not exist"):
+        report.save_html(tmp_path / "absent" / "drift.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drift.html"]
+
+
+def test_count_windows_are_labelled_by_rows() -> None:
+    rng = np.random.default_rng(2)
+    values = np.r_[rng.normal(size=(400, 1)), rng.normal(2.0, size=(200, 1))]
+    result = drift.monitor(rng.normal(size=(2000, 1)), values, rows=200)
+    page = result.to_html()
+    assert "first row of the window" in page and ">400</text>" in page
+    assert "1 of 3 windows drifted" in page
