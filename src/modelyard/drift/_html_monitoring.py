@@ -182,6 +182,11 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
         f'<span><span class="sw" style="background:{colour}"></span>{esc(VERDICT_WORDS[v])}</span>'
         for v, colour in _CELL.items()
     )
+    if quality:
+        swatches += (
+            '<span><span class="sw" style="background:#c62828"></span>data quality: an error'
+            '</span><span><span class="sw" style="background:#e0a800"></span>a warning</span>'
+        )
     return f'{"".join(parts)}<div class="legend">{swatches}</div>'
 
 
