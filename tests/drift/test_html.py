@@ -41,6 +41,7 @@ def _assert_self_contained_and_escaped(page: str) -> None:
 def test_a_report_page_says_the_verdict_and_rule_first(report: drift.DriftReport) -> None:
     page = report.to_html()
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>")
+    assert "content=\"default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'" in page
     assert report.drifted
     headline = f"{len(report.drifted)} of {len(report.columns)} columns drifted"
     assert page.index(headline) < page.index("<table")
