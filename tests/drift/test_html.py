@@ -187,3 +187,24 @@ def test_count_windows_are_labelled_by_rows() -> None:
     page = result.to_html()
     assert "first row of the window" in page and ">400</text>" in page
     assert "1 of 3 windows drifted" in page
+
+
+def test_a_timeline_draws_above_its_threshold_exactly_the_drifted_windows() -> None:
+    # Many columns, so that raw KS p-values cross alpha by chance where the corrected ones,
+    # which decide, do not; one column shifts in some windows.
+    rng = np.random.default_rng(4)
+    columns = 12
+    values = rng.normal(size=(60 * 150, columns))
+    values[20 * 150 : 26 * 150, 0] += rng.choice([0.0, 0.4], size=6 * 150)
+    result = drift.monitor(rng.normal(size=(5000, columns)), values, rows=150, stats=["ks"])
+    page = result.to_html()
+    for name in ("0", "5"):
+        card = page[page.index(f"<h3>{name} ") :]
+        svg = card[card.index("<svg") : card.index("</svg>")]
+        assert "-log10 adjusted p (ks)" in svg
+        line = float(re.search(r'y1="([\d.]+)"[^>]*stroke-dasharray', svg).group(1))  # type: ignore[union-attr]
+        heights = [float(y) for y in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+        above = [i for i, y in enumerate(heights) if y < line]
+        drifted = [w.window for w in result.windows if w.column(name).drifted]
+        assert above == drifted
+    assert [w.window for w in result.windows if w.column("0").drifted]

@@ -120,7 +120,7 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
     windows = result.windows
     n = max(len(windows), 1)
     label_w, width, row_h = 150, 1120, 15
-    cell = (width - label_w - 8) / n
+    cell = (width - label_w - 24) / n
     quality = any(w.quality is not None for w in windows)
     rows = 1 + len(order) + (1 if quality else 0)
     height = 20 + rows * row_h + 8 + 22
@@ -202,11 +202,12 @@ def _shown_window(result: Monitoring, name: str) -> WindowDrift | None:
 
 def _column_card(result: Monitoring, name: str, ticks: list[str], x_axis: str) -> str:
     columns = [w.column(name) for w in result.windows]
-    picked = [deciding(c.statistics) for c in columns]
-    # One statistic per timeline: the one that decides most often across the windows.
+    # One statistic per timeline: the first that called drift in a window, else the column's
+    # first statistic, so that a stable column shows the same statistic in every window.
+    picked = [deciding(c.statistics) if c.drifted else None for c in columns]
     chosen = next((p.statistic for p in picked if p is not None and p.drifted), None)
-    if chosen is None:
-        chosen = next((p.statistic for p in picked if p is not None), None)
+    if chosen is None and columns[0].statistics:
+        chosen = columns[0].statistics[0].statistic
     drifted = sum(c.drifted for c in columns)
     head = (
         f"<h3>{esc(name)} {badge('drift' if drifted else columns[-1].verdict)}</h3>"
@@ -217,9 +218,13 @@ def _column_card(result: Monitoring, name: str, ticks: list[str], x_axis: str) -
     if chosen is not None:
         results = [c.statistic(chosen) for c in columns]
         test = is_test(results[0])
-        axis = f"-log10 p ({chosen})" if test else f"{chosen}"
+        # A test's verdict reads its corrected p-value, so that is what is drawn.
+        adjusted = test and result.config.rule == "tested"
+        scores = [r.adjusted_p_value if adjusted else r.score for r in results]
+        axis = f"-log10 {'adjusted ' if adjusted else ''}p ({chosen})" if test else chosen
         tips = [
-            f"{ticks[i]}: {chosen} {fmt(r.value)}, score {fmt(r.score)}; "
+            f"{ticks[i]}: {chosen} {fmt(r.value)}, score {fmt(r.score)}, adjusted p "
+            f"{fmt(r.adjusted_p_value)}; "
             f"{VERDICT_WORDS[c.verdict]}: {c.reason}"
             for i, (r, c) in enumerate(zip(results, columns, strict=True))
         ]
@@ -227,7 +232,7 @@ def _column_card(result: Monitoring, name: str, ticks: list[str], x_axis: str) -
             f"{name}: {chosen} per window"
             + (" (higher is more surprising)" if test else " (score against its threshold)"),
             ticks,
-            [r.score for r in results],
+            scores,
             [c.verdict for c in columns],
             results[0].threshold,
             axis=axis,
