@@ -110,3 +110,11 @@ def test_joint_bins_are_numpys_sturges_over_both_samples() -> None:
     column = report.column("x")
     np.testing.assert_allclose(column.reference_shares, a / a.sum(), rtol=1e-12)
     np.testing.assert_allclose(column.current_shares, b / b.sum(), rtol=1e-12)
+
+
+def test_the_guide_has_a_verdict_row_for_every_statistic() -> None:
+    from pathlib import Path
+
+    guide = (Path(__file__).parents[2] / "docs" / "drift.md").read_text()
+    for name in STATISTICS:
+        assert f"\n| `{name}` |" in guide, f"docs/drift.md has no verdict row for {name}"
