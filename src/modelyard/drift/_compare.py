@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from modelyard.drift._binning import bin_counts, count_below, uniform_edges
-from modelyard.drift._chisquare import chi_square
+from modelyard.drift._binning import count_below
 from modelyard.drift._columns import NUMERIC_KINDS, Frame, check_numeric, to_frame
+from modelyard.drift._comparison_bins import BinCounts, comparison_bins
 from modelyard.drift._config import (
     CATEGORICAL_STATISTICS,
     NUMERIC_STATISTICS,
@@ -23,7 +23,6 @@ from modelyard.drift._config import (
     Statistic,
     resolve_config,
 )
-from modelyard.drift._divergence import js_distance, kl_divergence, psi
 from modelyard.drift._ecdf import ecdf_distances
 from modelyard.drift._ks_pvalue import ks_pvalue
 from modelyard.drift._profile import DriftProfile, profile
@@ -34,7 +33,8 @@ from modelyard.drift._report import (
     StatisticResult,
     Verdict,
 )
-from modelyard.drift._verdicts import adjust_p_values, binned_p_value
+from modelyard.drift._statistics import MIN_SCALE, STATISTICS, SortedInputs
+from modelyard.drift._verdicts import adjust_p_values
 from modelyard.drift._warnings import DriftWarning
 from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError, EmptyDataError
 
@@ -44,8 +44,9 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 StatsArg = Sequence[str] | Mapping[str, Sequence[str]] | None
 
-# Evidently divides the Wasserstein distance by the reference standard deviation, floored here.
-_MIN_SCALE = 0.001
+_MIN_SCALE = MIN_SCALE
+#: Statistics measured on bin counts; the others need the sorted values.
+_BINNED = frozenset(name for name, spec in STATISTICS.items() if spec.source == "bins")
 
 
 @dataclass
@@ -116,35 +117,11 @@ def _binned(
     cur_counts: NDArray[Any],
     config: DriftConfig,
 ) -> None:
-    # PSI and KL smooth empty bins and take logarithms the same way.
-    smoothing: dict[str, Any] = {
-        "epsilon": config.epsilon,
-        "base": config.log_base,
-        "rule": config.epsilon_rule,
-        "drop_empty": config.drop_empty_bins,
-    }
-    if "psi" in wanted:
-        v = psi(ref_counts, cur_counts, **smoothing)
-        numbers.value["psi"] = numbers.score["psi"] = v
-    if "kl" in wanted:
-        v = kl_divergence(
-            ref_counts,
-            cur_counts,
-            direction=config.kl_direction,
-            normalize=config.kl_normalize,
-            **smoothing,
-        )
-        numbers.value["kl"] = numbers.score["kl"] = v
-    if "js" in wanted:
-        v = js_distance(ref_counts, cur_counts, epsilon=config.js_epsilon, base=config.js_base)
-        numbers.value["js"] = numbers.score["js"] = v
-    sizes = (ref_counts.sum(axis=1), cur_counts.sum(axis=1), _used_bins(ref_counts, cur_counts))
-    for statistic in ("psi", "kl", "js"):
-        if statistic in wanted:
-            base = config.js_base if statistic == "js" else config.log_base
-            numbers.p_value[statistic] = binned_p_value(
-                statistic, numbers.value[statistic], *sizes, base=base
-            )
+    """Every wanted statistic measured on bin (or category) counts, into ``numbers``."""
+    for name, spec in STATISTICS.items():
+        if name in wanted and spec.source == "bins":
+            measured = spec.measure_bins(ref_counts, cur_counts, config)
+            numbers.value[name], numbers.p_value[name], numbers.score[name] = measured
 
 
 def _used_bins(ref_counts: NDArray[Any], cur_counts: NDArray[Any]) -> IntArray:
@@ -157,51 +134,34 @@ def _binned_by_width(
     wanted: set[str],
     ref_counts: NDArray[Any],
     cur_counts: NDArray[Any],
-    widths: IntArray,
+    widths: IntArray | None,
     config: DriftConfig,
 ) -> None:
-    """Binned statistics on columns grouped by their own number of bins (no padding)."""
+    """Binned statistics on columns grouped by their own number of bins (no padding), or all
+    at once when every column has the same bins (``widths`` None)."""
+    if widths is None:
+        _binned(numbers, wanted, ref_counts, cur_counts, config)
+        return
     columns = ref_counts.shape[0]
     for width in np.unique(widths):
         group = np.nonzero(widths == width)[0]
         part = _Numbers({}, {}, {})
         _binned(part, wanted, ref_counts[group, :width], cur_counts[group, :width], config)
-        for key, values in part.value.items():
-            numbers.value.setdefault(key, np.full(columns, np.nan))[group] = values
-            numbers.score.setdefault(key, np.full(columns, np.nan))[group] = values
-        for key, values in part.p_value.items():
-            numbers.p_value.setdefault(key, np.full(columns, np.nan))[group] = values
+        for whole, piece in zip(
+            (numbers.value, numbers.p_value, numbers.score),
+            (part.value, part.p_value, part.score),
+            strict=True,
+        ):
+            for key, values in piece.items():
+                whole.setdefault(key, np.full(columns, np.nan))[group] = values
 
 
-def _sturges_both(
-    prof: DriftProfile, index: IntArray, current: FloatArray, counts: IntArray
-) -> tuple[IntArray, IntArray, IntArray]:
-    """Evidently's bins: numpy's Sturges rule over both samples together, per column."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        low = np.fmin(prof.minimum[index], np.nanmin(current, axis=0, initial=np.inf))
-        high = np.fmax(prof.maximum[index], np.nanmax(current, axis=0, initial=-np.inf))
-    total = prof.counts[index] + counts
-    sample = prof.sample[:, index]
-    ref_parts, cur_parts = [], []
-    for i in range(index.size):
-        span = high[i] - low[i]
-        n_bins = 1
-        if span > 0 and total[i] > 0:
-            n_bins = int(np.ceil(span / (span / (np.log2(total[i]) + 1.0))))
-        edges = uniform_edges([low[i]], [high[i]], n_bins)
-        ref_parts.append(bin_counts(sample[:, i : i + 1], edges)[0])
-        cur_parts.append(bin_counts(current[:, i : i + 1], edges)[0])
-    width = max((p.size for p in ref_parts), default=1)
-    ref = np.zeros((index.size, width), dtype=np.int64)
-    cur = np.zeros((index.size, width), dtype=np.int64)
-    for i, (a, b) in enumerate(zip(ref_parts, cur_parts, strict=True)):
-        ref[i, : a.size], cur[i, : b.size] = a, b
-    if not np.array_equal(prof.sample_counts[index], prof.counts[index]):
-        share = prof.counts[index] / np.maximum(prof.sample_counts[index], 1)
-        ref = np.round(ref * share[:, None]).astype(np.int64)
-    widths = np.array([p.size for p in ref_parts], dtype=np.int64)
-    return ref, cur, widths
+def _sorted(numbers: _Numbers, wanted: set[str], inputs: SortedInputs, config: DriftConfig) -> None:
+    """Every wanted statistic measured from the ECDF pass, into ``numbers``."""
+    for name, spec in STATISTICS.items():
+        if name in wanted and spec.source == "sorted":
+            measured = spec.measure_sorted(inputs, config)
+            numbers.value[name], numbers.p_value[name], numbers.score[name] = measured
 
 
 def _numeric_block(
@@ -211,16 +171,15 @@ def _numeric_block(
     wanted: set[str],
     config: DriftConfig,
     workers: int | None,
-) -> tuple[_Numbers, IntArray, IntArray, Frame]:
-    """The numeric statistics of ``frame``, its reference and current bin counts, and the frame
-    with its NaN and infinities counted."""
+) -> tuple[_Numbers, BinCounts, Frame]:
+    """The numeric statistics of ``frame``, both sides' bin counts, and the frame with its NaN
+    and infinities counted."""
     numbers = _Numbers({}, {}, {})
+    bins = comparison_bins(config)
     whole = index.size == len(prof.numeric_columns) and np.array_equal(index, np.arange(index.size))
-    sorted_path = bool(wanted & {"ks", "wasserstein"})
+    sorted_path = not wanted <= _BINNED
     edges = prof.edges if whole else prof.edges[index]
-    reference_counts = prof.bin_counts if whole else prof.bin_counts[index]
-    counting_pass = not sorted_path and config.binning != "sturges_both"
-    if counting_pass and not frame.numeric_checked:
+    if not sorted_path and bins.shared and not frame.numeric_checked:
         # Binned statistics alone: one pass counts the bins, the NaN and the infinities together.
         tally = count_below(frame.numeric, edges, workers=workers)
         frame = replace(
@@ -229,66 +188,51 @@ def _numeric_block(
             numeric_infinite=tally.infinite,
             numeric_checked=True,
         )
-        cur_counts = tally.counts(finite_only=True)
-        _binned(numbers, wanted, reference_counts, cur_counts, config)
-        return numbers, reference_counts, cur_counts, frame
+        found = tally.counts(finite_only=True)
+        counts = bins.counts(prof, index, frame.numeric, frame.numeric_counts, found)
+        _binned(numbers, wanted, counts.reference, counts.current, config)
+        return numbers, counts, frame
     frame = check_numeric(frame)
     current = frame.numeric
-    counts = frame.numeric_counts
     distances = None
     if sorted_path:
-        sample = prof.sample if whole else prof.sample[:, index]
-        sample_counts = prof.sample_counts[index]
         distances = ecdf_distances(
-            sample,
-            sample_counts,
+            prof.sample if whole else prof.sample[:, index],
+            prof.sample_counts[index],
             current,
-            counts,
+            frame.numeric_counts,
             current_is_sorted=False,
             workers=workers,
-            edges=None if config.binning == "sturges_both" else edges,
+            edges=edges if bins.shared else None,
         )
     # Bin counts feed the binned statistics and the report's charts; the sorted path gets
     # them by binary search, otherwise they take a counting pass.
-    if config.binning == "sturges_both":
-        ref_counts, cur_counts, widths = _sturges_both(prof, index, current, counts)
-        _binned_by_width(numbers, wanted, ref_counts, cur_counts, widths, config)
-    else:
-        ref_counts = reference_counts
-        if distances is not None and distances.current_bin_counts is not None:
-            cur_counts = distances.current_bin_counts
-        else:
-            cur_counts = bin_counts(current, edges, workers=workers)
-        _binned(numbers, wanted, ref_counts, cur_counts, config)
+    counts = bins.counts(
+        prof,
+        index,
+        current,
+        frame.numeric_counts,
+        None if distances is None else distances.current_bin_counts,
+        workers,
+    )
+    _binned_by_width(numbers, wanted, counts.reference, counts.current, counts.widths, config)
     if distances is not None:
-        sample_counts = prof.sample_counts[index]
         ref_n = prof.counts[index]
-        # The Wasserstein distance has no null distribution of its own that does not depend on
-        # the data's shape; its significance is the KS test's on the same column.
-        exact_sample = np.array_equal(sample_counts, ref_n)
+        exact_sample = np.array_equal(prof.sample_counts[index], ref_n)
         if config.ks_method == "scipy":
             ks_p = _scipy_ks(prof, index, current, exact_sample)
         else:
             ks_p = ks_pvalue(
                 distances.ks,
                 ref_n,
-                counts,
+                frame.numeric_counts,
                 method=config.ks_method,
                 numerator=distances.ks_numerator if exact_sample else None,
                 workers=workers,
             )
-        if "ks" in wanted:
-            numbers.value["ks"] = distances.ks
-            numbers.p_value["ks"] = numbers.score["ks"] = ks_p
-        if "wasserstein" in wanted:
-            numbers.value["wasserstein"] = distances.wasserstein
-            numbers.p_value["wasserstein"] = ks_p
-            if config.wasserstein_scale == "std":
-                scale = np.maximum(np.nan_to_num(prof.std[index], nan=1.0), _MIN_SCALE)
-                numbers.score["wasserstein"] = distances.wasserstein / scale
-            else:
-                numbers.score["wasserstein"] = distances.wasserstein
-    return numbers, ref_counts, cur_counts, frame
+        inputs = SortedInputs(distances.ks, distances.wasserstein, ks_p, prof.std[index])
+        _sorted(numbers, wanted, inputs, config)
+    return numbers, counts, frame
 
 
 def _scipy_ks(
@@ -326,16 +270,9 @@ def _categorical_block(
         counts = frame.categorical[position]
         cur[position, : len(labels[position])] = [counts.get(x, 0) for x in labels[position]]
     numbers = _Numbers({}, {}, {})
-    widths = np.array([len(x) for x in labels], dtype=np.int64)
-    if config.drop_empty_bins:
-        _binned(numbers, wanted, ref, cur, config)
-    else:
-        # Conventions that smooth empty bins must not see the padding of shorter columns.
-        _binned_by_width(numbers, wanted, ref, cur, widths, config)
-    if "chi2" in wanted:
-        result = chi_square(ref, cur, test=config.chi_square_test)
-        numbers.value["chi2"] = result.statistic
-        numbers.p_value["chi2"] = numbers.score["chi2"] = result.p_value
+    # Conventions that smooth empty bins must not see the padding of shorter columns.
+    widths = None if config.drop_empty_bins else np.array([len(x) for x in labels], np.int64)
+    _binned_by_width(numbers, wanted, ref, cur, widths, config)
     return numbers, labels, ref, cur
 
 
@@ -400,7 +337,7 @@ def compare(
     if isinstance(reference, DriftProfile):
         prof = reference
     else:
-        binning = cfg.binning if cfg.binning != "sturges_both" else "quantile"
+        binning = comparison_bins(cfg).profile_binning(cfg)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DriftWarning)
             prof = profile(
@@ -450,9 +387,6 @@ class _Block:
     shortfall: dict[str, list[str]]
 
 
-_BINNED = frozenset({"psi", "kl", "js", "chi2"})
-
-
 def _shortfalls(block: _Block, wanted: set[str], cfg: DriftConfig) -> None:
     """Why each statistic of each column has too little data to judge ("" if enough)."""
     smaller = np.minimum(block.reference_n, block.current_n)
@@ -494,6 +428,35 @@ def _adjust(blocks: list[_Block], plan: dict[str, tuple[Statistic, ...]], cfg: D
         block.adjusted[statistic][i] = p
 
 
+@dataclass(frozen=True)
+class _Side:
+    """What one side holds of a column: values, missing values, rows, infinities."""
+
+    count: int
+    missing: int
+    rows: int
+    infinite: int = 0
+
+    @property
+    def missing_rate(self) -> float:
+        return self.missing / self.rows if self.rows else 0.0
+
+
+@dataclass(frozen=True)
+class _ColumnFacts:
+    """Everything a report says about a column besides its statistics."""
+
+    name: str
+    kind: str
+    reference: _Side
+    current: _Side
+    rank_error: float = 0.0
+    notes: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    reference_shares: tuple[float, ...] = ()
+    current_shares: tuple[float, ...] = ()
+
+
 def _assemble(
     prof: DriftProfile,
     frame: Frame,
@@ -505,19 +468,18 @@ def _assemble(
     categorical_names = frame.categorical_names
     numeric_index = np.array([prof._numeric_index[n] for n in numeric_names], dtype=np.int64)
     categorical_index = [prof._categorical_index[n] for n in categorical_names]
+    kind_of = dict(zip(frame.names, frame.kinds, strict=True))
     entries: dict[str, ColumnDrift] = {}
     blocks: list[_Block] = []
     if numeric_names:
         wanted: set[str] = {s for n in numeric_names for s in plan[n]}
-        numbers, ref_counts, cur_counts, frame = _numeric_block(
-            prof, numeric_index, frame, wanted, cfg, workers
-        )
+        numbers, counts, frame = _numeric_block(prof, numeric_index, frame, wanted, cfg, workers)
         numeric = _Block(
             tuple(numeric_names),
             numbers,
             prof.counts[numeric_index],
             frame.numeric_counts,
-            _used_bins(ref_counts, cur_counts),
+            _used_bins(counts.reference, counts.current),
             {},
             {},
         )
@@ -541,78 +503,20 @@ def _assemble(
         blocks.append(categorical)
     _adjust(blocks, plan, cfg)
     if numeric_names:
-        cur_n = frame.numeric_counts
-        kind_of = dict(zip(frame.names, frame.kinds, strict=True))
         # Everything per column is turned into Python numbers at once, not value by value.
         values = numbers.as_lists()
         adjusted = {k: v.tolist() for k, v in numeric.adjusted.items()}
-        keep = (ref_counts > 0) | (cur_counts > 0)
-        keep[:, :1] = True
-        ref_shares, cur_shares = _share_rows(ref_counts), _share_rows(cur_counts)
-        ref_n, ref_missing, ref_infinite = (
-            prof.counts[numeric_index].tolist(),
-            prof.missing[numeric_index].tolist(),
-            prof.infinite[numeric_index].tolist(),
-        )
-        constant = (prof.minimum[numeric_index] == prof.maximum[numeric_index]).tolist()
-        rank_error = prof.rank_error[numeric_index].tolist()
-        current = (
-            cur_n.tolist(),
-            frame.numeric_missing.tolist(),
-            frame.numeric_infinite.tolist(),
-        )
-        for i, name in enumerate(numeric_names):
-            labels = (
-                prof.bin_labels(name)
-                if cfg.binning != "sturges_both"
-                else tuple(str(b) for b in range(ref_counts.shape[1]))
-            )
-            kept = keep[i].tolist()
-            entries[name] = _entry(
-                name,
-                kind_of[name],
-                _results(plan[name], values, adjusted, numeric.shortfall, i, cfg),
-                cfg,
-                reference=(ref_n[i], ref_missing[i], prof.rows),
-                current=(current[0][i], current[1][i], frame.rows),
-                infinite=(ref_infinite[i], current[2][i]),
-                rank_error=rank_error[i],
-                notes=_notes(name, ref_n[i], current[0][i], constant=constant[i]),
-                labels=tuple(itertools.compress(labels, kept)),
-                shares=(
-                    tuple(itertools.compress(ref_shares[i], kept)),
-                    tuple(itertools.compress(cur_shares[i], kept)),
-                ),
-            )
+        for i, facts in enumerate(_numeric_facts(prof, numeric_index, frame, counts, cfg)):
+            results = _results(plan[facts.name], values, adjusted, numeric.shortfall, i, cfg)
+            entries[facts.name] = _entry(facts, results, cfg)
     if categorical_names:
-        # Padding beyond a column's own categories is zero, so it leaves the shares unchanged.
-        ref_shares, cur_shares = _share_rows(ref), _share_rows(cur)
         cat_values = cat_numbers.as_lists()
         adjusted = {k: v.tolist() for k, v in categorical.adjusted.items()}
-        for i, name in enumerate(categorical_names):
-            column = categorical_index[i]
-            cat_ref_n = int(prof.category_counts[column].sum())
-            cur_n_cat = int(cur[i].sum())
-            notes = _notes(name, cat_ref_n, cur_n_cat, constant=len(prof.categories[column]) == 1)
-            width = len(labels_list[i])
-            # Keep the chart readable: the 12 most frequent categories.
-            top = np.argsort(-(ref[i, :width] + cur[i, :width]), kind="stable")[:12]
-            entries[name] = _entry(
-                name,
-                frame.kinds[frame.names.index(name)],
-                _results(plan[name], cat_values, adjusted, categorical.shortfall, i, cfg),
-                cfg,
-                reference=(cat_ref_n, int(prof.categorical_missing[column]), prof.rows),
-                current=(cur_n_cat, int(frame.categorical_missing[i]), frame.rows),
-                infinite=(0, 0),
-                rank_error=0.0,
-                notes=notes,
-                labels=tuple(labels_list[i][j] for j in top),
-                shares=(
-                    tuple(ref_shares[i][j] for j in top),
-                    tuple(cur_shares[i][j] for j in top),
-                ),
-            )
+        facts_list = _categorical_facts(prof, categorical_index, frame, labels_list, ref, cur)
+        for i, facts in enumerate(facts_list):
+            short = categorical.shortfall
+            results = _results(plan[facts.name], cat_values, adjusted, short, i, cfg)
+            entries[facts.name] = _entry(replace(facts, kind=kind_of[facts.name]), results, cfg)
     for entry in entries.values():
         for note in entry.warnings:
             warnings.warn(note, DriftWarning, stacklevel=4)
@@ -622,6 +526,80 @@ def _assemble(
         reference_rows=prof.rows,
         current_rows=frame.rows,
     )
+
+
+def _numeric_facts(
+    prof: DriftProfile, index: IntArray, frame: Frame, counts: BinCounts, cfg: DriftConfig
+) -> list[_ColumnFacts]:
+    kind_of = dict(zip(frame.names, frame.kinds, strict=True))
+    bins = comparison_bins(cfg)
+    keep = (counts.reference > 0) | (counts.current > 0)
+    keep[:, :1] = True
+    ref_shares, cur_shares = _share_rows(counts.reference), _share_rows(counts.current)
+    ref_n, ref_missing, ref_infinite = (
+        prof.counts[index].tolist(),
+        prof.missing[index].tolist(),
+        prof.infinite[index].tolist(),
+    )
+    cur_n, cur_missing, cur_infinite = (
+        frame.numeric_counts.tolist(),
+        frame.numeric_missing.tolist(),
+        frame.numeric_infinite.tolist(),
+    )
+    constant = (prof.minimum[index] == prof.maximum[index]).tolist()
+    rank_error = prof.rank_error[index].tolist()
+    facts = []
+    for i, name in enumerate(frame.numeric_names):
+        kept = keep[i].tolist()
+        facts.append(
+            _ColumnFacts(
+                name,
+                kind_of[name],
+                _Side(ref_n[i], ref_missing[i], prof.rows, ref_infinite[i]),
+                _Side(cur_n[i], cur_missing[i], frame.rows, cur_infinite[i]),
+                rank_error=rank_error[i],
+                notes=_notes(name, ref_n[i], cur_n[i], constant=constant[i]),
+                labels=tuple(
+                    itertools.compress(bins.labels(prof, name, counts.reference.shape[1]), kept)
+                ),
+                reference_shares=tuple(itertools.compress(ref_shares[i], kept)),
+                current_shares=tuple(itertools.compress(cur_shares[i], kept)),
+            )
+        )
+    return facts
+
+
+def _categorical_facts(
+    prof: DriftProfile,
+    index: Sequence[int],
+    frame: Frame,
+    labels: list[tuple[str, ...]],
+    ref: IntArray,
+    cur: IntArray,
+) -> list[_ColumnFacts]:
+    # Padding beyond a column's own categories is zero, so it leaves the shares unchanged.
+    ref_shares, cur_shares = _share_rows(ref), _share_rows(cur)
+    facts = []
+    for i, name in enumerate(frame.categorical_names):
+        column = index[i]
+        ref_n = int(prof.category_counts[column].sum())
+        cur_n = int(cur[i].sum())
+        width = len(labels[i])
+        # Keep the chart readable: the 12 most frequent categories.
+        top = np.argsort(-(ref[i, :width] + cur[i, :width]), kind="stable")[:12]
+        facts.append(
+            _ColumnFacts(
+                name,
+                "categorical",
+                _Side(ref_n, int(prof.categorical_missing[column]), prof.rows),
+                _Side(cur_n, int(frame.categorical_missing[i]), frame.rows),
+                notes=_notes(name, ref_n, cur_n, constant=len(prof.categories[column]) == 1),
+                labels=tuple(labels[i][j] for j in top),
+                reference_shares=tuple(ref_shares[i][j] for j in top),
+                current_shares=tuple(cur_shares[i][j] for j in top),
+            )
+        )
+    return facts
 
 
 def _notes(name: str, ref_n: int, cur_n: int, *, constant: bool) -> tuple[str, ...]:
@@ -660,7 +638,8 @@ def _tested_verdict(
     if math.isnan(adjusted):
         return "undefined", "no p-value"
     significant = adjusted < cfg.alpha
-    p_text = f"adjusted p {_num(adjusted)}"
+    # A p-value of 0 is one below the smallest double, not certainty.
+    p_text = f"adjusted p {_num(adjusted)}" if adjusted > 0 else "adjusted p < 1e-300"
     if statistic in TESTS:
         if significant:
             return "drift", f"{p_text} < {_num(cfg.alpha)}"
@@ -675,6 +654,12 @@ def _tested_verdict(
             f"significant ({p_text}) and {_num(score)} >= warning level {_num(cfg.psi_warning)}"
         )
     return "stable", f"significant ({p_text}) but {_num(score)} < {_num(threshold)}: too small"
+
+
+def _threshold(statistic: Statistic, cfg: DriftConfig) -> float:
+    """What a statistic's score is compared with: under the tested rule, a test's adjusted
+    p-value is compared with ``alpha``; otherwise the statistic's own threshold."""
+    return cfg.alpha if cfg.rule == "tested" and statistic in TESTS else cfg.thresholds[statistic]
 
 
 def _results(
@@ -703,7 +688,6 @@ def _results(
             verdict, reason = _threshold_verdict(statistic, score, cfg)
         else:
             verdict, reason = _tested_verdict(statistic, score, p_adj, cfg)
-        tests_level = cfg.rule == "tested" and statistic in TESTS
         results.append(
             StatisticResult(
                 statistic=statistic,
@@ -711,7 +695,7 @@ def _results(
                 p_value=_optional(p),
                 adjusted_p_value=_optional(p_adj),
                 score=_optional(score),
-                threshold=cfg.alpha if tests_level else cfg.thresholds[statistic],
+                threshold=_threshold(statistic, cfg),
                 verdict=verdict,
                 reason=reason,
             )
@@ -745,21 +729,11 @@ def _column_verdict(
     return "stable", f"{closest.statistic}: {closest.reason}"
 
 
-def _entry(
-    name: str,
-    kind: str,
-    results: tuple[StatisticResult, ...],
-    cfg: DriftConfig,
-    *,
-    reference: tuple[int, int, int],
-    current: tuple[int, int, int],
-    infinite: tuple[int, int],
-    rank_error: float,
-    notes: tuple[str, ...],
-    labels: tuple[str, ...],
-    shares: tuple[tuple[float, ...], tuple[float, ...]],
-) -> ColumnDrift:
-    if reference[0] == 0 or current[0] == 0:
+def _settled(
+    results: tuple[StatisticResult, ...], reference_n: int, current_n: int, cfg: DriftConfig
+) -> tuple[tuple[StatisticResult, ...], ColumnVerdict, str]:
+    """A column's statistics (undefined when a side has no values) and its verdict."""
+    if reference_n == 0 or current_n == 0:
         results = tuple(
             r.model_copy(
                 update={
@@ -774,24 +748,31 @@ def _entry(
             for r in results
         )
     verdict, reason = _column_verdict(results, cfg)
+    return results, verdict, reason
+
+
+def _entry(
+    facts: _ColumnFacts, results: tuple[StatisticResult, ...], cfg: DriftConfig
+) -> ColumnDrift:
+    results, verdict, reason = _settled(results, facts.reference.count, facts.current.count, cfg)
     return ColumnDrift(
-        name=name,
-        kind=kind,
+        name=facts.name,
+        kind=facts.kind,
         drifted=verdict == "drift",
         verdict=verdict,
         reason=reason,
         statistics=results,
-        reference_count=reference[0],
-        current_count=current[0],
-        reference_missing=reference[1],
-        current_missing=current[1],
-        reference_missing_rate=reference[1] / reference[2] if reference[2] else 0.0,
-        current_missing_rate=current[1] / current[2] if current[2] else 0.0,
-        reference_infinite=infinite[0],
-        current_infinite=infinite[1],
-        rank_error=rank_error,
-        warnings=notes,
-        bin_labels=labels,
-        reference_shares=shares[0],
-        current_shares=shares[1],
+        reference_count=facts.reference.count,
+        current_count=facts.current.count,
+        reference_missing=facts.reference.missing,
+        current_missing=facts.current.missing,
+        reference_missing_rate=facts.reference.missing_rate,
+        current_missing_rate=facts.current.missing_rate,
+        reference_infinite=facts.reference.infinite,
+        current_infinite=facts.current.infinite,
+        rank_error=facts.rank_error,
+        warnings=facts.notes,
+        bin_labels=facts.labels,
+        reference_shares=facts.reference_shares,
+        current_shares=facts.current_shares,
     )

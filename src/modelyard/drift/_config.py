@@ -9,19 +9,17 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from modelyard.drift._statistics import STATISTICS, Statistic, applicable, default_thresholds
 from modelyard.errors import DriftInputError
 
 __all__ = ["PRESETS", "DriftConfig", "Statistic", "resolve_config"]
 
-Statistic = Literal["psi", "kl", "js", "ks", "wasserstein", "chi2"]
-NUMERIC_STATISTICS: tuple[Statistic, ...] = ("psi", "kl", "js", "ks", "wasserstein")
-CATEGORICAL_STATISTICS: tuple[Statistic, ...] = ("psi", "kl", "js", "chi2")
+NUMERIC_STATISTICS = applicable("numeric")
+CATEGORICAL_STATISTICS = applicable("categorical")
 #: Statistics whose verdict is a p-value below the threshold; the others are distances.
-TESTS: frozenset[str] = frozenset({"ks", "chi2"})
+TESTS: frozenset[str] = frozenset(name for name, spec in STATISTICS.items() if spec.test)
 
-DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
-    {"psi": 0.25, "kl": 0.1, "js": 0.1, "wasserstein": 0.1, "ks": 0.05, "chi2": 0.05}
-)
+DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(default_thresholds())
 
 
 class DriftConfig(BaseModel):

@@ -15,14 +15,16 @@ from modelyard.drift._compare import (
     _adjust,
     _Block,
     _categorical_block,
-    _column_verdict,
     _Numbers,
     _plan,
     _results,
+    _settled,
     _shortfalls,
+    _threshold,
     _used_bins,
 )
-from modelyard.drift._config import TESTS, DriftConfig, Statistic, resolve_config
+from modelyard.drift._comparison_bins import comparison_bins
+from modelyard.drift._config import DriftConfig, Statistic, resolve_config
 from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
 from modelyard.drift._profile import DriftProfile, profile
@@ -101,7 +103,7 @@ def _empty_column(
             statistic=s,
             value=None,
             score=None,
-            threshold=cfg.alpha if cfg.rule == "tested" and s in TESTS else cfg.thresholds[s],
+            threshold=_threshold(s, cfg),
             verdict="insufficient data",
             reason=reason,
         )
@@ -128,21 +130,7 @@ def _column(
 ) -> WindowColumn:
     """A column's entry, with the verdict :func:`compare` gives it (``counts``: values in the
     reference, values and missing values in the window)."""
-    if counts[0] == 0 or counts[1] == 0:
-        results = tuple(
-            r.model_copy(
-                update={
-                    "value": None,
-                    "p_value": None,
-                    "adjusted_p_value": None,
-                    "score": None,
-                    "verdict": "undefined",
-                    "reason": "no values on one side",
-                }
-            )
-            for r in results
-        )
-    verdict, reason = _column_verdict(results, cfg)
+    results, verdict, reason = _settled(results, counts[0], counts[1], cfg)
     return WindowColumn(
         name=name,
         kind=kind,
@@ -386,7 +374,7 @@ def monitor(
     cfg = resolve_config(config)
     if thresholds:
         cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
-    if cfg.binning == "sturges_both":
+    if not comparison_bins(cfg).shared:
         raise DriftInputError(
             f"config {cfg.name!r} bins each comparison over both samples, so every window would "
             "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
@@ -400,7 +388,7 @@ def monitor(
             prof = profile(
                 reference,
                 bins=cfg.bins,
-                binning=cfg.binning,
+                binning=comparison_bins(cfg).profile_binning(cfg),
                 categorical=categorical,
                 columns=columns,
                 workers=workers,

@@ -105,6 +105,7 @@ class ColumnDrift(BaseModel):
 
 
 _VERDICT_TEXT = {"drift": "YES", "stable": "no", "insufficient data": "?", "undefined": "-"}
+_MARK = {"drift": "*", "warning": "~", "insufficient data": "?"}
 
 
 def _fmt(value: float | None) -> str:
@@ -249,7 +250,9 @@ class DriftReport(BaseModel):
         )
 
     def summary(self) -> str:
-        """A plain-text table for terminals and logs."""
+        """A plain-text table for terminals and logs: each statistic's value, marked ``*`` when
+        it says drift, ``~`` for a PSI warning and ``?`` when it had too little data; p-values
+        are in :meth:`to_pandas` and the reasons."""
         names: list[str] = []
         for column in self.columns:
             for stat in column.statistics:
@@ -262,15 +265,9 @@ class DriftReport(BaseModel):
             by_name: dict[str, StatisticResult] = {r.statistic: r for r in column.statistics}
             for name in names:
                 result = by_name.get(name)
-                if result is None:
-                    cells.append("")
-                    continue
-                text = _fmt(result.value)
-                if result.p_value is not None:
-                    text += f" (p={_fmt(result.p_value)})"
-                if result.verdict in ("drift", "warning", "insufficient data"):
-                    text += f" ({result.verdict})"
-                cells.append(text)
+                cells.append(
+                    "" if result is None else _fmt(result.value) + _MARK.get(result.verdict, "")
+                )
             cells.append(f"{column.reference_missing_rate:.1%}/{column.current_missing_rate:.1%}")
             cells.append(column.reason)
             lines.append(cells)
@@ -284,8 +281,9 @@ class DriftReport(BaseModel):
             f"{len(self.columns)} columns drifted; reference {self.reference_rows} rows, "
             f"current {self.current_rows} rows"
         )
+        legend = "* drift  ~ warning  ? too little data"
         notes = [f"warning: {w}" for c in self.columns for w in c.warnings]
-        return "\n".join([title, body, *notes])
+        return "\n".join([title, body, legend, *notes])
 
     def __str__(self) -> str:
         return self.summary()
