@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelyard.drift._statistics import STATISTICS
 from modelyard.errors import InputError
 
 if TYPE_CHECKING:
@@ -114,6 +115,11 @@ def fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def fmt_p(value: float | None) -> str:
+    """A p-value; one that underflowed to 0 reads ``< 1e-300``, not certainty."""
+    return "< 1e-300" if value == 0 else fmt(value)
+
+
 def percent(value: float | None) -> str:
     """A share as a percentage; ``-`` when there is none."""
     if value is None or math.isnan(value):
@@ -134,12 +140,13 @@ def rule_text(config: DriftConfig, family: str, used: Sequence[str]) -> str:
     limits = ", ".join(
         f"{esc(s)} {fmt(config.thresholds[s])}" for s in used if s in config.thresholds
     )
+    tests = ", ".join(name for name, spec in STATISTICS.items() if spec.test)
     if config.rule == "tested":
         text = (
             "A column is called <b>drifted</b> when one of its statistics is significant "
             f"(p-value adjusted by the {_CORRECTION[config.correction]} correction over "
             f"{family}, below {fmt(config.alpha)}) <i>and</i> its effect reaches the "
-            f"statistic's threshold ({limits}); tests (ks, chi2) need significance alone. "
+            f"statistic's threshold ({limits}); tests ({tests}) need significance alone. "
             f"Fewer than {config.min_rows} values, or too few expected per bin, give "
             "<i>too little data</i> instead of a verdict."
         )
@@ -294,7 +301,7 @@ def deciding(statistics: Sequence[StatisticResult]) -> StatisticResult | None:
 
 def is_test(result: StatisticResult) -> bool:
     """True for statistics whose score is a p-value (drift below the threshold)."""
-    return result.statistic in ("ks", "chi2")
+    return STATISTICS[result.statistic].test
 
 
 def timeline_svg(

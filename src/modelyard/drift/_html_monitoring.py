@@ -14,6 +14,7 @@ from modelyard.drift._html import (
     deciding,
     esc,
     fmt,
+    fmt_p,
     histogram_svg,
     is_test,
     legend,
@@ -224,7 +225,7 @@ def _column_card(result: Monitoring, name: str, ticks: list[str], x_axis: str) -
         axis = f"-log10 {'adjusted ' if adjusted else ''}p ({chosen})" if test else chosen
         tips = [
             f"{ticks[i]}: {chosen} {fmt(r.value)}, score {fmt(r.score)}, adjusted p "
-            f"{fmt(r.adjusted_p_value)}; "
+            f"{fmt_p(r.adjusted_p_value)}; "
             f"{VERDICT_WORDS[c.verdict]}: {c.reason}"
             for i, (r, c) in enumerate(zip(results, columns, strict=True))
         ]

@@ -8,6 +8,7 @@ from modelyard.drift._html import (
     badge,
     esc,
     fmt,
+    fmt_p,
     histogram_svg,
     legend,
     page,
@@ -96,7 +97,7 @@ def _table(columns: list[ColumnDrift], names: list[str]) -> str:
             text = fmt(result.value)
             p = result.adjusted_p_value if result.adjusted_p_value is not None else result.p_value
             if p is not None:
-                text += f'<br><small class="muted">p {fmt(p)}</small>'
+                text += f'<br><small class="muted">p {fmt_p(p)}</small>'
             hit = ' class="n hit"' if result.drifted else ' class="n"'
             cells.append(f'<td{hit} title="{esc(result.reason)}">{text}</td>')
         cells.append(
