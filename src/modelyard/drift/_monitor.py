@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from modelyard.drift._columns import Frame, to_frame, to_pandas
+from modelyard.drift._columns import Frame, is_arrow, to_frame, to_pandas
 from modelyard.drift._compare import (
     StatsArg,
     _adjust,
@@ -25,6 +25,9 @@ from modelyard.drift._compare import (
 from modelyard.drift._config import TESTS, DriftConfig, Statistic, resolve_config
 from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
+from modelyard.drift._performance import PerformanceResult
+from modelyard.drift._performance import performance as realized
+from modelyard.drift._performance_record import window_records
 from modelyard.drift._profile import DriftProfile, profile
 from modelyard.drift._quality import quality as check_quality
 from modelyard.drift._quality_report import QualityReport
@@ -309,6 +312,14 @@ def monitor(
     config: DriftConfig | str | None = None,
     categorical: Sequence[str] | None = None,
     quality: bool = False,
+    prediction: str | None = None,
+    label: str | None = None,
+    task: Literal["classification", "regression"] = "classification",
+    positive: object = None,
+    labels: Any = None,
+    id: str | None = None,
+    metrics: Sequence[str] | None = None,
+    reference_performance: PerformanceResult | None = None,
     workers: int | None = None,
 ) -> Monitoring:
     """Compare every window of ``data`` with one reference: drift over time.
@@ -338,7 +349,23 @@ def monitor(
         categorical: as in :func:`compare`.
         workers: as in :func:`compare`.
         quality: also check each window's data quality (:func:`quality` on its rows, with its
-            defaults), into :attr:`WindowDrift.quality`.
+            defaults), into :attr:`WindowDrift.quality`. With ``prediction`` and ``label``,
+            the label and ``id`` columns are left out (labels that have not arrived yet are
+            not a data-quality problem) and so is any column the reference does not have.
+        prediction: the column of the model's predictions, for realized performance per window
+            (:func:`performance` over the same windows, into :attr:`WindowDrift.performance`).
+            With ``label``; neither is drift-compared unless named in ``columns``.
+        label: the column of true labels (in ``data``, or in ``labels``).
+        task: as in :func:`performance`.
+        positive: as in :func:`performance`.
+        labels: labels that arrive later, joined by ``id``, as in :func:`performance`.
+        id: the column joining ``labels`` to ``data``; not drift-compared unless named in
+            ``columns``.
+        metrics: as in :func:`performance`.
+        reference_performance: the reference period's performance, from
+            :func:`performance` on the reference data with no windows. Needed when
+            ``reference`` is a profile (which holds no predictions); used instead of the
+            reference data's columns when given.
 
     A window with no rows has the verdict ``"insufficient data"`` for every column; with few
     rows, the statistics that lack data say so as in :func:`compare`.
@@ -347,6 +374,8 @@ def monitor(
         InputError: no way to cut windows, or contradictory window arguments.
         DriftInputError: ``config`` bins each comparison over both samples (the Evidently
             preset), which a monitor cannot share across windows.
+        InputError: ``prediction`` without ``label`` or the other way round, or performance
+            asked against a profile without ``reference_performance``.
         ColumnMismatchError, ColumnTypeError, EmptyDataError: as :func:`compare`.
 
     Example:
@@ -369,6 +398,9 @@ def monitor(
         >>> result.alerts[0][:2]
         (3, 'x')
     """
+    wants_performance = _check_performance(
+        reference, prediction, label, labels, id, reference_performance
+    )
     cfg = resolve_config(config)
     if thresholds:
         cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
@@ -393,6 +425,21 @@ def monitor(
             )
     length = _length(data)
     built = _build_windows(data, length, time, every, step, rows, windows, anchor)
+    realized_performance = None
+    if wants_performance:
+        assert prediction is not None and label is not None
+        realized_performance = realized(
+            data,
+            prediction=prediction,
+            label=label,
+            windows=built,
+            reference=reference if reference_performance is None else reference_performance,
+            task=task,
+            id=id,
+            labels=labels,
+            positive=positive,
+            metrics=metrics,
+        )
     if isinstance(time, str) and time not in prof.columns:
         data = _without(data, time)
     if columns is not None:
@@ -402,6 +449,9 @@ def monitor(
                 f"columns {absent} are not in the reference profile", missing=absent, unexpected=[]
             )
         names = tuple(c for c in prof.columns if c in set(columns))
+    elif wants_performance:
+        model_columns = {prediction, label, id}
+        names = tuple(c for c in prof.columns if c not in model_columns)
     else:
         names = prof.columns
     kinds = tuple(prof.column_kinds[n] for n in names)
@@ -409,7 +459,7 @@ def monitor(
         data,
         names=names,
         kinds=kinds,
-        columns=None if columns is None else names,
+        columns=None if columns is None and not wants_performance else names,
         check_values=False,
     )
     if frame.rows == 0:
@@ -427,11 +477,20 @@ def monitor(
         categories = category_counts(table, frame.categorical_names, built)
     judged = _judge(prof, frame, plan, cfg, numeric, categories, built)
     if quality:
+        checked = columns
+        if checked is None and wants_performance:
+            # A label not arrived yet is no data-quality problem (``labelled`` counts them).
+            checked = [c for c in prof.columns if c not in {label, id}]
         judged = [
-            w.model_copy(update={"quality": _quality(prof, data, built, w.window, columns)})
+            w.model_copy(update={"quality": _quality(prof, data, built, w.window, checked)})
             if w.rows
             else w
             for w in judged
+        ]
+    if realized_performance is not None:
+        judged = [
+            w.model_copy(update={"performance": record})
+            for w, record in zip(judged, window_records(realized_performance), strict=True)
         ]
     return Monitoring(
         kind=built.kind,
@@ -444,6 +503,66 @@ def monitor(
         outside_rows=length - _inside(built),
         windows=tuple(judged),
     )
+
+
+def _check_performance(
+    reference: object,
+    prediction: str | None,
+    label: str | None,
+    labels: Any,
+    id: str | None,
+    reference_performance: PerformanceResult | None,
+) -> bool:
+    """Whether realized performance is asked for; refuses half-given arguments up front."""
+    if prediction is None and label is None:
+        if labels is not None or id is not None or reference_performance is not None:
+            raise InputError(
+                "labels=, id= and reference_performance= serve realized performance; pass "
+                "prediction= and label= too (the columns of predictions and true labels)"
+            )
+        return False
+    if prediction is None or label is None:
+        raise InputError(
+            "realized performance needs both prediction= (the column of predictions) and "
+            "label= (the column of true labels)"
+        )
+    if reference_performance is not None and not isinstance(
+        reference_performance, PerformanceResult
+    ):
+        raise InputError(
+            "reference_performance= must be the result of drift.performance() on the "
+            f"reference data, not a {type(reference_performance).__name__}"
+        )
+    if isinstance(reference, DriftProfile) and reference_performance is None:
+        raise InputError(
+            "the reference is a profile, which holds no predictions or labels, so there is "
+            "nothing to judge each window's performance against; pass reference_performance="
+            f"drift.performance(reference_data, prediction={prediction!r}, label={label!r}), "
+            "or the reference data itself instead of its profile"
+        )
+    if reference_performance is None:
+        available = _column_names(reference)
+        absent = [c for c in (prediction, label) if available is not None and c not in available]
+        if absent:
+            raise ColumnMismatchError(
+                f"the reference data has no column {absent[0]!r}, so there is nothing to judge "
+                "each window's performance against; pass reference data with the prediction "
+                "and label columns, or reference_performance=drift.performance(reference_data, "
+                f"prediction={prediction!r}, label={label!r})",
+                missing=absent,
+                unexpected=[],
+            )
+    return True
+
+
+def _column_names(data: object) -> set[str] | None:
+    """The column names of a table or mapping (None for an array, which has none)."""
+    found: Any = data
+    if is_arrow(found):
+        return {str(n) for n in found.schema.names}
+    if isinstance(found, Mapping) or type(found).__name__ == "DataFrame":
+        return {str(n) for n in found}
+    return None
 
 
 def _quality(
