@@ -154,6 +154,8 @@ def test_drift_exports_are_pinned() -> None:
         "DriftProfile",
         "DriftReport",
         "DriftWarning",
+        "FittedBand",
+        "FittedThresholds",
         "MetricResult",
         "Monitoring",
         "PRESETS",

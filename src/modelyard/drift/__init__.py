@@ -21,6 +21,7 @@ smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
+from modelyard.drift._fitted import FittedBand, FittedThresholds
 from modelyard.drift._monitor import monitor
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
 from modelyard.drift._performance import PerformanceResult, performance
@@ -38,6 +39,8 @@ __all__ = [
     "DriftProfile",
     "DriftReport",
     "DriftWarning",
+    "FittedBand",
+    "FittedThresholds",
     "MetricResult",
     "Monitoring",
     "PRESETS",

@@ -23,6 +23,7 @@ from modelyard.drift._compare import (
     _used_bins,
 )
 from modelyard.drift._config import TESTS, DriftConfig, Statistic, resolve_config
+from modelyard.drift._fitted import FittedThresholds, fit_bands, fitted_multiplier
 from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
 from modelyard.drift._performance import PerformanceResult
@@ -320,6 +321,8 @@ def monitor(
     id: str | None = None,
     metrics: Sequence[str] | None = None,
     reference_performance: PerformanceResult | None = None,
+    fitted: bool | float = False,
+    reference_windows: Windows | None = None,
     workers: int | None = None,
 ) -> Monitoring:
     """Compare every window of ``data`` with one reference: drift over time.
@@ -366,6 +369,13 @@ def monitor(
             :func:`performance` on the reference data with no windows. Needed when
             ``reference`` is a profile (which holds no predictions); used instead of the
             reference data's columns when given.
+        fitted: also fit a band per column and statistic from windows of the reference data
+            (``True``: mean +- 3 standard deviations of the statistic over the reference
+            windows; a number: that many), into :attr:`Monitoring.fitted`, reported beside the
+            verdicts (:attr:`Monitoring.outside_fitted`). Needs the reference data.
+        reference_windows: the reference data's windows for ``fitted``, from
+            :func:`windows`; by default cut as the data's (``rows=``, or ``time=`` and
+            ``every=`` when the reference has the time column).
 
     A window with no rows has the verdict ``"insufficient data"`` for every column; with few
     rows, the statistics that lack data say so as in :func:`compare`.
@@ -375,7 +385,8 @@ def monitor(
         DriftInputError: ``config`` bins each comparison over both samples (the Evidently
             preset), which a monitor cannot share across windows.
         InputError: ``prediction`` without ``label`` or the other way round, or performance
-            asked against a profile without ``reference_performance``.
+            asked against a profile without ``reference_performance``; ``fitted`` with a
+            profile, or with no way to cut the reference into windows.
         ColumnMismatchError, ColumnTypeError, EmptyDataError: as :func:`compare`.
 
     Example:
@@ -401,6 +412,14 @@ def monitor(
     wants_performance = _check_performance(
         reference, prediction, label, labels, id, reference_performance
     )
+    k = fitted_multiplier(fitted)
+    if reference_windows is not None and k is None:
+        raise InputError("reference_windows= serves fitted thresholds; pass fitted=True too")
+    if k is not None and isinstance(reference, DriftProfile):
+        raise InputError(
+            "fitted thresholds cut the reference data into windows, and a profile holds no "
+            "rows; pass the reference data itself instead of its profile"
+        )
     cfg = resolve_config(config)
     if thresholds:
         cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
@@ -410,6 +429,14 @@ def monitor(
             "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
             "call compare() on each window"
         )
+    reference_cut = None
+    if k is not None:
+        reference_cut = _reference_windows(
+            reference, time, every, step, rows, windows, anchor, reference_windows
+        )
+        if isinstance(time, str):
+            # The time column cuts the reference into windows; it is not profiled.
+            reference = _without(reference, time)
     if isinstance(reference, DriftProfile):
         prof = reference
     else:
@@ -492,6 +519,9 @@ def monitor(
             w.model_copy(update={"performance": record})
             for w, record in zip(judged, window_records(realized_performance), strict=True)
         ]
+    bands = None
+    if k is not None and reference_cut is not None:
+        bands = _fit(prof, reference, reference_cut, (stats, plan), names, cfg, k, workers)
     return Monitoring(
         kind=built.kind,
         every=built.every,
@@ -502,7 +532,70 @@ def monitor(
         data_rows=length,
         outside_rows=length - _inside(built),
         windows=tuple(judged),
+        fitted=bands,
     )
+
+
+def _reference_windows(
+    reference: Any,
+    time: object,
+    every: object,
+    step: object,
+    rows: int | None,
+    windows: Windows | None,
+    anchor: Literal["calendar", "first"],
+    given: Windows | None,
+) -> Windows:
+    """The windows of the reference data that fitted thresholds are computed over."""
+    length = _length(reference)
+    if given is not None:
+        if not isinstance(given, Windows):
+            raise InputError(
+                f"reference_windows= must come from drift.windows(), not a {type(given).__name__}"
+            )
+        if given.data_rows != length:
+            raise InputError(
+                f"reference_windows= was built over {given.data_rows} rows, but the reference "
+                f"has {length}; build them from the reference data"
+            )
+        return given
+    how = (
+        "pass reference_windows=drift.windows(reference_data, ...) to say how to cut the "
+        "reference into windows"
+    )
+    if rows is not None and windows is None:
+        return make_windows(reference, rows=rows)
+    if isinstance(time, str) and every is not None and windows is None:
+        names = _column_names(reference)
+        if names is None or time not in names:
+            raise InputError(f"the reference data has no time column {time!r}; {how}")
+        return make_windows(reference, time=time, every=every, step=step, anchor=anchor)
+    raise InputError(f"the data's windows were given, not how to cut them; {how}")
+
+
+def _fit(
+    prof: DriftProfile,
+    reference: Any,
+    cut: Windows,
+    chosen: tuple[StatsArg, dict[str, tuple[Statistic, ...]]],
+    names: Sequence[str],
+    cfg: DriftConfig,
+    k: float,
+    workers: int | None,
+) -> FittedThresholds:
+    """Bands from every statistic of every reference window against the whole reference."""
+    stats, plan = chosen
+    own = monitor(
+        prof, reference, windows=cut, stats=stats, columns=list(names), config=cfg, workers=workers
+    )
+    values: dict[tuple[str, Statistic], list[float]] = {(n, s): [] for n in names for s in plan[n]}
+    used = [w for w in own.windows if w.rows]
+    for w in used:
+        for c in w.columns:
+            for result in c.statistics:
+                if result.value is not None and (c.name, result.statistic) in values:
+                    values[(c.name, result.statistic)].append(result.value)
+    return fit_bands(values, k, len(used), cfg)
 
 
 def _check_performance(

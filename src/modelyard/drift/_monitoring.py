@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from modelyard.drift._config import DriftConfig
+from modelyard.drift._fitted import FittedThresholds
 from modelyard.drift._performance_record import WindowPerformance
 from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
@@ -160,6 +161,8 @@ class Monitoring(BaseModel):
     #: Rows in no window (rows without a time).
     outside_rows: int
     windows: tuple[WindowDrift, ...]
+    #: Bands fitted from windows of the reference data (``monitor(..., fitted=True)``).
+    fitted: FittedThresholds | None = None
     schema_version: int = SCHEMA_VERSION
 
     @model_validator(mode="before")
@@ -185,6 +188,24 @@ class Monitoring(BaseModel):
                 ]
         return found
 
+    @property
+    def outside_fitted(self) -> list[tuple[int, str, str, float]]:
+        """``(window, column, statistic, value)`` for every value outside its fitted band, in
+        window order (empty without fitted thresholds). Reported beside the verdicts: being
+        outside the band does not make a column drifted."""
+        if self.fitted is None:
+            return []
+        bands = {(b.column, b.statistic): b for b in self.fitted.bands}
+        return [
+            (w.window, c.name, s.statistic, s.value)
+            for w in self.windows
+            for c in w.columns
+            for s in c.statistics
+            if s.value is not None
+            and (c.name, s.statistic) in bands
+            and bands[(c.name, s.statistic)].outside(s.value)
+        ]
+
     def window(self, index: int) -> WindowDrift:
         """One window, by its number."""
         if not -len(self.windows) <= index < len(self.windows):
@@ -206,7 +227,8 @@ class Monitoring(BaseModel):
         return stamps
 
     def to_pandas(self, table: Literal["drift", "quality", "performance"] = "drift") -> Any:
-        """A tidy table: ``"drift"``, one row per window, column and statistic;
+        """A tidy table: ``"drift"``, one row per window, column and statistic (with fitted
+        thresholds, also ``fitted_lower``, ``fitted_upper`` and ``outside_fitted``);
         ``"quality"``, one row per window, column and data-quality check (every check, ``ok``
         ones too, so that a rate can be followed over time); ``"performance"``, one row per
         window and metric.
@@ -236,6 +258,15 @@ class Monitoring(BaseModel):
             ]
             names = _DRIFT_COLUMNS
             floats: tuple[str, ...] = ("value", "p_value", "adjusted_p_value")
+            if self.fitted is not None:
+                bands = {(b.column, b.statistic): b for b in self.fitted.bands}
+                for record in records:
+                    band = bands.get((record["column"], record["statistic"]))
+                    record["fitted_lower"] = None if band is None else band.lower
+                    record["fitted_upper"] = None if band is None else band.upper
+                    record["outside_fitted"] = band is not None and band.outside(record["value"])
+                names = [*names, "fitted_lower", "fitted_upper", "outside_fitted"]
+                floats = (*floats, "fitted_lower", "fitted_upper")
         elif table == "quality":
             if all(w.quality is None for w in self.windows):
                 raise InputError(
@@ -280,7 +311,8 @@ class Monitoring(BaseModel):
         columns), ``columns`` (their names) and ``verdict``; with quality reports, also
         ``quality_errors`` (how many checks are errors) and ``quality_columns`` (the columns
         with an error); with performance, also ``labelled`` (rows with a label), ``degraded``
-        (how many metrics) and ``metrics`` (their names)."""
+        (how many metrics) and ``metrics`` (their names); with fitted thresholds, also
+        ``outside_fitted`` (how many statistics lie outside their band)."""
         import pandas as pd
 
         table = pd.DataFrame(
@@ -294,6 +326,9 @@ class Monitoring(BaseModel):
                 "verdict": [w.verdict for w in self.windows],
             }
         )
+        if self.fitted is not None:
+            outside = [w for w, _, _, _ in self.outside_fitted]
+            table["outside_fitted"] = [outside.count(w.window) for w in self.windows]
         if any(w.quality is not None for w in self.windows):
             table["quality_errors"] = [
                 0 if w.quality is None else len(w.quality.errors) for w in self.windows
