@@ -31,7 +31,9 @@ from modelyard.drift._performance import performance as realized
 from modelyard.drift._performance_record import window_records
 from modelyard.drift._profile import DriftProfile, profile
 from modelyard.drift._quality import quality as check_quality
+from modelyard.drift._quality import report_from_counts
 from modelyard.drift._quality_report import QualityReport
+from modelyard.drift._quality_windows import Categories, window_counts
 from modelyard.drift._report import ColumnVerdict, StatisticResult
 from modelyard.drift._warnings import DriftWarning
 from modelyard.drift._windows import Windows
@@ -508,11 +510,12 @@ def monitor(
         if checked is None and wants_performance:
             # A label not arrived yet is no data-quality problem (``labelled`` counts them).
             checked = [c for c in prof.columns if c not in {label, id}]
+        counted = None
+        if categories is not None:
+            counted = (tuple(frame.categorical_names), categories[0], categories[1])
+        reports = _window_quality(prof, data, built, checked, counted)
         judged = [
-            w.model_copy(update={"quality": _quality(prof, data, built, w.window, checked)})
-            if w.rows
-            else w
-            for w in judged
+            w.model_copy(update={"quality": reports[w.window]}) if w.rows else w for w in judged
         ]
     if realized_performance is not None:
         judged = [
@@ -656,6 +659,28 @@ def _column_names(data: object) -> set[str] | None:
     if isinstance(found, Mapping) or type(found).__name__ == "DataFrame":
         return {str(n) for n in found}
     return None
+
+
+def _window_quality(
+    prof: DriftProfile,
+    data: Any,
+    windows: Windows,
+    columns: Sequence[str] | None,
+    counted: Categories | None = None,
+) -> list[QualityReport | None]:
+    """Every window's quality report (None for an empty window), from one counting pass where
+    the input allows it, else from :func:`quality` on each window's rows."""
+    chosen = prof.columns if columns is None else tuple(dict.fromkeys(columns))
+    counts = window_counts(prof, data, chosen, windows, counted)
+    if counts is None:
+        return [
+            _quality(prof, data, windows, w, columns) if windows.rows[w] else None
+            for w in range(len(windows))
+        ]
+    return [
+        report_from_counts(prof, c, chosen, all_columns=columns is None) if c.rows else None
+        for c in counts
+    ]
 
 
 def _quality(
