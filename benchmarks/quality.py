@@ -2,11 +2,17 @@
 
     python benchmarks/quality.py            # 1,000,000 x 20 timings and the simulation table
     python benchmarks/quality.py --quick    # 100,000 x 20 and fewer simulated datasets
+    python benchmarks/quality.py --monitor  # only the cost of quality=True inside monitor()
 
 Speed: seeded float64 data (NumPy and pandas, plus a pandas frame with four categorical
 columns), timed as the ratio of quality() to a default compare() of the same batch against the
 same profile, in this run; quality() runs once per window, so it must stay a fraction of a
 compare. Each timing is the best of two runs.
+
+Inside monitor(): the cost of ``quality=True`` over ``quality=False`` for 2,000,000 x 20 rows
+(16 numeric, 4 categorical, some missing) in 100 count windows, as a share of the monitor's
+time in this run, beside a loop of quality() over the windows' rows (what it cost before it was
+counted in one pass).
 
 False alarms: the share of datasets with any finding when reference and batch come from the same
 distributions (30 columns: normal, lognormal, Poisson counts, 4-level categories, each 9.5 %
@@ -122,11 +128,42 @@ def simulation(datasets: int) -> bool:
     return ok
 
 
+def monitoring(rows: int, windows: int = 100) -> None:
+    rng = np.random.default_rng(43)
+
+    def frame(n: int) -> pd.DataFrame:
+        data = pd.DataFrame(rng.normal(size=(n, 16)), columns=[f"x{i}" for i in range(16)])
+        for j in range(4):
+            data[f"c{j}"] = LABELS[rng.integers(0, 4, n)]
+        data.loc[rng.random(n) < 0.05, "x0"] = np.nan
+        return data
+
+    reference = drift.profile(frame(200_000))
+    data = frame(rows)
+    every = rows // windows
+    cut = drift.windows(data, rows=every)
+    plain = best(lambda: drift.monitor(reference, data, rows=every))
+    checked = best(lambda: drift.monitor(reference, data, rows=every, quality=True))
+    # What quality=True cost when it ran quality() on each window's rows.
+    loop = best(
+        lambda: [drift.quality(reference, data.iloc[cut.indices(w)]) for w in range(len(cut))]
+    )
+    print(f"\n| monitor(), {rows:,} x 20 in {windows} windows | time | over quality=False |")
+    print("|---|---|---|")
+    print(f"| quality=False | {plain:.2f} s | |")
+    print(f"| quality=True (one counting pass) | {checked:.2f} s | {checked / plain - 1:+.1%} |")
+    print(f"| a loop of quality() over the windows | {loop:.2f} s | {loop / plain:+.1%} |")
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--monitor", action="store_true")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    monitoring(200_000 if args.quick else 2_000_000)
+    if args.monitor:
+        return
     fast = speed(100_000 if args.quick else 1_000_000)
     calm = simulation(100 if args.quick else 400)
     print(f"\nspeed {'PASS' if fast else 'FAIL'}, false alarms {'PASS' if calm else 'FAIL'}")

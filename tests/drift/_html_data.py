@@ -60,3 +60,31 @@ def monitoring(days: int = 30, per: int = 300, quality: bool = True) -> drift.Mo
     return drift.monitor(
         reference(), live, time="ts", every="1D", categorical=["city"], quality=quality
     )
+
+
+def with_performance(days: int = 30, per: int = 400) -> drift.Monitoring:
+    """Daily windows of a classifier's scores and labels; from day 20 the labels stop following
+    the scores (the model degrades), and day 3 has no labels yet."""
+    rng = np.random.default_rng(8)
+
+    def frame(rows: int, start: str, good_until: int) -> pd.DataFrame:
+        x = rng.normal(size=rows)
+        p = 1 / (1 + np.exp(-2 * x))
+        day = np.arange(rows) // per
+        truth = np.where(day < good_until, p, 0.5)
+        label = (rng.uniform(size=rows) < truth).astype(float)
+        return pd.DataFrame(
+            {
+                "ts": pd.date_range(start, periods=rows, freq=pd.Timedelta(days=1) / per),
+                "x": x,
+                "p": p,
+                "y": label,
+            }
+        )
+
+    ref = frame(5000, "2026-03-01", 10**9).drop(columns="ts")
+    live = frame(days * per, "2026-05-01", 20)
+    live.loc[3 * per : 4 * per - 1, "y"] = np.nan
+    return drift.monitor(
+        ref, live, time="ts", every="1D", prediction="p", label="y", metrics=["accuracy", "roc_auc"]
+    )

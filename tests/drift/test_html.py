@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 import modelyard.drift as drift
+from modelyard.drift._html import fmt
 from modelyard.drift._html_monitoring import performance_panel
-from modelyard.drift._monitoring import WindowDrift
 from modelyard.errors import InputError
 
 from . import _html_data as data
@@ -138,35 +137,22 @@ def test_a_monitoring_page_without_quality_has_no_quality_panel() -> None:
     assert "Realized performance" not in page
 
 
-class _WithPerformance(WindowDrift):
-    performance: Any = None
-
-
-def test_performance_renders_when_windows_carry_it(monitoring: drift.Monitoring) -> None:
-    windows = tuple(
-        _WithPerformance(
-            **w.model_dump(exclude={"quality"}),
-            quality=w.quality,
-            performance={
-                "accuracy": {
-                    "value": 0.9 - 0.2 * (i >= 20),
-                    "lower": 0.85 - 0.2 * (i >= 20),
-                    "upper": 0.95 - 0.2 * (i >= 20),
-                    "reference": 0.9,
-                    "verdict": "drop" if i >= 20 else "stable",
-                }
-            }
-            if i != 3
-            else None,
-        )
-        for i, w in enumerate(monitoring.windows)
-    )
-    page = monitoring.model_copy(update={"windows": windows}).to_html()
+def test_performance_renders_when_windows_carry_it() -> None:
+    result = data.with_performance()
+    degraded = [w.window for w in result.windows if w.performance and w.performance.degraded]
+    assert degraded and min(degraded) >= 20
+    page = result.to_html()
     assert "<h2>Realized performance</h2>" in page
     assert "accuracy per window, with its interval" in page
-    assert "accuracy 0.7 [0.65, 0.75]" in page
-    panel = performance_panel(["a", "b"], [None, None], "window")
-    assert panel == ""
+    assert "roc_auc per window, with its interval" in page
+    assert f"<b>Performance</b> below the reference period in {len(degraded)} window(s)" in page
+    day = result.window(25).performance
+    assert day is not None
+    shown = day.metric("accuracy")
+    assert f"accuracy {fmt(shown.value)} [{fmt(shown.lower)}, {fmt(shown.upper)}]" in page
+    # The day without labels is a gap, not an alert.
+    assert result.window(3).performance is None or not result.window(3).performance.degraded
+    assert performance_panel(["a", "b"], [None, None], "window") == ""
 
 
 def test_save_html_writes_the_page_whole(report: drift.DriftReport, tmp_path: Path) -> None:

@@ -21,9 +21,11 @@ smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
+from modelyard.drift._fitted import FittedBand, FittedThresholds
 from modelyard.drift._monitor import monitor
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
 from modelyard.drift._performance import PerformanceResult, performance
+from modelyard.drift._performance_record import MetricResult, WindowPerformance
 from modelyard.drift._profile import DriftProfile, merge, profile
 from modelyard.drift._quality import quality
 from modelyard.drift._quality_report import QualityFinding, QualityReport
@@ -37,6 +39,9 @@ __all__ = [
     "DriftProfile",
     "DriftReport",
     "DriftWarning",
+    "FittedBand",
+    "FittedThresholds",
+    "MetricResult",
     "Monitoring",
     "PRESETS",
     "PerformanceResult",
@@ -45,6 +50,7 @@ __all__ = [
     "StatisticResult",
     "WindowColumn",
     "WindowDrift",
+    "WindowPerformance",
     "Windows",
     "compare",
     "kernels",

@@ -316,12 +316,14 @@ def timeline_svg(
     x_axis: str = "window",
     log_p: bool = False,
     band: tuple[Sequence[float | None], Sequence[float | None]] | None = None,
+    line_label: str = "threshold",
 ) -> str:
     """One value per window, joined by a line, with the threshold dashed, drifted windows
     shaded red and marked, windows without a verdict shown as grey squares on the axis.
 
     With ``log_p`` the scores are p-values drawn as ``-log10 p`` (higher is more surprising).
-    ``band`` (lower, upper per window) draws an interval around each value.
+    ``band`` (lower, upper per window) draws an interval around each value; ``line_label``
+    names the dashed line.
     """
     width, height = 740, 210
     left, right, top_pad, bottom = 52, 14, 24, 46
@@ -403,7 +405,7 @@ def timeline_svg(
             f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
             f'stroke="{_DRIFT}" stroke-dasharray="5 4" stroke-width="1.2"/>'
             f'<text x="{width - right - 2}" y="{y - 4:.1f}" font-size="10" fill="{_DRIFT}" '
-            f'text-anchor="end">threshold {fmt(threshold)}</text>'
+            f'text-anchor="end">{esc(line_label)} {fmt(threshold)}</text>'
         )
     base = y_of(lower)
     for i, (v, verdict, tip) in enumerate(zip(plotted, verdicts, tips, strict=True)):

@@ -4,9 +4,9 @@ timeline and a histogram per column, and the data-quality and performance panels
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from modelyard.drift._html import (
     VERDICT_WORDS,
@@ -26,6 +26,7 @@ from modelyard.drift._html import (
 
 if TYPE_CHECKING:
     from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
+    from modelyard.drift._performance_record import MetricResult, WindowPerformance
 
 __all__ = ["monitoring_page", "performance_panel", "window_ticks"]
 
@@ -100,9 +101,10 @@ def _headline(result: Monitoring, order: list[str]) -> str:
         named = [n for n in order if n in columns]
         names = ", ".join(f"<b>{esc(n)}</b>" for n in named[:8])
         more = f" and {len(named) - 8} more" if len(named) > 8 else ""
+        alerts = sum(len(w.drifted) for w in drifted)
         text = (
-            f"<b>{len(drifted)} of {total} windows drifted</b>, with {len(result.alerts)} "
-            f"alert(s) in {len(columns)} of {len(order)} columns: {names}{more}."
+            f"<b>{len(drifted)} of {total} windows drifted</b>, with {alerts} "
+            f"column alert(s) in {len(columns)} of {len(order)} columns: {names}{more}."
         )
         kind = "drift"
     elif unjudged == total:
@@ -113,6 +115,18 @@ def _headline(result: Monitoring, order: list[str]) -> str:
         kind = "stable"
     if unjudged and unjudged < total:
         text += f" {unjudged} window(s) had too little data to judge."
+    faulty = [w for w in result.windows if w.quality is not None and w.quality.errors]
+    if faulty:
+        text += f" <b>Data quality</b>: errors in {len(faulty)} window(s)."
+    degraded = [w for w in result.windows if w.performance is not None and w.performance.degraded]
+    if degraded:
+        metrics = sorted({m for w in degraded if w.performance for m in w.performance.degraded})
+        text += (
+            f" <b>Performance</b> below the reference period in {len(degraded)} window(s): "
+            f"{esc(', '.join(metrics))}."
+        )
+    if kind == "stable" and (faulty or degraded):
+        kind = "drift"
     return f'<div class="verdict {kind}">{text}</div>'
 
 
@@ -294,67 +308,39 @@ def _quality_panel(result: Monitoring, ticks: list[str]) -> str:
     )
 
 
-def _read(item: Any, name: str) -> Any:
-    if isinstance(item, Mapping):
-        return item.get(name)
-    return getattr(item, name, None)
+def _performance_verdict(result: MetricResult | None) -> str:
+    """A metric's verdict in the timeline's words: a degraded window is an alert."""
+    if result is None or result.value is None:
+        return "insufficient data"
+    return "drift" if result.degraded else "stable"
 
 
-def _metrics(performance: Any) -> dict[str, Any]:
-    """A window's metrics by name, from a mapping or a sequence of named items."""
-    if performance is None:
-        return {}
-    items = _read(performance, "metrics")
-    if items is None:
-        items = performance
-    if isinstance(items, Mapping):
-        return dict(items)
-    out: dict[str, Any] = {}
-    for item in items:
-        name = _read(item, "metric") or _read(item, "name")
-        if name is not None:
-            out[str(name)] = item
-    return out
-
-
-def _number(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def performance_panel(ticks: Sequence[str], performances: Sequence[Any], x_axis: str) -> str:
-    """Realized performance per window: one timeline per metric, its interval as a bar, the
-    reference value as the line, and windows whose verdict is not ``stable``/``ok`` marked.
-
-    ``performances`` holds one entry per window (``None`` when the window has no labels): a
-    mapping of metric name to an item, or an object whose ``metrics`` are such items (a
-    sequence of items naming their ``metric``); an item gives ``value``, ``lower``, ``upper``
-    and optionally ``reference`` and ``verdict``, as attributes or keys.
-    """
-    per_window = [_metrics(p) for p in performances]
+def performance_panel(
+    ticks: Sequence[str], performances: Sequence[WindowPerformance | None], x_axis: str
+) -> str:
+    """Realized performance per window: one timeline per metric, its interval as a band, the
+    reference period's value as the dashed line, and degraded windows marked."""
     names: list[str] = []
-    for metrics in per_window:
-        names.extend(n for n in metrics if n not in names)
+    for performance in performances:
+        if performance is not None:
+            names.extend(m.metric for m in performance.metrics if m.metric not in names)
     if not names:
         return ""
     charts = []
     for name in names:
-        items = [m.get(name) for m in per_window]
-        values = [_number(_read(i, "value")) if i is not None else None for i in items]
-        lower = [_number(_read(i, "lower")) if i is not None else None for i in items]
-        upper = [_number(_read(i, "upper")) if i is not None else None for i in items]
-        verdicts = []
-        for item, value in zip(items, values, strict=True):
-            said = None if item is None else _read(item, "verdict")
-            if value is None or (isinstance(value, float) and math.isnan(value)):
-                verdicts.append("insufficient data")
-            elif said in (None, "stable", "ok", "insufficient data"):
-                verdicts.append(said or "stable")
-            else:
-                verdicts.append("drift")
-        reference = next((_number(_read(i, "reference")) for i in items if i is not None), None)
+        items = [
+            None if p is None else next((m for m in p.metrics if m.metric == name), None)
+            for p in performances
+        ]
+        values = [None if i is None else i.value for i in items]
+        lower = [None if i is None else i.lower for i in items]
+        upper = [None if i is None else i.upper for i in items]
+        verdicts = [_performance_verdict(i) for i in items]
+        reference = next((i.reference for i in items if i is not None), None)
         tips = [
             f"{ticks[i]}: {name} {fmt(v)} [{fmt(lo)}, {fmt(hi)}]"
-            for i, (v, lo, hi) in enumerate(zip(values, lower, upper, strict=True))
+            + ("" if item is None or not item.reason else f"; {item.reason}")
+            for i, (item, v, lo, hi) in enumerate(zip(items, values, lower, upper, strict=True))
         ]
         charts.append(
             timeline_svg(
@@ -368,6 +354,7 @@ def performance_panel(ticks: Sequence[str], performances: Sequence[Any], x_axis:
                 tips=tips,
                 x_axis=x_axis,
                 band=(lower, upper),
+                line_label="reference period",
             )
         )
     return f'<h2>Realized performance</h2><div class="wide">{"".join(charts)}</div>'
@@ -396,7 +383,7 @@ def monitoring_page(result: Monitoring, *, full: bool = True) -> str:
         f"{_grid(result, order, ticks)}"
     )
     body += _quality_panel(result, ticks)
-    performances = [getattr(w, "performance", None) for w in result.windows]
+    performances = [w.performance for w in result.windows]
     if any(p is not None for p in performances):
         body += performance_panel(ticks, performances, x_axis)
     body += "<h2>Columns, most drifted first</h2>" + "".join(

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from modelyard.drift._columns import Frame, to_frame, to_pandas
+from modelyard.drift._columns import Frame, is_arrow, to_frame, to_pandas
 from modelyard.drift._compare import (
     StatsArg,
     _adjust,
@@ -25,11 +25,17 @@ from modelyard.drift._compare import (
 )
 from modelyard.drift._comparison_bins import comparison_bins
 from modelyard.drift._config import DriftConfig, Statistic, resolve_config
+from modelyard.drift._fitted import FittedThresholds, fit_bands, fitted_multiplier
 from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
+from modelyard.drift._performance import PerformanceResult
+from modelyard.drift._performance import performance as realized
+from modelyard.drift._performance_record import window_records
 from modelyard.drift._profile import DriftProfile, profile
 from modelyard.drift._quality import quality as check_quality
+from modelyard.drift._quality import report_from_counts
 from modelyard.drift._quality_report import QualityReport
+from modelyard.drift._quality_windows import Categories, window_counts
 from modelyard.drift._report import ColumnVerdict, StatisticResult
 from modelyard.drift._shares import Shares, binned_shares, category_shares
 from modelyard.drift._warnings import DriftWarning
@@ -311,6 +317,16 @@ def monitor(
     config: DriftConfig | str | None = None,
     categorical: Sequence[str] | None = None,
     quality: bool = False,
+    prediction: str | None = None,
+    label: str | None = None,
+    task: Literal["classification", "regression"] = "classification",
+    positive: object = None,
+    labels: Any = None,
+    id: str | None = None,
+    metrics: Sequence[str] | None = None,
+    reference_performance: PerformanceResult | None = None,
+    fitted: bool | float = False,
+    reference_windows: Windows | None = None,
     workers: int | None = None,
 ) -> Monitoring:
     """Compare every window of ``data`` with one reference: drift over time.
@@ -340,7 +356,30 @@ def monitor(
         categorical: as in :func:`compare`.
         workers: as in :func:`compare`.
         quality: also check each window's data quality (:func:`quality` on its rows, with its
-            defaults), into :attr:`WindowDrift.quality`.
+            defaults), into :attr:`WindowDrift.quality`. With ``prediction`` and ``label``,
+            the label and ``id`` columns are left out (labels that have not arrived yet are
+            not a data-quality problem) and so is any column the reference does not have.
+        prediction: the column of the model's predictions, for realized performance per window
+            (:func:`performance` over the same windows, into :attr:`WindowDrift.performance`).
+            With ``label``; neither is drift-compared unless named in ``columns``.
+        label: the column of true labels (in ``data``, or in ``labels``).
+        task: as in :func:`performance`.
+        positive: as in :func:`performance`.
+        labels: labels that arrive later, joined by ``id``, as in :func:`performance`.
+        id: the column joining ``labels`` to ``data``; not drift-compared unless named in
+            ``columns``.
+        metrics: as in :func:`performance`.
+        reference_performance: the reference period's performance, from
+            :func:`performance` on the reference data with no windows. Needed when
+            ``reference`` is a profile (which holds no predictions); used instead of the
+            reference data's columns when given.
+        fitted: also fit a band per column and statistic from windows of the reference data
+            (``True``: mean +- 3 standard deviations of the statistic over the reference
+            windows; a number: that many), into :attr:`Monitoring.fitted`, reported beside the
+            verdicts (:attr:`Monitoring.outside_fitted`). Needs the reference data.
+        reference_windows: the reference data's windows for ``fitted``, from
+            :func:`windows`; by default cut as the data's (``rows=``, or ``time=`` and
+            ``every=`` when the reference has the time column).
 
     A window with no rows has the verdict ``"insufficient data"`` for every column; with few
     rows, the statistics that lack data say so as in :func:`compare`.
@@ -349,6 +388,9 @@ def monitor(
         InputError: no way to cut windows, or contradictory window arguments.
         DriftInputError: ``config`` bins each comparison over both samples (the Evidently
             preset), which a monitor cannot share across windows.
+        InputError: ``prediction`` without ``label`` or the other way round, or performance
+            asked against a profile without ``reference_performance``; ``fitted`` with a
+            profile, or with no way to cut the reference into windows.
         ColumnMismatchError, ColumnTypeError, EmptyDataError: as :func:`compare`.
 
     Example:
@@ -371,6 +413,17 @@ def monitor(
         >>> result.alerts[0][:2]
         (3, 'x')
     """
+    wants_performance = _check_performance(
+        reference, prediction, label, labels, id, reference_performance
+    )
+    k = fitted_multiplier(fitted)
+    if reference_windows is not None and k is None:
+        raise InputError("reference_windows= serves fitted thresholds; pass fitted=True too")
+    if k is not None and isinstance(reference, DriftProfile):
+        raise InputError(
+            "fitted thresholds cut the reference data into windows, and a profile holds no "
+            "rows; pass the reference data itself instead of its profile"
+        )
     cfg = resolve_config(config)
     if thresholds:
         cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
@@ -380,6 +433,14 @@ def monitor(
             "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
             "call compare() on each window"
         )
+    reference_cut = None
+    if k is not None:
+        reference_cut = _reference_windows(
+            reference, time, every, step, rows, windows, anchor, reference_windows
+        )
+        if isinstance(time, str):
+            # The time column cuts the reference into windows; it is not profiled.
+            reference = _without(reference, time)
     if isinstance(reference, DriftProfile):
         prof = reference
     else:
@@ -395,6 +456,21 @@ def monitor(
             )
     length = _length(data)
     built = _build_windows(data, length, time, every, step, rows, windows, anchor)
+    realized_performance = None
+    if wants_performance:
+        assert prediction is not None and label is not None
+        realized_performance = realized(
+            data,
+            prediction=prediction,
+            label=label,
+            windows=built,
+            reference=reference if reference_performance is None else reference_performance,
+            task=task,
+            id=id,
+            labels=labels,
+            positive=positive,
+            metrics=metrics,
+        )
     if isinstance(time, str) and time not in prof.columns:
         data = _without(data, time)
     if columns is not None:
@@ -404,6 +480,9 @@ def monitor(
                 f"columns {absent} are not in the reference profile", missing=absent, unexpected=[]
             )
         names = tuple(c for c in prof.columns if c in set(columns))
+    elif wants_performance:
+        model_columns = {prediction, label, id}
+        names = tuple(c for c in prof.columns if c not in model_columns)
     else:
         names = prof.columns
     kinds = tuple(prof.column_kinds[n] for n in names)
@@ -411,7 +490,7 @@ def monitor(
         data,
         names=names,
         kinds=kinds,
-        columns=None if columns is None else names,
+        columns=None if columns is None and not wants_performance else names,
         check_values=False,
     )
     if frame.rows == 0:
@@ -429,12 +508,25 @@ def monitor(
         categories = category_counts(table, frame.categorical_names, built)
     judged = _judge(prof, frame, plan, cfg, numeric, categories, built)
     if quality:
+        checked = columns
+        if checked is None and wants_performance:
+            # A label not arrived yet is no data-quality problem (``labelled`` counts them).
+            checked = [c for c in prof.columns if c not in {label, id}]
+        counted = None
+        if categories is not None:
+            counted = (tuple(frame.categorical_names), categories[0], categories[1])
+        reports = _window_quality(prof, data, built, checked, counted)
         judged = [
-            w.model_copy(update={"quality": _quality(prof, data, built, w.window, columns)})
-            if w.rows
-            else w
-            for w in judged
+            w.model_copy(update={"quality": reports[w.window]}) if w.rows else w for w in judged
         ]
+    if realized_performance is not None:
+        judged = [
+            w.model_copy(update={"performance": record})
+            for w, record in zip(judged, window_records(realized_performance), strict=True)
+        ]
+    bands = None
+    if k is not None and reference_cut is not None:
+        bands = _fit(prof, reference, reference_cut, (stats, plan), names, cfg, k, workers)
     return Monitoring(
         kind=built.kind,
         every=built.every,
@@ -445,7 +537,152 @@ def monitor(
         data_rows=length,
         outside_rows=length - _inside(built),
         windows=tuple(judged),
+        fitted=bands,
     )
+
+
+def _reference_windows(
+    reference: Any,
+    time: object,
+    every: object,
+    step: object,
+    rows: int | None,
+    windows: Windows | None,
+    anchor: Literal["calendar", "first"],
+    given: Windows | None,
+) -> Windows:
+    """The windows of the reference data that fitted thresholds are computed over."""
+    length = _length(reference)
+    if given is not None:
+        if not isinstance(given, Windows):
+            raise InputError(
+                f"reference_windows= must come from drift.windows(), not a {type(given).__name__}"
+            )
+        if given.data_rows != length:
+            raise InputError(
+                f"reference_windows= was built over {given.data_rows} rows, but the reference "
+                f"has {length}; build them from the reference data"
+            )
+        return given
+    how = (
+        "pass reference_windows=drift.windows(reference_data, ...) to say how to cut the "
+        "reference into windows"
+    )
+    if rows is not None and windows is None:
+        return make_windows(reference, rows=rows)
+    if isinstance(time, str) and every is not None and windows is None:
+        names = _column_names(reference)
+        if names is None or time not in names:
+            raise InputError(f"the reference data has no time column {time!r}; {how}")
+        return make_windows(reference, time=time, every=every, step=step, anchor=anchor)
+    raise InputError(f"the data's windows were given, not how to cut them; {how}")
+
+
+def _fit(
+    prof: DriftProfile,
+    reference: Any,
+    cut: Windows,
+    chosen: tuple[StatsArg, dict[str, tuple[Statistic, ...]]],
+    names: Sequence[str],
+    cfg: DriftConfig,
+    k: float,
+    workers: int | None,
+) -> FittedThresholds:
+    """Bands from every statistic of every reference window against the whole reference."""
+    stats, plan = chosen
+    own = monitor(
+        prof, reference, windows=cut, stats=stats, columns=list(names), config=cfg, workers=workers
+    )
+    values: dict[tuple[str, Statistic], list[float]] = {(n, s): [] for n in names for s in plan[n]}
+    used = [w for w in own.windows if w.rows]
+    for w in used:
+        for c in w.columns:
+            for result in c.statistics:
+                if result.value is not None and (c.name, result.statistic) in values:
+                    values[(c.name, result.statistic)].append(result.value)
+    return fit_bands(values, k, len(used), cfg)
+
+
+def _check_performance(
+    reference: object,
+    prediction: str | None,
+    label: str | None,
+    labels: Any,
+    id: str | None,
+    reference_performance: PerformanceResult | None,
+) -> bool:
+    """Whether realized performance is asked for; refuses half-given arguments up front."""
+    if prediction is None and label is None:
+        if labels is not None or id is not None or reference_performance is not None:
+            raise InputError(
+                "labels=, id= and reference_performance= serve realized performance; pass "
+                "prediction= and label= too (the columns of predictions and true labels)"
+            )
+        return False
+    if prediction is None or label is None:
+        raise InputError(
+            "realized performance needs both prediction= (the column of predictions) and "
+            "label= (the column of true labels)"
+        )
+    if reference_performance is not None and not isinstance(
+        reference_performance, PerformanceResult
+    ):
+        raise InputError(
+            "reference_performance= must be the result of drift.performance() on the "
+            f"reference data, not a {type(reference_performance).__name__}"
+        )
+    if isinstance(reference, DriftProfile) and reference_performance is None:
+        raise InputError(
+            "the reference is a profile, which holds no predictions or labels, so there is "
+            "nothing to judge each window's performance against; pass reference_performance="
+            f"drift.performance(reference_data, prediction={prediction!r}, label={label!r}), "
+            "or the reference data itself instead of its profile"
+        )
+    if reference_performance is None:
+        available = _column_names(reference)
+        absent = [c for c in (prediction, label) if available is not None and c not in available]
+        if absent:
+            raise ColumnMismatchError(
+                f"the reference data has no column {absent[0]!r}, so there is nothing to judge "
+                "each window's performance against; pass reference data with the prediction "
+                "and label columns, or reference_performance=drift.performance(reference_data, "
+                f"prediction={prediction!r}, label={label!r})",
+                missing=absent,
+                unexpected=[],
+            )
+    return True
+
+
+def _column_names(data: object) -> set[str] | None:
+    """The column names of a table or mapping (None for an array, which has none)."""
+    found: Any = data
+    if is_arrow(found):
+        return {str(n) for n in found.schema.names}
+    if isinstance(found, Mapping) or type(found).__name__ == "DataFrame":
+        return {str(n) for n in found}
+    return None
+
+
+def _window_quality(
+    prof: DriftProfile,
+    data: Any,
+    windows: Windows,
+    columns: Sequence[str] | None,
+    counted: Categories | None = None,
+) -> list[QualityReport | None]:
+    """Every window's quality report (None for an empty window), from one counting pass where
+    the input allows it, else from :func:`quality` on each window's rows."""
+    chosen = prof.columns if columns is None else tuple(dict.fromkeys(columns))
+    counts = window_counts(prof, data, chosen, windows, counted)
+    if counts is None:
+        return [
+            _quality(prof, data, windows, w, columns) if windows.rows[w] else None
+            for w in range(len(windows))
+        ]
+    return [
+        report_from_counts(prof, c, chosen, all_columns=columns is None) if c.rows else None
+        for c in counts
+    ]
 
 
 def _quality(

@@ -10,14 +10,63 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from modelyard.drift._config import DriftConfig
+from modelyard.drift._fitted import FittedThresholds
+from modelyard.drift._performance_record import WindowPerformance
 from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
 from modelyard.drift._schema import refuse_unreadable
-from modelyard.errors import NotFoundError
+from modelyard.errors import InputError, NotFoundError
 
 __all__ = ["Monitoring", "WindowColumn", "WindowDrift"]
 
-SCHEMA_VERSION = 1
+#: 2: windows may carry realized performance, and alerts name quality errors and performance
+#: drops beside drifted columns. Version-1 results (drift and quality only) still load.
+SCHEMA_VERSION = 2
+
+_DRIFT_COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "rows",
+    "column",
+    "statistic",
+    "value",
+    "p_value",
+    "adjusted_p_value",
+    "threshold",
+    "verdict",
+    "reason",
+]
+_QUALITY_COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "rows",
+    "column",
+    "check",
+    "severity",
+    "reason",
+    "count",
+    "share",
+    "reference_share",
+    "p_value",
+    "adjusted_p_value",
+]
+_PERFORMANCE_COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "rows",
+    "labelled",
+    "metric",
+    "value",
+    "lower",
+    "upper",
+    "reference",
+    "p_value",
+    "verdict",
+    "reason",
+]
 
 WindowVerdict = Literal["stable", "drift", "insufficient data", "undefined"]
 
@@ -76,6 +125,9 @@ class WindowDrift(BaseModel):
     columns: tuple[WindowColumn, ...]
     #: The window's data-quality report (:func:`quality` on its rows), when asked for.
     quality: QualityReport | None = None
+    #: The window's realized performance (:func:`performance` over the same windows), when
+    #: :func:`monitor` was given predictions and labels.
+    performance: WindowPerformance | None = None
 
     @property
     def drifted(self) -> list[str]:
@@ -116,6 +168,8 @@ class Monitoring(BaseModel):
     #: Rows in no window (rows without a time).
     outside_rows: int
     windows: tuple[WindowDrift, ...]
+    #: Bands fitted from windows of the reference data (``monitor(..., fitted=True)``).
+    fitted: FittedThresholds | None = None
     schema_version: int = SCHEMA_VERSION
 
     @model_validator(mode="before")
@@ -125,8 +179,39 @@ class Monitoring(BaseModel):
 
     @property
     def alerts(self) -> list[tuple[int, str, str]]:
-        """``(window, column, reason)`` for every column called drifted, in window order."""
-        return [(w.window, c.name, c.reason) for w in self.windows for c in w.columns if c.drifted]
+        """``(window, subject, reason)`` for everything that calls for action, in window order;
+        within a window: each drifted column (``subject`` is the column's name), each quality
+        error (``"quality:<column>"``) and each degraded metric (``"performance:<metric>"``)."""
+        found: list[tuple[int, str, str]] = []
+        for w in self.windows:
+            found += [(w.window, c.name, c.reason) for c in w.columns if c.drifted]
+            if w.quality is not None:
+                found += [(w.window, f"quality:{f.column}", f.reason) for f in w.quality.errors]
+            if w.performance is not None:
+                found += [
+                    (w.window, f"performance:{m.metric}", m.reason)
+                    for m in w.performance.metrics
+                    if m.degraded
+                ]
+        return found
+
+    @property
+    def outside_fitted(self) -> list[tuple[int, str, str, float]]:
+        """``(window, column, statistic, value)`` for every value outside its fitted band, in
+        window order (empty without fitted thresholds). Reported beside the verdicts: being
+        outside the band does not make a column drifted."""
+        if self.fitted is None:
+            return []
+        bands = {(b.column, b.statistic): b for b in self.fitted.bands}
+        return [
+            (w.window, c.name, s.statistic, s.value)
+            for w in self.windows
+            for c in w.columns
+            for s in c.statistics
+            if s.value is not None
+            and (c.name, s.statistic) in bands
+            and bands[(c.name, s.statistic)].outside(s.value)
+        ]
 
     def window(self, index: int) -> WindowDrift:
         """One window, by its number."""
@@ -148,54 +233,93 @@ class Monitoring(BaseModel):
             return stamps.tz_localize("UTC").tz_convert(self.timezone)
         return stamps
 
-    def to_pandas(self) -> Any:
-        """One row per window, column and statistic (a tidy table)."""
+    def to_pandas(self, table: Literal["drift", "quality", "performance"] = "drift") -> Any:
+        """A tidy table: ``"drift"``, one row per window, column and statistic (with fitted
+        thresholds, also ``fitted_lower``, ``fitted_upper`` and ``outside_fitted``);
+        ``"quality"``, one row per window, column and data-quality check (every check, ``ok``
+        ones too, so that a rate can be followed over time); ``"performance"``, one row per
+        window and metric.
+
+        Raises:
+            InputError: an unknown table, or one this result has no data for (quality needs
+                ``monitor(..., quality=True)``, performance ``prediction=`` and ``label=``).
+        """
         import pandas as pd
 
-        records: list[dict[str, Any]] = [
-            {
-                "window": w.window,
-                "start": w.start,
-                "end": w.end,
-                "rows": w.rows,
-                "column": c.name,
-                "statistic": s.statistic,
-                "value": s.value,
-                "p_value": s.p_value,
-                "adjusted_p_value": s.adjusted_p_value,
-                "threshold": s.threshold,
-                "verdict": s.verdict,
-                "reason": s.reason,
-            }
-            for w in self.windows
-            for c in w.columns
-            for s in c.statistics
-        ]
-        names = [
-            "window",
-            "start",
-            "end",
-            "rows",
-            "column",
-            "statistic",
-            "value",
-            "p_value",
-            "adjusted_p_value",
-            "threshold",
-            "verdict",
-            "reason",
-        ]
-        table = pd.DataFrame.from_records(records, columns=names)
-        table["start"] = self._bounds(table["start"].tolist())
-        table["end"] = self._bounds(table["end"].tolist())
-        for name in ("value", "p_value", "adjusted_p_value"):
-            table[name] = table[name].astype(float)
-        return table
+        if table == "drift":
+            records: list[dict[str, Any]] = [
+                {
+                    **self._where(w),
+                    "column": c.name,
+                    "statistic": s.statistic,
+                    "value": s.value,
+                    "p_value": s.p_value,
+                    "adjusted_p_value": s.adjusted_p_value,
+                    "threshold": s.threshold,
+                    "verdict": s.verdict,
+                    "reason": s.reason,
+                }
+                for w in self.windows
+                for c in w.columns
+                for s in c.statistics
+            ]
+            names = _DRIFT_COLUMNS
+            floats: tuple[str, ...] = ("value", "p_value", "adjusted_p_value")
+            if self.fitted is not None:
+                bands = {(b.column, b.statistic): b for b in self.fitted.bands}
+                for record in records:
+                    band = bands.get((record["column"], record["statistic"]))
+                    record["fitted_lower"] = None if band is None else band.lower
+                    record["fitted_upper"] = None if band is None else band.upper
+                    record["outside_fitted"] = band is not None and band.outside(record["value"])
+                names = [*names, "fitted_lower", "fitted_upper", "outside_fitted"]
+                floats = (*floats, "fitted_lower", "fitted_upper")
+        elif table == "quality":
+            if all(w.quality is None for w in self.windows):
+                raise InputError(
+                    "this result has no data-quality reports; monitor with quality=True"
+                )
+            records = [
+                {**self._where(w), **{n: getattr(f, n) for n in _QUALITY_COLUMNS[4:]}}
+                for w in self.windows
+                if w.quality is not None
+                for f in w.quality.checks
+            ]
+            names = _QUALITY_COLUMNS
+            floats = ("share", "reference_share", "p_value", "adjusted_p_value")
+        elif table == "performance":
+            if all(w.performance is None for w in self.windows):
+                raise InputError(
+                    "this result has no performance; monitor with prediction= and label="
+                )
+            records = [
+                {**self._where(w), **{n: getattr(m, n) for n in _PERFORMANCE_COLUMNS[4:]}}
+                for w in self.windows
+                if w.performance is not None
+                for m in w.performance.metrics
+            ]
+            names = _PERFORMANCE_COLUMNS
+            floats = ("value", "lower", "upper", "reference", "p_value")
+        else:
+            raise InputError(f"table={table!r} is not one of 'drift', 'quality' and 'performance'")
+        frame = pd.DataFrame.from_records(records, columns=names)
+        frame["start"] = self._bounds(frame["start"].tolist())
+        frame["end"] = self._bounds(frame["end"].tolist())
+        for name in floats:
+            frame[name] = frame[name].astype(float)
+        return frame
+
+    @staticmethod
+    def _where(w: WindowDrift) -> dict[str, Any]:
+        return {"window": w.window, "start": w.start, "end": w.end, "rows": w.rows}
 
     def summary(self) -> Any:
         """One row per window: ``window``, ``start``, ``end``, ``rows``, ``drifted`` (how many
         columns), ``columns`` (their names) and ``verdict``; with quality reports, also
-        ``quality_errors`` (how many checks are errors)."""
+        ``quality_errors`` (how many checks are errors) and ``quality_columns`` (the columns
+        with an error); with performance, also ``labelled`` (rows with a label), ``degraded``
+        (how many metrics) and ``metrics`` (their names); with fitted thresholds, also
+        ``outside_fitted`` (how many statistics lie outside their band)."""
         import pandas as pd
 
         table = pd.DataFrame(
@@ -209,9 +333,29 @@ class Monitoring(BaseModel):
                 "verdict": [w.verdict for w in self.windows],
             }
         )
+        if self.fitted is not None:
+            outside = [w for w, _, _, _ in self.outside_fitted]
+            table["outside_fitted"] = [outside.count(w.window) for w in self.windows]
         if any(w.quality is not None for w in self.windows):
             table["quality_errors"] = [
                 0 if w.quality is None else len(w.quality.errors) for w in self.windows
+            ]
+            table["quality_columns"] = [
+                ""
+                if w.quality is None
+                else ", ".join(dict.fromkeys(f.column for f in w.quality.errors))
+                for w in self.windows
+            ]
+        if any(w.performance is not None for w in self.windows):
+            table["labelled"] = [
+                0 if w.performance is None else w.performance.labelled for w in self.windows
+            ]
+            table["degraded"] = [
+                0 if w.performance is None else len(w.performance.degraded) for w in self.windows
+            ]
+            table["metrics"] = [
+                "" if w.performance is None else ", ".join(w.performance.degraded)
+                for w in self.windows
             ]
         return table
 

@@ -15,7 +15,7 @@ estimate its noise) and ``"no reference"`` (no reference was given).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any, Literal
 
@@ -52,6 +52,9 @@ class PerformanceResult:
     reference: Mapping[str, tuple[float, float, float]] | None
     confidence: float
     alpha: float
+    #: Each metric's estimates (standard errors and counts too), so that a one-window result
+    #: can stand as the reference of another call.
+    estimates: Mapping[str, Estimate] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def degraded(self) -> list[tuple[int, str]]:
@@ -214,8 +217,9 @@ def performance(
         rows: the length of a count window, in rows (see :func:`windows`).
         windows: windows built already over ``data``, instead of ``time``, ``every``, ``step``
             and ``rows``. With none of these, all rows form one window.
-        reference: data of the reference period with ``prediction`` and ``label`` columns; each
-            window is judged against its performance.
+        reference: data of the reference period with ``prediction`` and ``label`` columns, or
+            the :class:`PerformanceResult` of :func:`performance` on such data with no windows
+            (one window); each window is judged against its performance.
         task: ``"classification"`` (binary) or ``"regression"``.
         id: the column that joins ``labels`` to ``data``.
         labels: labels that arrive later: a table with the columns ``id`` and ``label``.
@@ -283,7 +287,9 @@ def performance(
     own = Labelled(window_of, len(windows), t[row], p[row], None if score is None else score[row])
     estimates = _estimates(chosen, own, z)
     ref_estimates = None
-    if reference is not None:
+    if isinstance(reference, PerformanceResult):
+        ref_estimates = _reference_estimates(reference, chosen, task)
+    elif reference is not None:
         ref_frame = read_columns(reference, [prediction, label], "reference")
         r_usable, r_t, r_p, r_score, _ = prepare(
             ref_frame, ref_frame[label], prediction, label, task, positive, threshold
@@ -328,4 +334,31 @@ def performance(
         },
         confidence=confidence,
         alpha=alpha,
+        estimates=estimates,
     )
+
+
+def _reference_estimates(
+    result: PerformanceResult, chosen: Sequence[str], task: Task
+) -> dict[str, Estimate]:
+    """The reference period's estimates from an earlier one-window :func:`performance`."""
+    if len(result.windows) != 1 or not result.estimates:
+        raise InputError(
+            f"reference= as a PerformanceResult must cover the reference period as one window, "
+            f"but it has {len(result.windows)}; compute it with performance(reference_data, "
+            "prediction=..., label=...) and no windows"
+        )
+    if result.task != task:
+        raise InputError(
+            f"reference= is a {result.task} result, but task={task!r}; compute both for one task"
+        )
+    absent = [m for m in chosen if m not in result.estimates]
+    if absent:
+        raise InputError(
+            f"reference= has no {absent} (it holds {list(result.metrics)}); compute it with the "
+            "same metrics and the same kind of predictions (probabilities or labels)",
+            missing=absent,
+        )
+    if int(result.labelled[0]) == 0:
+        raise EmptyDataError("the reference has no row with both a label and a prediction")
+    return {m: result.estimates[m] for m in chosen}

@@ -119,7 +119,30 @@ def quality(
             )
     chosen = reference.columns if columns is None else tuple(dict.fromkeys(columns))
     counts = read_batch(reference, batch, chosen)
-    checks = schema_checks(reference, counts, chosen, all_columns=columns is None)
+    return report_from_counts(
+        reference,
+        counts,
+        chosen,
+        all_columns=columns is None,
+        alpha=alpha,
+        tolerance=tolerance,
+        correction=correction,
+    )
+
+
+def report_from_counts(
+    reference: DriftProfile,
+    counts: BatchCounts,
+    chosen: tuple[str, ...],
+    *,
+    all_columns: bool,
+    alpha: float = 0.05,
+    tolerance: float = 0.01,
+    correction: Literal["holm", "none"] = "holm",
+) -> QualityReport:
+    """The report of a batch from its counts: what :func:`quality` does once it has read the
+    batch, and what a monitor does for each window's counts."""
+    checks = schema_checks(reference, counts, chosen, all_columns=all_columns)
     value_checks = _value_checks(reference, counts, alpha, tolerance, correction)
     order = {name: i for i, name in enumerate(chosen)}
     checks.extend(sorted(value_checks, key=lambda c: order[c.column]))
