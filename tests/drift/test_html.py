@@ -150,6 +150,9 @@ def test_performance_renders_when_windows_carry_it() -> None:
     assert day is not None
     shown = day.metric("accuracy")
     assert f"accuracy {fmt(shown.value)} [{fmt(shown.lower)}, {fmt(shown.upper)}]" in page
+    # The grid has a performance row: degraded windows say which metrics, unlabelled ones say so.
+    assert f"window {degraded[0]}, 400 labelled: below the reference period: accuracy" in page
+    assert "window 3: no labels" in page
     # The day without labels is a gap, not an alert.
     assert result.window(3).performance is None or not result.window(3).performance.degraded
     assert performance_panel(["a", "b"], [None, None], "window") == ""

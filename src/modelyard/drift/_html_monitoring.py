@@ -137,7 +137,8 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
     label_w, width, row_h = 150, 1120, 15
     cell = (width - label_w - 24) / n
     quality = any(w.quality is not None for w in windows)
-    rows = 1 + len(order) + (1 if quality else 0)
+    performance = any(w.performance is not None for w in windows)
+    rows = 1 + len(order) + int(quality) + int(performance)
     height = 20 + rows * row_h + 8 + 22
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -183,6 +184,18 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
             errors, found = len(window.quality.errors), len(window.quality.findings)
             colour = "#c62828" if errors else ("#e0a800" if found else "#eeeeee")
             box(row, i, colour, f"window {window.window}: {errors} error(s), {found} finding(s)")
+    if performance:
+        row = len(order) + 1 + int(quality)
+        label(row, "performance", bold=True)
+        for i, window in enumerate(windows):
+            done = window.performance
+            if done is None or not done.labelled:
+                box(row, i, _CELL["insufficient data"], f"window {window.window}: no labels")
+                continue
+            worse = done.degraded
+            colour = "#c62828" if worse else _CELL["stable"]
+            said = f"below the reference period: {', '.join(worse)}" if worse else "as before"
+            box(row, i, colour, f"window {window.window}, {done.labelled:,} labelled: {said}")
     every = max(1, math.ceil(n / 12))
     base = 20 + rows * row_h + 4
     for i, tick in enumerate(ticks):
@@ -201,6 +214,11 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
         swatches += (
             '<span><span class="sw" style="background:#c62828"></span>data quality: an error'
             '</span><span><span class="sw" style="background:#e0a800"></span>a warning</span>'
+        )
+    if performance:
+        swatches += (
+            '<span><span class="sw" style="background:#c62828"></span>performance: below the '
+            "reference period</span>"
         )
     return f'{"".join(parts)}<div class="legend">{swatches}</div>'
 

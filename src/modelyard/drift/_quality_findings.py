@@ -22,6 +22,11 @@ def _p(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _p_is(value: float) -> str:
+    # A p-value of 0 is one below the smallest double, not certainty.
+    return f"p={value:.3g}" if value > 0 else "p < 1e-300"
+
+
 def schema_checks(
     reference: DriftProfile, counts: BatchCounts, columns: tuple[str, ...], all_columns: bool
 ) -> list[QualityFinding]:
@@ -64,7 +69,7 @@ def schema_checks(
 
 
 def _significance(adjusted: float, alpha: float) -> str:
-    return f"adjusted p={_p(adjusted)} {'<' if adjusted < alpha else '>='} {alpha:g}"
+    return f"adjusted {_p_is(adjusted)} {'<' if adjusted < alpha else '>='} {alpha:g}"
 
 
 def missing_finding(
