@@ -3,6 +3,7 @@ its DOM and screenshot are checked."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 import subprocess
@@ -16,6 +17,10 @@ from . import _html_data as data
 CHROMIUM = next(
     (p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None
 )
+
+if CHROMIUM is None and os.environ.get("MODELYARD_REQUIRE_CHROMIUM"):
+    # CI installs the browser; there a missing one is a broken install step, not a skip.
+    raise RuntimeError("MODELYARD_REQUIRE_CHROMIUM is set but Chromium is not installed")
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'); .ci/run installs it"
