@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from modelyard.drift import _binning
 from modelyard.drift._parallel import column_blocks, run_blocks
 
 __all__ = ["kolmogorov_sf", "ks_pvalue"]
@@ -390,6 +391,11 @@ def _exact(size_a: int, size_b: int, numerator: IntArray) -> FloatArray:
     if size_a == size_b:
         # numerator = h * n for equal sizes
         result[positive] = _exact_equal(size_a, numerator[positive] // size_a)
+    elif (native := _binning.compiled()) is not None:
+        chosen = np.ascontiguousarray(numerator[positive], dtype=np.int64)
+        values = np.empty(chosen.shape)
+        native.ks_exact_unequal(size_a, size_b, chosen, values)
+        result[positive] = values
     else:
         result[positive] = _exact_unequal(size_a, size_b, numerator[positive])
     return np.clip(result, 0.0, 1.0)
