@@ -156,9 +156,7 @@ def test_compiled_and_numpy_exact_p_values_agree_over_the_whole_range() -> None:
         got = kernels.ks_pvalue(numerator / (m * n), m, n, method="exact", numerator=numerator)
         saved, _binning._native = _binning._native, None
         try:
-            want = kernels.ks_pvalue(
-                numerator / (m * n), m, n, method="exact", numerator=numerator
-            )
+            want = kernels.ks_pvalue(numerator / (m * n), m, n, method="exact", numerator=numerator)
         finally:
             _binning._native = saved
         tiny = want < 1e-300  # where the NumPy path's own underflow begins

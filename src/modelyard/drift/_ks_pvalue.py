@@ -178,7 +178,12 @@ def kolmogorov_sf(n: ArrayLike, x: ArrayLike, *, workers: int | None = 1) -> Flo
         log_nfact = special.gammaln(n_arr + 1) - n_arr * np.log(n_arr)
         near_one_over_n = 1.0 - np.exp(log_nfact + n_arr * np.log(2 * t - 1))
         near_one = 2 * (1.0 - x_arr) ** n_arr
-        body = 1.0 - _pelz_good_cdf(n_arr, np.where(todo & (nx2 < 2.2) & (t > 1), x_arr, 0.5))
+        # The series only where it is chosen: its number of terms grows with the largest
+        # sqrt(n) x it is given, which elsewhere (strong drift, large n) runs to hundreds.
+        in_body = todo & (nx2 < 2.2) & (t > 1)
+        body = np.ones(x_arr.shape)
+        if in_body.any():
+            body[in_body] = 1.0 - _pelz_good_cdf(n_arr[in_body], x_arr[in_body])
     # Same order of tests as scipy's _kolmogn: the first that holds decides.
     conditions = [
         x_arr >= 1.0,
