@@ -1,7 +1,9 @@
 /*
- * The compiled fast paths of modelyard.drift: bin counting and sorting. Both are optional: the
- * NumPy implementations in _binning.py give the same results and are used when this module was
- * not built.
+ * The compiled fast paths of modelyard.drift: bin counting, sorting, the KS and Wasserstein
+ * distances of many sorted windows against one reference, and the exact KS p-value for unequal
+ * sizes. All are optional: the NumPy implementations (_binning.py, _monitor_counts.py,
+ * _ks_pvalue.py) give the same results (the same integers; floating-point values to rounding)
+ * and are used when this module was not built.
  *
  * count_below(values, edges, out) reads a (rows, width) float64 array and, for every column c,
  * adds to out[k, c] the number of values strictly below edges[k, c] (k < n_edges), then to the
@@ -16,6 +18,14 @@
  * on keys whose unsigned order is the numeric order: about 3.5 times as fast as NumPy's sort on
  * rows of 10,000 values or more. Sorted arrays of numbers are unique, so the result equals
  * NumPy's (-0.0 and 0.0, which compare equal, may come in either order in both).
+ *
+ * segment_distances(reference, current, centre, offsets, numerator, w1) computes, for every
+ * sorted segment of current, the KS numerator n m D and the Wasserstein-1 distance against the
+ * sorted reference, by the formulas of _monitor_counts._segments; all segments walk the
+ * reference together, a block at a time, so that it is read from memory about once.
+ *
+ * ks_exact_unequal(m, n, numerator, out) sums the first exits of lattice paths from the band, as
+ * _ks_pvalue._exact_unequal does row by row in NumPy, here cell by cell.
  *
  * The GIL is released while working: callers run separate rows on separate threads. Buffers are
  * taken through the buffer protocol, so building needs no NumPy headers.
