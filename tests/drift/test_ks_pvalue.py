@@ -121,13 +121,47 @@ def _lattice_sf(m: int, n: int, numerator: int) -> float:
         (1001, 1000, 0.7),
         (400, 400, 0.6),
         (250, 600, 0.05),
+        (1, 9, 0.5),  # one value on a side: a band one row high
+        (9, 1, 0.95),
+        (1, 1000, 0.999),
+        (3, 2000, 0.34),  # very unequal sizes: a band much wider than high
+        (2000, 3, 0.67),
+        (7, 11, 1.0),  # the largest statistic: only the two separated orders reach it
+        (1200, 1201, 1 / (1200 * 1201)),  # the smallest positive statistic: p = 1
     ],
 )
-def test_exact_p_value_equals_an_integer_lattice_path_count(m: int, n: int, d: float) -> None:
+@pytest.mark.parametrize("implementation", ["compiled", "numpy"])
+def test_exact_p_value_equals_an_integer_lattice_path_count(
+    m: int, n: int, d: float, implementation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelyard.drift import _binning
+
+    if implementation == "compiled" and _binning.compiled() is None:
+        pytest.skip("modelyard was built without its compiled kernels")
+    if implementation == "numpy":
+        monkeypatch.setattr(_binning, "_native", None)
     numerator = round(d * m * n)
     expected = _lattice_sf(m, n, numerator)
     got = kernels.ks_pvalue(numerator / (m * n), m, n, method="exact", numerator=numerator)
     assert got[0] == pytest.approx(expected, rel=1e-9, abs=0.0)
+
+
+def test_compiled_and_numpy_exact_p_values_agree_over_the_whole_range() -> None:
+    from modelyard.drift import _binning
+
+    if _binning.compiled() is None:
+        pytest.skip("modelyard was built without its compiled kernels")
+    for m, n in [(300, 301), (40, 1000), (999, 1000)]:
+        numerator = np.unique(np.linspace(1, m * n, 400).astype(np.int64))
+        got = kernels.ks_pvalue(numerator / (m * n), m, n, method="exact", numerator=numerator)
+        saved, _binning._native = _binning._native, None
+        try:
+            want = kernels.ks_pvalue(numerator / (m * n), m, n, method="exact", numerator=numerator)
+        finally:
+            _binning._native = saved
+        tiny = want < 1e-300  # where the NumPy path's own underflow begins
+        np.testing.assert_allclose(got[~tiny], want[~tiny], rtol=1e-9, atol=0.0)
+        assert (got[tiny] < 1e-290).all()
 
 
 def test_far_tail_of_unequal_sizes_matches_scipy() -> None:

@@ -140,6 +140,31 @@ def test_numpy_count_windows_and_options(reference: drift.DriftProfile) -> None:
         assert assert_matches_loop(result, prof, data, w, **kwargs) == len(w)
 
 
+@pytest.mark.parametrize("order", ["data", "shuffled"])
+def test_infinities_and_missing_values_in_sorted_windows(order: str) -> None:
+    # KS and Wasserstein count each window's bins from its sorted segment (infinities at its
+    # ends, NaN last) rather than by a pass with window ids: in one run of the data (a slice)
+    # and gathered by a shuffled time column alike, the counts equal compare()'s.
+    rng = np.random.default_rng(21)
+    prof = drift.profile(pd.DataFrame(rng.normal(size=(3000, 3)), columns=["x0", "x1", "x2"]))
+    data = rng.normal(size=(2400, 3))
+    data[::13, 0] = np.nan
+    data[::29, 1] = np.inf
+    data[5::31, 1] = -np.inf
+    data[600:1200, 2] = np.inf  # the second window has no finite value in column 2
+    data[1500:1510, 2] = np.nan
+    frame = pd.DataFrame(data, columns=["x0", "x1", "x2"])
+    days = np.repeat(np.arange(4), 600)
+    if order == "shuffled":
+        shuffle = rng.permutation(days.size)
+        frame, days = frame.iloc[shuffle].reset_index(drop=True), days[shuffle]
+    frame["ts"] = pd.Timestamp("2026-03-02") + pd.to_timedelta(days, "D")
+    result = drift.monitor(prof, frame, time="ts", every="1D", stats=FOUR)
+    w = drift.windows(frame, time="ts", every="1D")
+    assert w.rows.tolist() == [600] * 4
+    assert assert_matches_loop(result, prof, frame.drop(columns=["ts"]), w, stats=FOUR) == 4
+
+
 def test_small_windows_give_insufficient_data() -> None:
     rng = np.random.default_rng(8)
     prof = drift.profile(rng.normal(size=(2000, 1)))
@@ -237,16 +262,21 @@ def test_bad_arguments_give_clear_errors(reference: drift.DriftProfile) -> None:
         drift.monitor(reference, 42, rows=10)
 
 
+@pytest.mark.parametrize("implementation", ["compiled", "numpy"])
 @pytest.mark.parametrize("chunk", [1 << 16, 5])
 @pytest.mark.parametrize("ties", [False, True])
 def test_segment_distances_against_scipy(
-    ties: bool, chunk: int, monkeypatch: pytest.MonkeyPatch
+    ties: bool, chunk: int, implementation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from scipy import stats
 
-    from modelyard.drift import _monitor_counts
+    from modelyard.drift import _binning, _monitor_counts
     from modelyard.drift._monitor_counts import segment_distances
 
+    if implementation == "compiled" and _binning.compiled() is None:
+        pytest.skip("modelyard was built without its compiled kernels")
+    if implementation == "numpy":
+        monkeypatch.setattr(_binning, "_native", None)
     # Segments are processed in chunks of whole segments; small chunks cut between many.
     monkeypatch.setattr(_monitor_counts, "_CHUNK", chunk)
 

@@ -196,3 +196,63 @@ def test_a_lone_infinity_or_nan_in_finite_data_is_found(implementation: str, ord
     tally = _binning.count_below(values, edges, workers=2)
     _assert_naive_counts(tally, values, edges)
     assert (tally.nan.sum(), tally.infinite.sum()) == (1, 2)
+
+
+def _segments_case(
+    rng: np.random.Generator, n: int, sizes: list[int], ties: bool, shift: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    draw = (lambda k: rng.poisson(4, k).astype(float)) if ties else (lambda k: rng.normal(size=k))
+    reference = np.sort(draw(n))
+    parts = [np.sort(draw(k) + shift * (i % 2)) for i, k in enumerate(sizes)]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    return reference, np.concatenate([*parts, np.empty(0)]), offsets
+
+
+@pytest.mark.parametrize(
+    ("n", "sizes", "ties", "shift"),
+    [
+        (1, [3, 0, 1], False, 0.0),  # a reference of one value
+        (5000, [1, 2, 0, 700, 9000], False, 0.3),  # walks that cross blocks of the reference
+        (5000, [400] * 30, True, 0.5),  # ties on both sides, many segments in step
+        (20_000, [50] * 40 + [3], False, 4.0),  # segments beyond the whole reference
+        (300, [5000, 10], True, -3.0),  # far more values than the reference holds
+    ],
+)
+def test_compiled_segment_distances_equal_numpy(
+    n: int, sizes: list[int], ties: bool, shift: float
+) -> None:
+    from modelyard.drift._monitor_counts import segment_distances
+
+    if _binning.compiled() is None:
+        pytest.skip("modelyard was built without its compiled kernels")
+    reference, current, offsets = _segments_case(np.random.default_rng(n), n, sizes, ties, shift)
+    numerator, w1 = segment_distances(reference, current, offsets)
+    saved, _binning._native = _binning._native, None
+    try:
+        want_numerator, want_w1 = segment_distances(reference, current, offsets)
+    finally:
+        _binning._native = saved
+    np.testing.assert_array_equal(numerator, want_numerator)
+    np.testing.assert_allclose(w1, want_w1, rtol=1e-12, atol=1e-15)  # NaN for empty segments
+
+
+def test_compiled_kernels_refuse_bad_arguments() -> None:
+    native = _binning.compiled()
+    if native is None:
+        pytest.skip("modelyard was built without its compiled kernels")
+    reference, current = np.arange(5.0), np.arange(4.0)
+    numerator, w1 = np.zeros(2, dtype=np.int64), np.zeros(2)
+    with pytest.raises(ValueError, match="offsets must rise"):
+        native.segment_distances(reference, current, 0.0, np.array([0, 3, 2]), numerator, w1)
+    with pytest.raises(ValueError, match="offsets must rise"):
+        native.segment_distances(reference, current, 0.0, np.array([0, 3, 5]), numerator, w1)
+    with pytest.raises(ValueError, match="at least one value"):
+        native.segment_distances(np.empty(0), current, 0.0, np.array([0, 2, 4]), numerator, w1)
+    with pytest.raises(TypeError):
+        native.segment_distances(reference, current, 0.0, np.array([0.0, 2, 4]), numerator, w1)
+    with pytest.raises(ValueError, match="numerator must lie"):
+        native.ks_exact_unequal(3, 4, np.array([13]), np.zeros(1))
+    with pytest.raises(ValueError, match="numerator must lie"):
+        native.ks_exact_unequal(3, 4, np.array([0]), np.zeros(1))
+    with pytest.raises(ValueError, match="as long as numerator"):
+        native.ks_exact_unequal(3, 4, np.array([5, 6]), np.zeros(1))

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -35,6 +36,13 @@ if NATIVE_DISABLED:
     _native = None  # type: ignore[assignment]
 
 __all__ = ["bin_counts", "quantile_edges", "sort_engine", "sorted_columns", "uniform_edges"]
+
+
+def compiled() -> ModuleType | None:
+    """The compiled kernels of ``_native.c``, or None where NumPy stands in for them (not built,
+    or ``MODELYARD_NO_EXTENSIONS=1``); read at each call, so that tests can switch it off."""
+    return _native
+
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from modelyard.drift import _binning
 from modelyard.drift._parallel import column_blocks, run_blocks
 
 __all__ = ["kolmogorov_sf", "ks_pvalue"]
@@ -177,7 +178,12 @@ def kolmogorov_sf(n: ArrayLike, x: ArrayLike, *, workers: int | None = 1) -> Flo
         log_nfact = special.gammaln(n_arr + 1) - n_arr * np.log(n_arr)
         near_one_over_n = 1.0 - np.exp(log_nfact + n_arr * np.log(2 * t - 1))
         near_one = 2 * (1.0 - x_arr) ** n_arr
-        body = 1.0 - _pelz_good_cdf(n_arr, np.where(todo & (nx2 < 2.2) & (t > 1), x_arr, 0.5))
+        # The series only where it is chosen: its number of terms grows with the largest
+        # sqrt(n) x it is given, which elsewhere (strong drift, large n) runs to hundreds.
+        in_body = todo & (nx2 < 2.2) & (t > 1)
+        body = np.ones(x_arr.shape)
+        if in_body.any():
+            body[in_body] = 1.0 - _pelz_good_cdf(n_arr[in_body], x_arr[in_body])
     # Same order of tests as scipy's _kolmogn: the first that holds decides.
     conditions = [
         x_arr >= 1.0,
@@ -390,6 +396,11 @@ def _exact(size_a: int, size_b: int, numerator: IntArray) -> FloatArray:
     if size_a == size_b:
         # numerator = h * n for equal sizes
         result[positive] = _exact_equal(size_a, numerator[positive] // size_a)
+    elif (native := _binning.compiled()) is not None:
+        chosen = np.ascontiguousarray(numerator[positive], dtype=np.int64)
+        values = np.empty(chosen.shape)
+        native.ks_exact_unequal(size_a, size_b, chosen, values)
+        result[positive] = values
     else:
         result[positive] = _exact_unequal(size_a, size_b, numerator[positive])
     return np.clip(result, 0.0, 1.0)

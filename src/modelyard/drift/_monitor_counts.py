@@ -1,14 +1,16 @@
 """The numbers of every window at once: bin counts, category counts, KS and Wasserstein.
 
-Binned statistics need, per window and column, the count of each bin. They come from one
+Binned statistics alone need, per window and column, the count of each bin. They come from one
 counting pass with window ids: the bin of each value (a binary search among the reference's
 edges), then one ``bincount`` over ``window * bins + bin``. Categories are counted the same way,
 over codes from one factorisation of the column. KS and Wasserstein need each window's values in
-order: the rows are grouped by window once (:meth:`Windows.csr`), and each column is sorted by
-window and value (an in-place sort of each window's segment); :func:`segment_distances` then
-reads every segment against the sorted reference at once, with one binary search per value and
-prefix sums of the reference, so its cost does not grow with the reference's size times the
-number of windows. The statistics are computed on all windows' counts stacked, and the KS
+order: the rows are grouped by window once (:meth:`Windows.csr`; a slice of the data where the
+windows are one run of it), and each column is sorted by window and value (an in-place sort of
+each window's segment). The bin counts then come from the sorted segments, a binary search of
+each edge per window, and :func:`segment_distances` reads every segment against the sorted
+reference: compiled, all segments walk the reference together a block at a time, each search
+starting where the previous value's ended; in NumPy, one binary search per value and prefix
+sums of the reference. The statistics are computed on all windows' counts stacked, and the KS
 p-values of all windows in one call.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from modelyard.drift import _binning
 from modelyard.drift._columns import _label, _split_numeric, _to_text
 from modelyard.drift._compare import _MIN_SCALE, _binned, _Numbers, _scipy_ks
 from modelyard.drift._config import DriftConfig
@@ -123,6 +126,19 @@ def segment_distances(
     if reference.size == 0 or segments == 0:
         return numerator, w1
     centre = reference[reference.size // 2]
+    native = _binning.compiled()
+    if native is not None:
+        # The same formulas value by value, each search starting from the previous value's
+        # place rather than spanning the reference, with no temporaries.
+        native.segment_distances(
+            np.ascontiguousarray(reference, dtype=np.float64),
+            np.ascontiguousarray(current, dtype=np.float64),
+            float(centre),
+            np.ascontiguousarray(offsets, dtype=np.int64),
+            numerator,
+            w1,
+        )
+        return numerator, w1
     ref = reference - centre
     prefix = np.concatenate([[0.0], np.cumsum(ref)])
     # Whole segments in chunks of about _CHUNK values: the twenty-odd temporaries of a chunk
@@ -228,50 +244,95 @@ def _upto_quantile(
     return out
 
 
+@dataclass
+class _Layout:
+    """Where each window's rows are, worked out once for all columns."""
+
+    ids: IntArray | None = None  # window per row (or per gathered row), for counting
+    rows: IntArray | None = None  # the rows to gather, None for all rows in data order
+    offsets: IntArray | None = None  # window w holds gathered values offsets[w]:offsets[w + 1]
+    span: slice | None = None  # the gathered rows, when they are one run of the data
+
+    @classmethod
+    def of(cls, windows: Windows, grouped: bool) -> _Layout:
+        if not grouped:
+            ids, rows = _window_rows(windows)
+            return cls(ids=ids, rows=rows)
+        offsets, gathered = windows.csr()
+        run = gathered.size > 0 and int(gathered[-1]) - int(gathered[0]) + 1 == gathered.size
+        if run and bool(np.all(gathered[1:] > gathered[:-1])):
+            # Windows in data order, rows in one run (sorted times): a slice, not a gather.
+            first = int(gathered[0])
+            return cls(offsets=offsets, span=slice(first, first + gathered.size))
+        return cls(offsets=offsets, rows=gathered)
+
+
+def _per_window(mask: NDArray[np.bool_], offsets: IntArray) -> IntArray:
+    """How many of each window's values ``mask`` marks (the windows' values one after another)."""
+    marked = np.flatnonzero(mask)
+    return np.diff(np.searchsorted(marked, offsets)).astype(np.int64)
+
+
 def _column_pass(
     values: FloatArray,
     c: int,
     edges: FloatArray,
-    windows: Windows,
+    layout: _Layout,
+    count: int,
     reference: FloatArray | None,
 ) -> _Column:
-    """One column for every window: bin counts, NaN and infinities by one pass with window ids;
-    with ``reference`` (its sorted values), KS and Wasserstein from each window's sorted
-    segment."""
-    count = len(windows)
+    """One column for every window: bin counts, NaN and infinities, by one pass with window ids
+    or, with ``reference`` (its sorted values), from each window's sorted segment, which also
+    gives KS and Wasserstein."""
     bins = edges.size + 1
     if reference is None:
-        ids, rows = _window_rows(windows)
+        assert layout.ids is not None
+        ids, rows = layout.ids, layout.rows
         x = values[:, c] if rows is None else values[rows, c]
         inside = ids >= 0
+        finite = np.isfinite(x)
+        # Counting "edges <= value" is the IEEE comparison of compare()'s counting pass.
+        key = ids * bins + np.searchsorted(edges, x, side="right")
+        counts = np.bincount(key[finite & inside], minlength=count * bins).reshape(count, bins)
+        return _Column(
+            counts,
+            np.bincount(ids[np.isnan(x) & inside], minlength=count),
+            np.bincount(ids[np.isinf(x) & inside], minlength=count),
+        )
+    assert layout.offsets is not None
+    offsets = layout.offsets
+    if layout.span is not None:
+        x = np.array(values[layout.span, c], dtype=np.float64)
     else:
-        offsets, gathered = windows.csr()
-        x = values[gathered, c]
-        ids = np.repeat(np.arange(count, dtype=np.int64), windows.rows)
-        inside = np.ones(x.size, dtype=bool)
-    finite = np.isfinite(x)
-    # Counting "edges <= value" is the IEEE comparison of compare()'s counting pass.
-    key = ids * bins + np.searchsorted(edges, x, side="right")
-    counts = np.bincount(key[finite & inside], minlength=count * bins).reshape(count, bins)
-    infinite_mask = np.isinf(x)
-    out = _Column(
-        counts,
-        np.bincount(ids[np.isnan(x) & inside], minlength=count),
-        np.bincount(ids[infinite_mask & inside], minlength=count),
-    )
-    if reference is None:
-        return out
-    if infinite_mask.any():
-        x[infinite_mask] = np.nan
-    # One sort per column by window and value: each window's segment sorted in place.
+        x = values[layout.rows, c]
+    # One sort per column by window and value: each window's segment sorted in place, -inf
+    # first, then the finite values, +inf, NaN.
     bounds = offsets.tolist()
     for w in range(count):
         if bounds[w + 1] - bounds[w] > 1:
             x[bounds[w] : bounds[w + 1]].sort()
-    kept = ~np.isnan(x)
-    sizes = np.bincount(ids[kept], minlength=count)
-    finite_offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    out.numerator, out.wasserstein = segment_distances(reference, x[kept], finite_offsets)
+    odd = ~np.isfinite(x)
+    if odd.any():
+        missing = _per_window(np.isnan(x), offsets)
+        infinite = _per_window(odd, offsets) - missing
+        finite_sizes = np.diff(offsets) - missing - infinite
+        # Removing the values at both ends of each segment leaves each one sorted.
+        x = x[~odd]
+        offsets = np.concatenate([[0], np.cumsum(finite_sizes)]).astype(np.int64)
+    else:
+        missing = infinite = np.zeros(count, dtype=np.int64)
+    # Bin counts from the sorted segments: the values below an edge are a prefix of the
+    # segment, found by a binary search of the edge ("edges <= value", as compare() counts).
+    counts = np.empty((count, bins), dtype=np.int64)
+    cuts = np.empty(bins + 1, dtype=np.int64)
+    bounds = offsets.tolist()
+    for w in range(count):
+        cuts[0], cuts[-1] = bounds[w], bounds[w + 1]
+        cuts[1:-1] = np.searchsorted(x[bounds[w] : bounds[w + 1]], edges, side="left")
+        cuts[1:-1] += bounds[w]
+        np.subtract(cuts[1:], cuts[:-1], out=counts[w])
+    out = _Column(counts, missing, infinite)
+    out.numerator, out.wasserstein = segment_distances(reference, x, offsets)
     return out
 
 
@@ -301,11 +362,13 @@ def numeric_windows(
     w1 = np.full((count, columns), np.nan)
     exact_sample = bool(np.array_equal(sample_n, reference_n))
 
+    layout = _Layout.of(windows, sorted_path)
+
     def work(part: slice) -> None:
         for c in range(part.start, part.stop):
             column = index[c]
             reference = prof.sample[: sample_n[c], column] if sorted_path else None
-            result = _column_pass(values, c, edges[c], windows, reference)
+            result = _column_pass(values, c, edges[c], layout, count, reference)
             current_counts[:, c, :] = result.counts
             missing[:, c], infinite[:, c] = result.missing, result.infinite
             if result.numerator is not None and result.wasserstein is not None:

@@ -1,4 +1,4 @@
-# The compiled counter of _native.c (optional; see _binning.count_below).
+# The compiled kernels of _native.c (optional; see _binning, _monitor_counts, _ks_pvalue).
 import numpy as np
 from numpy.typing import NDArray
 
@@ -10,3 +10,16 @@ def count_below(
     /,
 ) -> None: ...
 def sort_rows(values: NDArray[np.float64], /) -> None: ...
+def segment_distances(
+    reference: NDArray[np.float64],
+    prefix: NDArray[np.float64],
+    current: NDArray[np.float64],
+    centre: float,
+    offsets: NDArray[np.int64],
+    numerator: NDArray[np.int64],
+    w1: NDArray[np.float64],
+    /,
+) -> None: ...
+def ks_exact_unequal(
+    m: int, n: int, numerator: NDArray[np.int64], out: NDArray[np.float64], /
+) -> None: ...
