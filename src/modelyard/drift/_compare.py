@@ -33,7 +33,7 @@ from modelyard.drift._report import (
     StatisticResult,
     Verdict,
 )
-from modelyard.drift._statistics import MIN_SCALE, STATISTICS, SortedInputs
+from modelyard.drift._statistics import STATISTICS, SortedInputs
 from modelyard.drift._verdicts import adjust_p_values
 from modelyard.drift._warnings import DriftWarning
 from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError, EmptyDataError
@@ -44,7 +44,6 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 StatsArg = Sequence[str] | Mapping[str, Sequence[str]] | None
 
-_MIN_SCALE = MIN_SCALE
 #: Statistics measured on bin counts; the others need the sorted values.
 _BINNED = frozenset(name for name, spec in STATISTICS.items() if spec.source == "bins")
 

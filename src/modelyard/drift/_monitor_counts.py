@@ -25,11 +25,12 @@ from numpy.typing import NDArray
 
 from modelyard.drift import _binning
 from modelyard.drift._columns import _label, _split_numeric, _to_text
-from modelyard.drift._compare import _MIN_SCALE, _binned, _Numbers, _scipy_ks
+from modelyard.drift._compare import _binned, _Numbers, _scipy_ks, _sorted
 from modelyard.drift._config import DriftConfig
 from modelyard.drift._ks_pvalue import ks_pvalue
 from modelyard.drift._parallel import column_blocks, run_blocks
 from modelyard.drift._profile import DriftProfile
+from modelyard.drift._statistics import SortedInputs
 from modelyard.drift._windows import Windows
 
 __all__ = ["NumericWindows", "category_counts", "numeric_windows"]
@@ -408,17 +409,9 @@ def numeric_windows(
                 numerator=numerator.ravel() if exact_sample else None,
                 workers=workers,
             ).reshape(count, columns)
-        if "ks" in wanted:
-            numbers.value["ks"] = ks
-            numbers.p_value["ks"] = numbers.score["ks"] = ks_p
-        if "wasserstein" in wanted:
-            numbers.value["wasserstein"] = w1
-            numbers.p_value["wasserstein"] = ks_p
-            if cfg.wasserstein_scale == "std":
-                scale = np.maximum(np.nan_to_num(prof.std[index], nan=1.0), _MIN_SCALE)
-                numbers.score["wasserstein"] = w1 / scale
-            else:
-                numbers.score["wasserstein"] = w1
+        # The statistics read (window, column) arrays as compare reads (column,) ones.
+        std = np.broadcast_to(prof.std[index], ks.shape)
+        _sorted(numbers, wanted, SortedInputs(ks, w1, ks_p, std), cfg)
     return NumericWindows(numbers, reference_counts, current_counts, finite, missing, infinite)
 
 
