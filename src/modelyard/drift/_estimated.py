@@ -170,11 +170,11 @@ def estimate_performance(
         >>> table[table.metric == "accuracy"][["window", "value", "lower", "upper",
         ...                                    "alert_threshold", "verdict"]].round(3)
             window  value  lower  upper  alert_threshold   verdict
-        0        0  0.850  0.829  0.871            0.800    stable
-        5        1  0.849  0.828  0.870            0.800    stable
-        10       2  0.714  0.687  0.740            0.800  degraded
+        0        0  0.872  0.853  0.891            0.822    stable
+        5        1  0.879  0.861  0.898            0.822    stable
+        10       2  0.738  0.712  0.764            0.822  degraded
         >>> result.degraded
-        [(2, 'accuracy'), (2, 'roc_auc')]
+        [(2, 'accuracy'), (2, 'precision'), (2, 'recall'), (2, 'f1'), (2, 'roc_auc')]
     """
     from sklearn.isotonic import IsotonicRegression
 

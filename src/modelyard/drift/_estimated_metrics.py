@@ -160,6 +160,6 @@ def estimate(scored: Scored, name: str) -> tuple[Floats, Floats]:
     >>> s = Scored(np.zeros(4, dtype=np.int64), 1, np.array([0.9, 0.8, 0.3, 0.1]),
     ...            np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.9, 0.8, 0.3, 0.1]))
     >>> [round(float(v[0]), 4) for v in estimate(s, "accuracy")]
-    [0.825, 0.1785]
+    [0.825, 0.1854]
     """
     return _KERNELS[name](scored)
