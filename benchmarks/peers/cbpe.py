@@ -72,9 +72,7 @@ def main() -> int:
     import modelyard.drift as drift
 
     rng = np.random.default_rng(args.seed)
-    reference, analysis = _data(
-        rng, args.reference_chunks * args.chunk, args.chunk, args.windows
-    )
+    reference, analysis = _data(rng, args.reference_chunks * args.chunk, args.chunk, args.windows)
     warnings.simplefilter("ignore")
 
     started = time.perf_counter()
@@ -112,7 +110,8 @@ def main() -> int:
         value = theirs[(metric, "value")].to_numpy(dtype=float)
         threshold = theirs[(metric, "lower_threshold")].to_numpy(dtype=float)
         width = (
-            theirs[(metric, "upper_confidence_boundary")] - theirs[(metric, "lower_confidence_boundary")]
+            theirs[(metric, "upper_confidence_boundary")]
+            - theirs[(metric, "lower_confidence_boundary")]
         ).to_numpy(dtype=float)
         value_gap = np.abs(mine.value.to_numpy() - value).max()
         threshold_gap = np.abs(mine.alert_threshold.to_numpy() - threshold).max()

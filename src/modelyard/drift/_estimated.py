@@ -37,7 +37,7 @@ def _scores(frame: dict[str, Any], prediction: str) -> NDArray[np.float64]:
             "needs the predicted probability of the positive class (floats in [0, 1])",
             column=prediction,
         )
-    score = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    score: NDArray[np.float64] = column.to_numpy(dtype=np.float64, na_value=np.nan)
     outside = (score < 0) | (score > 1)
     if outside.any():
         raise InputError(

@@ -137,8 +137,10 @@ def _roc_auc(scored: Scored) -> tuple[Floats, Floats]:
     # The realized AUC is U(y) / (P(y) N(y)) with U the Mann-Whitney count over pairs of
     # distinct rows; its gradient in the labels at y = q gives the delta-method variance.
     g = group
-    gradient = (neg_below[g] + 0.5 * (neg_in[g] - negative)) - (pos_above[g] + 0.5 * (pos_in[g] - q))
-    u = np.bincount(window, q * (neg_below[g] + 0.5 * (neg_in[g] - negative)), minlength=k)
+    below = neg_below[g] + 0.5 * (neg_in[g] - negative)  # expected negatives under each row
+    above = pos_above[g] + 0.5 * (pos_in[g] - q)  # expected positives over it
+    gradient = below - above
+    u = np.bincount(window, q * below, minlength=k)
     ratio = _divide(u.astype(np.float64), pairs)
     slope = _divide(gradient - ratio[window] * (n_total - p_total)[window], pairs[window])
     variance = np.bincount(window, slope * slope * q * negative, minlength=k).astype(np.float64)
