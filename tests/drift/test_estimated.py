@@ -360,3 +360,63 @@ def test_bad_input_is_refused_with_what_to_do() -> None:
         run(ref=reference.drop(columns="y"))
     with pytest.raises(InputError, match="windows= was built over"):
         run(windows=drift.windows(np.zeros(10), rows=5))
+
+
+# --- inputs of every shape ---------------------------------------------------------------------
+
+
+def test_a_rolling_window_is_estimated_as_its_rows_alone() -> None:
+    rng = np.random.default_rng(11)
+    reference = _logistic(rng, rng.normal(0, 1, (4000, 2)))
+    live = _logistic(rng, rng.normal(0.3, 1, (600, 2))).drop(columns="y")
+    live["ts"] = pd.date_range("2026-04-01", periods=600, freq="12min")
+    rolling = drift.estimate_performance(
+        reference, live, prediction="score", label="y", time="ts", every="2D", step="1D"
+    )
+    windows = drift.windows(live, time="ts", every="2D", step="1D")
+    for w in range(len(windows)):
+        alone = drift.estimate_performance(
+            reference,
+            live.iloc[windows.indices(w)],
+            prediction="score",
+            label="y",
+            reference_chunk_rows=rolling.reference_chunk_rows,
+        )
+        for name in ESTIMABLE:
+            mine, theirs = rolling.window(w).metric(name), alone.window(0).metric(name)
+            assert (mine.value, mine.se) == pytest.approx((theirs.value, theirs.se), abs=1e-12)
+
+
+def test_string_labels_arrow_tables_and_unlabelled_reference_rows() -> None:
+    import pyarrow as pa
+
+    rng = np.random.default_rng(12)
+    reference = _logistic(rng, rng.normal(0, 1, (3000, 2)))
+    live = _logistic(rng, rng.normal(0, 1, (600, 2))).drop(columns="y")
+    expected = drift.estimate_performance(reference, live, prediction="score", label="y")
+    worded = reference.assign(y=np.where(reference.y == 1, "churn", "stay"))
+    worded = pd.concat([worded, pd.DataFrame({"score": [0.4, np.nan], "y": [None, "stay"]})])
+    found = drift.estimate_performance(
+        pa.Table.from_pandas(worded, preserve_index=False),
+        pa.Table.from_pandas(live, preserve_index=False),
+        prediction="score",
+        label="y",
+        positive="churn",
+    )
+    assert found.to_bytes() == expected.to_bytes()
+    with pytest.raises(InputError, match="positive="):
+        drift.estimate_performance(worded, live, prediction="score", label="y")
+
+
+def test_a_result_with_empty_windows_round_trips() -> None:
+    rng = np.random.default_rng(13)
+    reference = _logistic(rng, rng.normal(0, 1, (3000, 2)))
+    live = _logistic(rng, rng.normal(0, 1, (200, 2))).drop(columns="y")
+    live["ts"] = pd.to_datetime("2026-03-01") + pd.to_timedelta(np.repeat([1, 70], 100), unit="h")
+    result = drift.estimate_performance(
+        reference, live, prediction="score", label="y", time="ts", every="1D"
+    )
+    assert np.isnan(result.window(1).metric("accuracy").value)
+    again = drift.EstimatedPerformance.from_bytes(result.to_bytes())
+    assert again.to_bytes() == result.to_bytes()
+    assert again.to_pandas().equals(result.to_pandas())
