@@ -193,6 +193,35 @@ def test_realized_performance_falls_in_the_band_under_covariate_shift() -> None:
     assert not [pair for pair in result.degraded if pair[0] < 5]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("reference_rows", [5000, 20_000])
+def test_the_band_holds_over_seeds_with_a_reference_of_thousands_of_rows(
+    reference_rows: int,
+) -> None:
+    # The band leaves out the calibration's own error; the guide quotes these shares, and those
+    # of references of 1,000 and 2,000 rows measured the same way, where it costs coverage.
+    shares = {name: [] for name in ESTIMABLE}
+    size, windows = 1000, 60
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        reference = _logistic(rng, rng.normal(0, 1, (reference_rows, 2)))
+        shift = np.linspace(0, 1, windows)
+        x = np.concatenate([rng.normal([0.28 * s, 0.0], 1 - 0.5 * s, (size, 2)) for s in shift])
+        live = _logistic(rng, x)
+        table = drift.estimate_performance(
+            reference, live.drop(columns="y"), prediction="score", label="y", rows=size
+        ).to_pandas()
+        y, score = live.y.to_numpy(), live.score.to_numpy()
+        for name in ESTIMABLE:
+            rows = table[table.metric == name].reset_index(drop=True)
+            part = [slice(w * size, (w + 1) * size) for w in range(windows)]
+            realized = np.array([_realized(name, y[p], score[p]) for p in part])
+            shares[name].append(np.mean((rows.lower <= realized) & (realized <= rows.upper)))
+    means = {name: round(float(np.mean(v)), 3) for name, v in shares.items()}
+    print(f"reference of {reference_rows} rows: share of windows in the band {means}")
+    assert min(means.values()) >= 0.9
+
+
 def test_miscalibrated_scores_are_recalibrated_on_the_reference() -> None:
     rng = np.random.default_rng(5)
     reference = _logistic(rng, rng.normal(0, 1, (20_000, 2)))

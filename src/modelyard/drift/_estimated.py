@@ -263,6 +263,8 @@ def estimate_performance(
     starts, ends = _bounds(windows)
     return EstimatedPerformance(
         kind=windows.kind,
+        every=windows.every,
+        step=windows.step,
         timezone=windows.timezone,
         metrics=chosen,
         threshold=threshold,

@@ -83,6 +83,7 @@ class EstimatedPerformance(BaseModel):
     """Estimated performance of every window: see :func:`estimate_performance`.
 
     Immutable; ``to_bytes``/``from_bytes`` give a JSON artifact whose round trip is exact.
+    ``kind``, ``every``, ``step`` and ``timezone`` describe the windows (as in :class:`Windows`);
     ``calibrated`` says whether the scores were recalibrated on the reference;
     ``reference_chunk_rows`` and ``reference_chunks`` describe the reference chunks the alert
     thresholds come from.
@@ -93,6 +94,8 @@ class EstimatedPerformance(BaseModel):
     media_type: ClassVar[str] = "application/vnd.modelyard.drift-estimated-performance+json"
 
     kind: Literal["time", "rows"]
+    every: str
+    step: str
     timezone: str | None
     metrics: tuple[str, ...]
     threshold: float
