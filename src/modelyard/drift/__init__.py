@@ -11,8 +11,9 @@ Profile the reference once, compare any number of current batches against it::
     ['2']
 
 Over time, :func:`windows` splits data into windows of time or of row counts, and
-:func:`performance` computes a model's realized performance per window once labels arrive, and
-:func:`monitor` judges the drift of every window against one reference.
+:func:`performance` computes a model's realized performance per window once labels arrive,
+:func:`estimate_performance` estimates it before they do, and :func:`monitor` judges the drift
+of every window against one reference.
 
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
@@ -22,6 +23,8 @@ from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
 from modelyard.drift._fitted import FittedBand, FittedThresholds
+from modelyard.drift._estimated import estimate_performance
+from modelyard.drift._estimated_result import EstimatedPerformance
 from modelyard.drift._monitor import monitor
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
 from modelyard.drift._performance import PerformanceResult, performance
@@ -39,6 +42,7 @@ __all__ = [
     "DriftProfile",
     "DriftReport",
     "DriftWarning",
+    "EstimatedPerformance",
     "FittedBand",
     "FittedThresholds",
     "MetricResult",
@@ -53,6 +57,7 @@ __all__ = [
     "WindowPerformance",
     "Windows",
     "compare",
+    "estimate_performance",
     "kernels",
     "merge",
     "monitor",
