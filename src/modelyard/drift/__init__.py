@@ -12,7 +12,8 @@ Profile the reference once, compare any number of current batches against it::
 
 Over time, :func:`windows` splits data into windows of time or of row counts, and
 :func:`performance` computes a model's realized performance per window once labels arrive, and
-:func:`monitor` judges the drift of every window against one reference.
+:func:`monitor` judges the drift of every window against one reference, column by column, and
+:func:`multivariate` judges how the columns move together.
 
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
@@ -23,6 +24,8 @@ from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
 from modelyard.drift._monitor import monitor
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
+from modelyard.drift._multivariate import multivariate
+from modelyard.drift._multivariate_result import MultivariateDrift, MultivariateWindow
 from modelyard.drift._performance import PerformanceResult, performance
 from modelyard.drift._profile import DriftProfile, merge, profile
 from modelyard.drift._quality import quality
@@ -38,6 +41,8 @@ __all__ = [
     "DriftReport",
     "DriftWarning",
     "Monitoring",
+    "MultivariateDrift",
+    "MultivariateWindow",
     "PRESETS",
     "PerformanceResult",
     "QualityFinding",
@@ -50,6 +55,7 @@ __all__ = [
     "kernels",
     "merge",
     "monitor",
+    "multivariate",
     "performance",
     "profile",
     "quality",
