@@ -68,7 +68,8 @@ def test_reconstruction_matches_scikit_learn_pca_and_a_loop_over_reference_windo
     reference.loc[rng.choice(3000, 100, replace=False), "z1"] = np.nan
     live = pairs(rng, 1200, -0.3, extra=4)
     live.loc[rng.choice(1200, 50, replace=False), "x"] = np.nan
-    result = drift.multivariate(reference, live, rows=400, method="reconstruction")
+    with pytest.warns(DriftWarning, match="7 reference windows"):
+        result = drift.multivariate(reference, live, rows=400, method="reconstruction")
     means = reference.mean()
     scaler = StandardScaler().fit(reference.fillna(means))
     pca = PCA(n_components=0.65).fit(scaler.transform(reference.fillna(means)))
