@@ -20,7 +20,13 @@ from modelyard.drift import DriftWarning
 from modelyard.drift._multivariate_classifier import fold_tests, out_of_fold, separate
 from modelyard.drift._multivariate_encode import fit_encoder
 from modelyard.drift._multivariate_pca import band_false_alarm
-from modelyard.errors import ColumnMismatchError, EmptyDataError, InputError, IntegrityError
+from modelyard.errors import (
+    ColumnMismatchError,
+    ColumnTypeError,
+    EmptyDataError,
+    InputError,
+    IntegrityError,
+)
 
 FAST = {"trees": 20, "max_rows": 600}
 
@@ -295,3 +301,26 @@ def test_window_arguments_are_checked_and_data_needs_the_references_columns() ->
         drift.multivariate(reference, live.drop(columns=["y"]), rows=500, **FAST)
     with pytest.raises(EmptyDataError, match="no rows"):
         drift.multivariate(reference, live.iloc[:0], rows=500)
+    with pytest.raises(ColumnTypeError, match="'x' is numeric in the reference"):
+        drift.multivariate(reference, live.astype({"x": str}), rows=500, **FAST)
+
+
+def test_arrays_and_mappings_are_read_and_columns_choose_a_subset() -> None:
+    reference, live = flipped(10)
+    from_frames = drift.multivariate(reference, live, rows=500, method="reconstruction")
+    from_arrays = drift.multivariate(
+        reference.to_numpy(), live.to_numpy(), rows=500, method="reconstruction"
+    )
+    assert from_arrays.columns == ("0", "1", "2", "3")
+    assert [w.value for w in from_arrays.windows] == [w.value for w in from_frames.windows]
+    subset = drift.multivariate(
+        reference,
+        {k: live[k].to_numpy() for k in live},
+        rows=500,
+        columns=["x", "z0"],
+        method="classifier",
+        **FAST,
+    )
+    assert subset.columns == ("x", "z0")
+    # Without y, the flip cannot be seen.
+    assert not subset.alerts

@@ -48,6 +48,18 @@ def read_table(data: Any, what: str) -> Any:
 def _numeric(series: Any, kind: Kind) -> FloatArray:
     import pandas as pd
 
+    expected = (
+        pd.api.types.is_datetime64_any_dtype(series.dtype)
+        if kind == "datetime"
+        else pd.api.types.is_numeric_dtype(series.dtype)
+    )
+    if not expected:
+        raise ColumnTypeError(
+            f"column {series.name!r} is {kind} in the reference but has dtype {series.dtype} "
+            "here; pass the column with the reference's type",
+            column=str(series.name),
+        )
+
     if kind == "datetime":
         if isinstance(series.dtype, pd.DatetimeTZDtype):
             series = series.dt.tz_convert("UTC").dt.tz_localize(None)
