@@ -12,8 +12,9 @@ Profile the reference once, compare any number of current batches against it::
 
 Over time, :func:`windows` splits data into windows of time or of row counts, and
 :func:`performance` computes a model's realized performance per window once labels arrive,
-:func:`estimate_performance` estimates it before they do, and :func:`monitor` judges the drift
-of every window against one reference.
+:func:`estimate_performance` estimates it before they do, :func:`monitor` judges the drift of
+every window against one reference, column by column, and :func:`multivariate` judges how the
+columns move together.
 
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
@@ -22,11 +23,13 @@ smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
-from modelyard.drift._fitted import FittedBand, FittedThresholds
 from modelyard.drift._estimated import estimate_performance
 from modelyard.drift._estimated_result import EstimatedPerformance
+from modelyard.drift._fitted import FittedBand, FittedThresholds
 from modelyard.drift._monitor import monitor
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
+from modelyard.drift._multivariate import multivariate
+from modelyard.drift._multivariate_result import MultivariateDrift, MultivariateWindow
 from modelyard.drift._performance import PerformanceResult, performance
 from modelyard.drift._performance_record import MetricResult, WindowPerformance
 from modelyard.drift._profile import DriftProfile, merge, profile
@@ -47,6 +50,8 @@ __all__ = [
     "FittedThresholds",
     "MetricResult",
     "Monitoring",
+    "MultivariateDrift",
+    "MultivariateWindow",
     "PRESETS",
     "PerformanceResult",
     "QualityFinding",
@@ -61,6 +66,7 @@ __all__ = [
     "kernels",
     "merge",
     "monitor",
+    "multivariate",
     "performance",
     "profile",
     "quality",
