@@ -118,3 +118,19 @@ def test_the_guide_has_a_verdict_row_for_every_statistic() -> None:
     guide = (Path(__file__).parents[2] / "docs" / "drift.md").read_text()
     for name in STATISTICS:
         assert f"\n| `{name}` |" in guide, f"docs/drift.md has no verdict row for {name}"
+
+
+def test_bounded_statistics_state_their_largest_value() -> None:
+    from scipy.spatial import distance as d
+
+    disjoint = STATISTICS["js"].measure_bins(
+        np.array([[10, 0]]), np.array([[0, 10]]), DriftConfig(js_base=2.0)
+    )
+    assert disjoint.value[0] == pytest.approx(
+        STATISTICS["js"].upper_limit(DriftConfig(js_base=2.0))
+    )
+    assert STATISTICS["js"].upper_limit(DriftConfig()) == pytest.approx(
+        d.jensenshannon([1, 0], [0, 1])
+    )
+    assert STATISTICS["ks"].upper_limit(DriftConfig()) == 1.0
+    assert STATISTICS["psi"].upper_limit(DriftConfig()) == math.inf

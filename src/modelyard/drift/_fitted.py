@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from modelyard.drift._config import DriftConfig, Statistic
+from modelyard.drift._statistics import STATISTICS
 from modelyard.errors import InputError, NotFoundError
 
 __all__ = ["FittedBand", "FittedThresholds", "fit_bands", "fitted_multiplier"]
@@ -83,14 +84,6 @@ def fitted_multiplier(fitted: object) -> float | None:
     )
 
 
-def _upper_limit(statistic: str, cfg: DriftConfig) -> float:
-    if statistic == "ks":
-        return 1.0
-    if statistic == "js":
-        return math.sqrt(math.log(2.0) / math.log(cfg.js_base))
-    return math.inf
-
-
 def fit_bands(
     values: Mapping[tuple[str, Statistic], Sequence[float]],
     k: float,
@@ -123,7 +116,7 @@ def fit_bands(
                 column=column,
                 statistic=statistic,
                 lower=max(mean - k * sd, 0.0),
-                upper=min(mean + k * sd, _upper_limit(statistic, cfg)),
+                upper=min(mean + k * sd, STATISTICS[statistic].upper_limit(cfg)),
                 mean=mean,
                 sd=sd,
                 windows=len(array),

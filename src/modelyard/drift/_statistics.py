@@ -13,6 +13,7 @@ threshold is compared with.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -72,6 +73,12 @@ class StatisticSpec:
     threshold: float
     from_bins: Callable[[IntArray, IntArray, DriftConfig], Measured] | None = None
     from_sorted: Callable[[SortedInputs, DriftConfig], Measured] | None = None
+    #: The largest value the statistic can take under a configuration (None: unbounded).
+    largest: Callable[[DriftConfig], float] | None = None
+
+    def upper_limit(self, config: DriftConfig) -> float:
+        """The largest value the statistic can take (``inf`` when unbounded)."""
+        return math.inf if self.largest is None else self.largest(config)
 
     def measure_bins(self, reference: IntArray, current: IntArray, config: DriftConfig) -> Measured:
         """The statistic from ``(columns, bins)`` counts of both sides."""
@@ -191,6 +198,8 @@ STATISTICS: Mapping[Statistic, StatisticSpec] = MappingProxyType(
                 test=False,
                 threshold=0.1,
                 from_bins=_js,
+                # sqrt(ln 2) in nats: the distance of two disjoint distributions.
+                largest=lambda config: math.sqrt(math.log(2.0) / math.log(config.js_base)),
             ),
             StatisticSpec(
                 "ks",
@@ -201,6 +210,7 @@ STATISTICS: Mapping[Statistic, StatisticSpec] = MappingProxyType(
                 test=True,
                 threshold=0.05,
                 from_sorted=_ks,
+                largest=lambda config: 1.0,
             ),
             StatisticSpec(
                 "wasserstein",
