@@ -87,10 +87,10 @@ def _plan(
                     statistics=wrong,
                 )
         else:
-            unknown = [s for s in stats if s not in (*NUMERIC_STATISTICS, "chi2")]
+            unknown = [s for s in stats if s not in STATISTICS]
             if unknown:
                 raise DriftInputError(
-                    f"unknown statistics {unknown}; choose from psi, kl, js, ks, wasserstein, chi2"
+                    f"unknown statistics {unknown}; choose from {', '.join(STATISTICS)}"
                 )
             chosen = [s for s in stats if s in allowed]
         plan[name] = tuple(chosen)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from modelyard.drift._html import (
     page,
     rule_text,
 )
+from modelyard.drift._statistics import STATISTICS
 
 if TYPE_CHECKING:
     from modelyard.drift._report import ColumnDrift, DriftReport, StatisticResult
@@ -39,7 +40,7 @@ def _effect(column: ColumnDrift) -> float:
     ratios = [
         r.score / r.threshold
         for r in column.statistics
-        if r.score is not None and r.threshold > 0 and r.statistic not in ("ks", "chi2")
+        if r.score is not None and r.threshold > 0 and not STATISTICS[r.statistic].test
     ]
     return max(ratios, default=0.0)
 

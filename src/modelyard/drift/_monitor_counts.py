@@ -30,7 +30,7 @@ from modelyard.drift._config import DriftConfig
 from modelyard.drift._ks_pvalue import ks_pvalue
 from modelyard.drift._parallel import column_blocks, run_blocks
 from modelyard.drift._profile import DriftProfile
-from modelyard.drift._statistics import SortedInputs
+from modelyard.drift._statistics import STATISTICS, SortedInputs
 from modelyard.drift._windows import Windows
 
 __all__ = ["NumericWindows", "category_counts", "numeric_windows"]
@@ -354,7 +354,7 @@ def numeric_windows(
     bins = reference_counts.shape[1]
     reference_n = np.asarray(prof.counts[index], dtype=np.int64)
     sample_n = np.asarray(prof.sample_counts[index], dtype=np.int64)
-    sorted_path = bool(wanted & {"ks", "wasserstein"})
+    sorted_path = any(spec.source == "sorted" and n in wanted for n, spec in STATISTICS.items())
     numbers = _Numbers({}, {}, {})
     current_counts = np.zeros((count, columns, bins), dtype=np.int64)
     missing = np.zeros((count, columns), dtype=np.int64)
