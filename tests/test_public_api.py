@@ -136,6 +136,7 @@ def test_lifecycle_exports_are_pinned() -> None:
         "holder_stack",
         "metric_at_least",
         "metric_at_most",
+        "monitoring_clean",
         "notify",
         "register_guard",
         "require_approvals",

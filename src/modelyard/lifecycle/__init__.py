@@ -40,6 +40,7 @@ from modelyard.lifecycle._decide import decide, evaluate_guards, validate_reques
 from modelyard.lifecycle._definition import Lifecycle, Transition
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult, as_guard
 from modelyard.lifecycle._guards import drift_clean, metric_at_least, metric_at_most, require_tags
+from modelyard.lifecycle._monitoring_guard import monitoring_clean
 from modelyard.lifecycle._roles import require_role
 from modelyard.lifecycle._rollback import decide_rollback, holder_stack
 from modelyard.lifecycle._spec import GuardSpec
@@ -76,6 +77,7 @@ __all__ = [
     "holder_stack",
     "metric_at_least",
     "metric_at_most",
+    "monitoring_clean",
     "notify",
     "register_guard",
     "require_approvals",

@@ -20,6 +20,7 @@ from modelyard.errors import InputError, LifecycleDefinitionError
 from modelyard.lifecycle._approvals import require_approvals
 from modelyard.lifecycle._guard import Guard, GuardContext, GuardResult, guard_name
 from modelyard.lifecycle._guards import drift_clean, metric_at_least, metric_at_most, require_tags
+from modelyard.lifecycle._monitoring_guard import monitoring_clean
 from modelyard.lifecycle._roles import require_role
 from modelyard.lifecycle._spec import GuardSpec, check_guard_name
 from modelyard.lifecycle._values import thaw_json
@@ -62,6 +63,15 @@ def _approvals(
     return require_approvals(n, roles=roles, max_age=max_age, exclude_requester=exclude_requester)
 
 
+def _monitoring(max_age_seconds: float | None = None, **params: Any) -> Guard:
+    if max_age_seconds is not None and (
+        isinstance(max_age_seconds, bool) or not isinstance(max_age_seconds, (int, float))
+    ):
+        raise InputError(f"max_age_seconds must be a number, got {max_age_seconds!r}")
+    max_age = None if max_age_seconds is None else timedelta(seconds=max_age_seconds)
+    return monitoring_clean(max_age=max_age, **params)
+
+
 def _roles(roles: list[str]) -> Guard:
     if isinstance(roles, str):
         raise InputError(f"roles must be a list of role names, not the string {roles!r}")
@@ -76,6 +86,7 @@ _BUILTINS: Mapping[str, GuardFactory] = MappingProxyType(
         "require_tags": _tags,
         "require_approvals": _approvals,
         "drift_clean": drift_clean,
+        "monitoring_clean": _monitoring,
         "require_role": _roles,
     }
 )
@@ -268,10 +279,10 @@ def guard(name: str, /, **params: Any) -> Guard:
     """Build the guard registered as ``name`` with ``params`` (JSON-able values only).
 
     ``name`` is a built-in guard (``metric_at_least``, ``metric_at_most``, ``require_tags``,
-    ``require_approvals``, ``drift_clean``, ``require_role``, with the parameters their ``spec``
-    shows) or a name given to :func:`register_guard` or declared as an entry point in the group
-    ``modelyard.guards``. The guard carries its :class:`GuardSpec`, so a lifecycle holding it can
-    be stored. An unknown name or parameters the guard does not take raise
+    ``require_approvals``, ``drift_clean``, ``monitoring_clean``, ``require_role``, with the
+    parameters their ``spec`` shows) or a name given to :func:`register_guard` or declared as an
+    entry point in the group ``modelyard.guards``. The guard carries its :class:`GuardSpec`, so a
+    lifecycle holding it can be stored. An unknown name or parameters the guard does not take raise
     :class:`~modelyard.errors.LifecycleDefinitionError`.
 
     >>> guard("metric_at_least", metric="auc", threshold=0.8).name
