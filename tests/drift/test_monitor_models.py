@@ -238,3 +238,21 @@ def test_a_stored_version_2_result_still_loads() -> None:
     newer["schema_version"] = 4
     with pytest.raises(IntegrityError, match="schema version 4"):
         drift.Monitoring.model_validate(newer)
+
+
+def test_the_three_per_window_functions_refuse_bad_windows_alike(
+    reference: pd.DataFrame, live: pd.DataFrame
+) -> None:
+    cut = drift.windows(live, rows=PER)
+    calls = [
+        lambda **kw: drift.monitor(reference, live, **kw),
+        lambda **kw: drift.multivariate(reference, live, **kw),
+        lambda **kw: drift.estimate_performance(reference, live, prediction="p", label="y", **kw),
+    ]
+    for call in calls:
+        with pytest.raises(InputError, match="pass them alone"):
+            call(windows=cut, rows=PER)
+        with pytest.raises(InputError, match="was built over 600 rows, but data has 1200"):
+            call(windows=drift.windows(live.iloc[:600], rows=PER))
+        with pytest.raises(InputError, match=r"must come from drift\.windows\(\)"):
+            call(windows=[0, 1])
