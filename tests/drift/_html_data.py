@@ -88,3 +88,42 @@ def with_performance(days: int = 30, per: int = 400) -> drift.Monitoring:
     return drift.monitor(
         ref, live, time="ts", every="1D", prediction="p", label="y", metrics=["accuracy", "roc_auc"]
     )
+
+
+def with_models(days: int = 20, per: int = 300) -> drift.Monitoring:
+    """Daily windows with multivariate drift and estimated performance: from day 8 to 11 the
+    hostile column runs against income (no column changes alone), from day 14 income crowds
+    around 0 where the scores are unsure, and labels stop arriving after day 11."""
+    rng = np.random.default_rng(9)
+
+    def frame(rows: int, rho: float, spread: float = 1.0) -> pd.DataFrame:
+        income = rng.normal(0, spread, rows)
+        p = 1 / (1 + np.exp(-2.5 * income))
+        return pd.DataFrame(
+            {
+                "income": income,
+                HOSTILE: rho * income / spread + np.sqrt(1 - rho**2) * rng.normal(size=rows),
+                "tenure": rng.exponential(2.0, rows),
+                "p": p,
+                "y": (rng.uniform(size=rows) < p).astype(float),
+            }
+        )
+
+    ref = frame(6000, 0.8)
+    parts = [frame(per, -0.8 if 8 <= d < 12 else 0.8, 0.3 if d >= 14 else 1.0) for d in range(days)]
+    live = pd.concat(parts, ignore_index=True)
+    live["ts"] = pd.date_range("2026-05-01", periods=len(live), freq=pd.Timedelta(days=1) / per)
+    live.loc[12 * per :, "y"] = np.nan
+    return drift.monitor(
+        ref,
+        live,
+        time="ts",
+        every="1D",
+        prediction="p",
+        label="y",
+        metrics=["accuracy", "roc_auc"],
+        multivariate=True,
+        multivariate_options={"trees": 20},
+        estimate=True,
+        estimate_options={"metrics": ["accuracy", "roc_auc"]},
+    )

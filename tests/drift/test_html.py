@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +198,41 @@ def test_a_timeline_draws_above_its_threshold_exactly_the_drifted_windows() -> N
         drifted = [w.window for w in result.windows if w.column(name).drifted]
         assert above == drifted
     assert [w.window for w in result.windows if w.column("0").drifted]
+
+
+def test_multivariate_drift_and_estimates_render_beside_the_columns() -> None:
+    result = data.with_models()
+    moved = [w.window for w in result.windows if any(m.drifted for m in w.multivariate)]
+    low = [
+        w.window
+        for w in result.windows
+        if w.estimated and any(m.verdict == "degraded" for m in w.estimated.metrics)
+    ]
+    assert set(range(8, 12)) <= set(moved) and low and min(low) >= 14
+    page = result.to_html()
+    _assert_self_contained_escaped_columns(page)
+    assert f"<b>Multivariate drift</b> (how the columns move together) in {len(moved)}" in page
+    assert f"<b>Estimated performance</b> below its alert threshold in {len(low)}" in page
+    # The grid has a row per method and one for the estimate; each cell says why.
+    assert ">domain classifier<title>" in page and ">PCA reconstruction<title>" in page
+    flipped = result.window(9).multivariate[0]
+    assert f"window 9, classifier: {escape(flipped.reason)}" in page
+    assert "estimated from the scores: below the alert threshold: accuracy" in page
+    # The panel: the classifier's AUC against the AUC that matters, the error in its band.
+    assert "<h2>Multivariate drift</h2>" in page
+    assert "AUC that matters 0.55" in page and "reference band" in page
+    # Performance: realized and estimated on one timeline, the estimate where labels are not.
+    assert "<h2>Realized and estimated performance</h2>" in page
+    estimate = result.window(16).estimated
+    assert estimate is not None
+    shown = estimate.metric("accuracy")
+    assert f"estimated accuracy {fmt(shown.value)} [{fmt(shown.lower)}, {fmt(shown.upper)}]" in page
+    assert "no realized accuracy (no labels)" in page
+    assert f"estimate&#x27;s alert threshold {fmt(shown.alert_threshold)}" in page
+
+
+def _assert_self_contained_escaped_columns(page: str) -> None:
+    assert data.HOSTILE not in page
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert set(re.findall(r"https?://[^\"' )]+", page)) == {"http://www.w3.org/2000/svg"}

@@ -95,3 +95,20 @@ def test_chromium_shows_a_monitoring_result(tmp_path: Path) -> None:
         tmp_path,
         [f"{drifted} of 30 windows drifted", "Data quality", "age", "income", "May 28"],
     )
+
+
+def test_chromium_shows_multivariate_drift_and_estimates(tmp_path: Path) -> None:
+    result = data.with_models()
+    page = result.save_html(tmp_path / "models.html")
+    _check(
+        page,
+        tmp_path,
+        [
+            "Multivariate drift",
+            "domain classifier",
+            "PCA reconstruction",
+            "Realized and estimated performance",
+            "estimated performance",
+            "&lt;script&gt;alert(1)&lt;/script&gt;",
+        ],
+    )

@@ -230,9 +230,9 @@ def test_tidy_table_summary_alerts_and_round_trip(reference: drift.DriftProfile)
     assert summary["drifted"].sum() == len(alerts)
     loaded = drift.Monitoring.from_bytes(result.to_bytes())
     assert loaded == result
-    assert json.loads(result.to_bytes())["schema_version"] == 2
+    assert json.loads(result.to_bytes())["schema_version"] == 3
     newer = json.loads(result.to_bytes())
-    newer["schema_version"] = 3
+    newer["schema_version"] = 4
     with pytest.raises(IntegrityError, match="upgrade modelyard"):
         drift.Monitoring.from_bytes(json.dumps(newer).encode())
     assert "windows of 1D" in repr(result)

@@ -298,6 +298,6 @@ def test_a_stored_version_1_result_still_loads() -> None:
     ]
     assert drift.Monitoring.from_bytes(result.to_bytes()) == result
     newer = json.loads(stored)
-    newer["schema_version"] = 3
-    with pytest.raises(IntegrityError, match="schema version 3"):
+    newer["schema_version"] = 4
+    with pytest.raises(IntegrityError, match="schema version 4"):
         drift.Monitoring.model_validate(newer)

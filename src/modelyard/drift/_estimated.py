@@ -20,6 +20,7 @@ from modelyard.drift._estimated_metrics import ESTIMABLE, Scored, estimate
 from modelyard.drift._estimated_result import EstimatedMetric, EstimatedPerformance, EstimatedWindow
 from modelyard.drift._labels import prepare, read_columns
 from modelyard.drift._metrics import METRICS, Labelled
+from modelyard.drift._window_args import build_windows, window_bounds
 from modelyard.drift._windows import Windows
 from modelyard.drift._windows import windows as make_windows
 from modelyard.errors import ColumnTypeError, EmptyDataError, InputError
@@ -67,15 +68,6 @@ def _chunk_thresholds(
         else:
             found[name] = max(float(values.mean() - alert_sd * values.std()), 0.0)
     return found, chunks
-
-
-def _bounds(windows: Windows) -> tuple[list[str | int], list[str | int]]:
-    if windows.kind == "rows":
-        return list(windows.start.tolist()), list(windows.end.tolist())
-    return (
-        list(np.datetime_as_string(windows.start, unit="ns").tolist()),
-        list(np.datetime_as_string(windows.end, unit="ns").tolist()),
-    )
 
 
 def _check_arguments(
@@ -201,16 +193,11 @@ def estimate_performance(
             "classes, so give a reference period with positives and negatives"
         )
     length = len(score)
-    if windows is None:
-        if every is None and rows is None:
-            windows = make_windows(np.zeros(length), rows=max(length, 1))
-        else:
-            windows = make_windows(data, time=time, every=every, step=step, rows=rows)
-    elif windows.data_rows != length:
-        raise InputError(
-            f"windows= was built over {windows.data_rows} rows, but data has {length}; build the "
-            "windows from this data"
-        )
+    if windows is None and every is None and rows is None and step is None:
+        # Without window arguments, the data is judged as one window.
+        windows = make_windows(np.zeros(length), rows=max(length, 1))
+    else:
+        windows = build_windows(data, length, time, every, step, rows, windows)
     if reference_chunk_rows is not None and (
         isinstance(reference_chunk_rows, bool)
         or not isinstance(reference_chunk_rows, (int, np.integer))
@@ -260,7 +247,7 @@ def estimate_performance(
                 verdict,
             )
         )
-    starts, ends = _bounds(windows)
+    starts, ends = window_bounds(windows)
     return EstimatedPerformance(
         kind=windows.kind,
         every=windows.every,

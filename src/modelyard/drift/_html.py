@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from modelyard.drift._statistics import STATISTICS
 from modelyard.errors import InputError
@@ -34,6 +34,7 @@ __all__ = [
     "page",
     "percent",
     "rule_text",
+    "Series",
     "timeline_svg",
     "write_html",
 ]
@@ -304,6 +305,61 @@ def is_test(result: StatisticResult) -> bool:
     return STATISTICS[result.statistic].test
 
 
+class Series(NamedTuple):
+    """A second series on a timeline: values with intervals, which windows alert, tips."""
+
+    name: str
+    values: Sequence[float | None]
+    lower: Sequence[float | None]
+    upper: Sequence[float | None]
+    alerts: Sequence[bool]
+    tips: Sequence[str]
+    #: Below this the series alerts, drawn dotted in its colour.
+    limit: float | None = None
+    limit_label: str = "alert threshold"
+
+
+def _second_series(series: Series, x_of: Any, y_of: Any, slot: float) -> list[str]:
+    """The series in the second colour, its intervals beside the first series' so both show."""
+    shift = min(slot * 0.18, 4.0)
+    parts = []
+    for i, (lo, hi) in enumerate(zip(series.lower, series.upper, strict=True)):
+        if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+            continue
+        x = x_of(i) + shift
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y_of(lo):.1f}" y2="{y_of(hi):.1f}" '
+            f'stroke="{CURRENT}" stroke-width="2" opacity="0.5"/>'
+        )
+    runs: list[list[str]] = [[]]
+    for i, v in enumerate(series.values):
+        if v is None or not math.isfinite(v):
+            runs.append([])
+        else:
+            runs[-1].append(f"{x_of(i) + shift:.1f},{y_of(v):.1f}")
+    parts.extend(
+        f'<polyline points="{" ".join(run)}" fill="none" stroke="{CURRENT}" '
+        'stroke-width="1.6" stroke-dasharray="4 2"/>'
+        for run in runs
+        if len(run) > 1
+    )
+    for i, (v, alert, tip) in enumerate(
+        zip(series.values, series.alerts, series.tips, strict=True)
+    ):
+        if v is None or not math.isfinite(v):
+            continue
+        marker = (
+            f'r="4.5" fill="{_DRIFT}" stroke="{CURRENT}" stroke-width="1.5"'
+            if alert
+            else f'r="2.6" fill="{CURRENT}"'
+        )
+        parts.append(
+            f'<circle cx="{x_of(i) + shift:.1f}" cy="{y_of(v):.1f}" {marker}>'
+            f"<title>{esc(tip)}</title></circle>"
+        )
+    return parts
+
+
 def timeline_svg(
     title: str,
     ticks: Sequence[str],
@@ -317,13 +373,16 @@ def timeline_svg(
     log_p: bool = False,
     band: tuple[Sequence[float | None], Sequence[float | None]] | None = None,
     line_label: str = "threshold",
+    zone: tuple[float, float] | None = None,
+    second: Series | None = None,
 ) -> str:
     """One value per window, joined by a line, with the threshold dashed, drifted windows
     shaded red and marked, windows without a verdict shown as grey squares on the axis.
 
     With ``log_p`` the scores are p-values drawn as ``-log10 p`` (higher is more surprising).
     ``band`` (lower, upper per window) draws an interval around each value; ``line_label``
-    names the dashed line.
+    names the dashed line. ``zone`` shades the range between two values (a reference band);
+    ``second`` draws another series in another colour, with its own intervals and alerts.
     """
     width, height = 740, 210
     left, right, top_pad, bottom = 52, 14, 24, 46
@@ -340,6 +399,16 @@ def timeline_svg(
     values = [v for v in plotted if v is not None and math.isfinite(v)]
     if band is not None:
         values += [v for v in (*band[0], *band[1]) if v is not None and math.isfinite(v)]
+    if second is not None:
+        values += [
+            v
+            for v in (*second.values, *second.lower, *second.upper)
+            if v is not None and math.isfinite(v)
+        ]
+    if zone is not None:
+        values += [v for v in zone if math.isfinite(v)]
+    if second is not None and second.limit is not None and math.isfinite(second.limit):
+        values.append(second.limit)
     top = max([*values, limit or 0.0, 0.0])
     bottom_value = min([*values, 0.0])
     step = _step(top - bottom_value if top > bottom_value else 1.0)
@@ -369,6 +438,13 @@ def timeline_svg(
                 f'<rect x="{left + slot * i:.1f}" y="{top_pad}" width="{slot:.2f}" '
                 f'height="{plot_h}" fill="{fill}"/>'
             )
+    if zone is not None and all(math.isfinite(v) for v in zone):
+        high, low = y_of(max(zone)), y_of(min(zone))
+        parts.append(
+            f'<rect x="{left}" y="{high:.1f}" width="{plot_w}" height="{max(low - high, 0.8):.1f}" '
+            f'fill="#dcecd9" opacity="0.8"><title>reference band {fmt(min(zone))} to '
+            f"{fmt(max(zone))}</title></rect>"
+        )
     count = round((upper - lower) / step)
     for t in range(count + 1):
         value = lower + step * t
@@ -407,6 +483,16 @@ def timeline_svg(
             f'<text x="{width - right - 2}" y="{y - 4:.1f}" font-size="10" fill="{_DRIFT}" '
             f'text-anchor="end">{esc(line_label)} {fmt(threshold)}</text>'
         )
+    if second is not None:
+        parts.extend(_second_series(second, x_of, y_of, slot))
+        if second.limit is not None and math.isfinite(second.limit):
+            y = y_of(second.limit)
+            parts.append(
+                f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="{CURRENT}" stroke-dasharray="2 3" stroke-width="1.4"/>'
+                f'<text x="{left + 4}" y="{y + 12:.1f}" font-size="10" fill="{CURRENT}">'
+                f"{esc(second.limit_label)} {fmt(second.limit)}</text>"
+            )
     base = y_of(lower)
     for i, (v, verdict, tip) in enumerate(zip(plotted, verdicts, tips, strict=True)):
         x = x_of(i)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from modelyard.drift._html import (
     VERDICT_WORDS,
+    Series,
     badge,
     deciding,
     esc,
@@ -25,10 +26,11 @@ from modelyard.drift._html import (
 )
 
 if TYPE_CHECKING:
+    from modelyard.drift._estimated_result import EstimatedMetric, EstimatedWindow
     from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
     from modelyard.drift._performance_record import MetricResult, WindowPerformance
 
-__all__ = ["monitoring_page", "performance_panel", "window_ticks"]
+__all__ = ["monitoring_page", "multivariate_panel", "performance_panel", "window_ticks"]
 
 _CELL = {
     "drift": "#c62828",
@@ -36,6 +38,8 @@ _CELL = {
     "insufficient data": "#d9d9d9",
     "undefined": "#f0f0f0",
 }
+#: The grid's row names of the multivariate methods (short enough not to be cut).
+_METHOD_LABEL = {"classifier": "domain classifier", "reconstruction": "PCA reconstruction"}
 #: At most this many quality findings are listed; the rest are counted.
 _FINDINGS = 400
 
@@ -125,9 +129,36 @@ def _headline(result: Monitoring, order: list[str]) -> str:
             f" <b>Performance</b> below the reference period in {len(degraded)} window(s): "
             f"{esc(', '.join(metrics))}."
         )
-    if kind == "stable" and (faulty or degraded):
+    moved = [w for w in result.windows if any(m.drifted for m in w.multivariate)]
+    if moved:
+        methods = sorted({m.method for w in moved for m in w.multivariate if m.drifted})
+        text += (
+            f" <b>Multivariate drift</b> (how the columns move together) in {len(moved)} "
+            f"window(s), by {esc(' and '.join(methods))}."
+        )
+    low = [w for w in result.windows if _estimated_low(w.estimated)]
+    if low:
+        metrics = sorted({m for w in low for m in _estimated_low(w.estimated)})
+        text += (
+            f" <b>Estimated performance</b> below its alert threshold in {len(low)} "
+            f"window(s): {esc(', '.join(metrics))}."
+        )
+    if kind == "stable" and (faulty or degraded or moved or low):
         kind = "drift"
     return f'<div class="verdict {kind}">{text}</div>'
+
+
+def _estimated_low(estimated: EstimatedWindow | None) -> list[str]:
+    if estimated is None:
+        return []
+    return [m.metric for m in estimated.metrics if m.verdict == "degraded"]
+
+
+def _methods(result: Monitoring) -> list[str]:
+    found: list[str] = []
+    for window in result.windows:
+        found.extend(m.method for m in window.multivariate if m.method not in found)
+    return found
 
 
 def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
@@ -138,7 +169,9 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
     cell = (width - label_w - 24) / n
     quality = any(w.quality is not None for w in windows)
     performance = any(w.performance is not None for w in windows)
-    rows = 1 + len(order) + int(quality) + int(performance)
+    methods = _methods(result)
+    estimated = any(w.estimated is not None for w in windows)
+    rows = 1 + len(order) + int(quality) + int(performance) + len(methods) + int(estimated)
     height = 20 + rows * row_h + 8 + 22
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -196,6 +229,25 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
             colour = "#c62828" if worse else _CELL["stable"]
             said = f"below the reference period: {', '.join(worse)}" if worse else "as before"
             box(row, i, colour, f"window {window.window}, {done.labelled:,} labelled: {said}")
+    row = len(order) + 1 + int(quality) + int(performance)
+    for offset, method in enumerate(methods):
+        label(row + offset, _METHOD_LABEL.get(method, method), bold=True)
+        for i, window in enumerate(windows):
+            entry = next((m for m in window.multivariate if m.method == method), None)
+            if entry is not None:
+                tip = f"window {window.window}, {method}: {entry.reason}"
+                box(row + offset, i, _CELL[entry.verdict], tip)
+    if estimated:
+        row += len(methods)
+        label(row, "estimated performance", bold=True)
+        for i, window in enumerate(windows):
+            if window.estimated is None:
+                continue
+            low = _estimated_low(window.estimated)
+            judged = any(m.verdict in ("stable", "degraded") for m in window.estimated.metrics)
+            colour = "#c62828" if low else _CELL["stable" if judged else "insufficient data"]
+            said = f"below the alert threshold: {', '.join(low)}" if low else "as expected"
+            box(row, i, colour, f"window {window.window}, estimated from the scores: {said}")
     every = max(1, math.ceil(n / 12))
     base = 20 + rows * row_h + 4
     for i, tick in enumerate(ticks):
@@ -219,6 +271,11 @@ def _grid(result: Monitoring, order: list[str], ticks: list[str]) -> str:
         swatches += (
             '<span><span class="sw" style="background:#c62828"></span>performance: below the '
             "reference period</span>"
+        )
+    if estimated:
+        swatches += (
+            '<span><span class="sw" style="background:#c62828"></span>estimated performance: '
+            "below its alert threshold</span>"
         )
     return f'{"".join(parts)}<div class="legend">{swatches}</div>'
 
@@ -333,15 +390,67 @@ def _performance_verdict(result: MetricResult | None) -> str:
     return "drift" if result.degraded else "stable"
 
 
-def performance_panel(
-    ticks: Sequence[str], performances: Sequence[WindowPerformance | None], x_axis: str
-) -> str:
-    """Realized performance per window: one timeline per metric, its interval as a band, the
-    reference period's value as the dashed line, and degraded windows marked."""
+def _metric_names(
+    performances: Sequence[WindowPerformance | None],
+    estimates: Sequence[EstimatedWindow | None],
+) -> list[str]:
     names: list[str] = []
     for performance in performances:
         if performance is not None:
             names.extend(m.metric for m in performance.metrics if m.metric not in names)
+    for estimate in estimates:
+        if estimate is not None:
+            names.extend(m.metric for m in estimate.metrics if m.metric not in names)
+    return names
+
+
+def _estimated_series(
+    name: str, ticks: Sequence[str], estimates: Sequence[EstimatedWindow | None]
+) -> Series | None:
+    items: list[EstimatedMetric | None] = [
+        None if e is None else next((m for m in e.metrics if m.metric == name), None)
+        for e in estimates
+    ]
+    if all(i is None for i in items):
+        return None
+    tips = [
+        ""
+        if item is None
+        else f"{ticks[i]}: estimated {name} {fmt(item.value)} [{fmt(item.lower)}, "
+        f"{fmt(item.upper)}], alert below {fmt(item.alert_threshold)}: {item.verdict}"
+        for i, item in enumerate(items)
+    ]
+    return Series(
+        name=f"estimated {name}",
+        values=[None if i is None else i.value for i in items],
+        lower=[None if i is None else i.lower for i in items],
+        upper=[None if i is None else i.upper for i in items],
+        alerts=[i is not None and i.verdict == "degraded" for i in items],
+        tips=tips,
+        limit=next(
+            (
+                i.alert_threshold
+                for i in items
+                if i is not None and not math.isnan(i.alert_threshold)
+            ),
+            None,
+        ),
+        limit_label="estimate's alert threshold",
+    )
+
+
+def performance_panel(
+    ticks: Sequence[str],
+    performances: Sequence[WindowPerformance | None],
+    x_axis: str,
+    estimates: Sequence[EstimatedWindow | None] | None = None,
+) -> str:
+    """Performance per window: one timeline per metric, the realized value with its interval
+    as a band, the reference period's value as the dashed line, and degraded windows marked;
+    with ``estimates``, the estimate from the scores alone and its band in a second colour
+    (realized only where labels exist)."""
+    estimates = estimates if estimates is not None else [None] * len(performances)
+    names = _metric_names(performances, estimates)
     if not names:
         return ""
     charts = []
@@ -354,16 +463,40 @@ def performance_panel(
         lower = [None if i is None else i.lower for i in items]
         upper = [None if i is None else i.upper for i in items]
         verdicts = [_performance_verdict(i) for i in items]
+        second = _estimated_series(name, ticks, estimates)
+        if second is not None:
+            # A window without labels is judged by its estimate alone.
+            verdicts = [
+                ("drift" if alert else "stable")
+                if v == "insufficient data" and e is not None
+                else v
+                for v, alert, e in zip(verdicts, second.alerts, second.values, strict=True)
+            ]
         reference = next((i.reference for i in items if i is not None), None)
+        if reference is None and second is not None:
+            reference = next(
+                (
+                    m.reference
+                    for e in estimates
+                    if e is not None
+                    for m in e.metrics
+                    if m.metric == name and not math.isnan(m.reference)
+                ),
+                None,
+            )
         tips = [
             f"{ticks[i]}: {name} {fmt(v)} [{fmt(lo)}, {fmt(hi)}]"
             + ("" if item is None or not item.reason else f"; {item.reason}")
+            if item is not None and item.value is not None
+            else f"{ticks[i]}: no realized {name} (no labels)"
             for i, (item, v, lo, hi) in enumerate(zip(items, values, lower, upper, strict=True))
         ]
+        title = f"{name} per window, with its interval"
+        if second is not None:
+            title = f"{name}: realized (blue), estimated (orange), with bands"
         charts.append(
             timeline_svg(
-                f"{name} per window, with its interval"
-                + ("" if reference is None else "; dashed: the reference period"),
+                title + ("" if reference is None else "; dashed: reference period"),
                 ticks,
                 values,
                 verdicts,
@@ -373,9 +506,92 @@ def performance_panel(
                 x_axis=x_axis,
                 band=(lower, upper),
                 line_label="reference period",
+                second=second,
             )
         )
-    return f'<h2>Realized performance</h2><div class="wide">{"".join(charts)}</div>'
+    heading = "Realized and estimated performance" if any(estimates) else "Realized performance"
+    return f'<h2>{heading}</h2><div class="wide">{"".join(charts)}</div>'
+
+
+def multivariate_panel(result: Monitoring, ticks: Sequence[str], x_axis: str) -> str:
+    """Per method of multivariate drift, a timeline of its value: the classifier's AUC
+    against the AUC that matters, the reconstruction error within the reference's band."""
+    charts = []
+    for method in _methods(result):
+        found = [
+            next((m for m in w.multivariate if m.method == method), None) for w in result.windows
+        ]
+        values = [None if m is None else m.value for m in found]
+        verdicts = ["insufficient data" if m is None else m.verdict for m in found]
+        tips = [
+            f"{ticks[i]}: {'no record' if m is None else m.reason}" for i, m in enumerate(found)
+        ]
+        if method == "classifier":
+            limit = next((m.upper for m in found if m is not None and m.upper is not None), None)
+            charts.append(
+                timeline_svg(
+                    "domain classifier: ROC AUC telling the window from the reference "
+                    "(0.5: no difference)",
+                    ticks,
+                    values,
+                    verdicts,
+                    limit,
+                    axis="ROC AUC",
+                    tips=tips,
+                    x_axis=x_axis,
+                    line_label="AUC that matters",
+                )
+            )
+        else:
+            bounds = next(
+                (
+                    (m.lower, m.upper)
+                    for m in found
+                    if m is not None and m.lower is not None and m.upper is not None
+                ),
+                None,
+            )
+            charts.append(
+                timeline_svg(
+                    "PCA reconstruction error per window; shaded green: the reference's band",
+                    ticks,
+                    values,
+                    verdicts,
+                    None if bounds is None else bounds[1],
+                    axis="mean reconstruction error",
+                    tips=tips,
+                    x_axis=x_axis,
+                    line_label="upper bound",
+                    zone=bounds,
+                )
+            )
+    if not charts:
+        return ""
+    separating = _separating(result)
+    return (
+        "<h2>Multivariate drift</h2>"
+        '<p class="sub">The window judged as a whole: a change in how the columns move '
+        "together, which the columns one by one can miss."
+        f"{separating}</p>"
+        f'<div class="wide">{"".join(charts)}</div>'
+    )
+
+
+def _separating(result: Monitoring) -> str:
+    """The columns that separated drifted windows from the reference most often."""
+    counts: dict[str, int] = {}
+    for window in result.windows:
+        for m in window.multivariate:
+            if m.drifted and m.features:
+                counts[m.features[0][0]] = counts.get(m.features[0][0], 0) + 1
+    if not counts:
+        return ""
+    named = sorted(counts, key=lambda n: -counts[n])[:5]
+    return (
+        " Separating most in drifted windows: "
+        + ", ".join(f"<b>{esc(n)}</b> ({counts[n]})" for n in named)
+        + "."
+    )
 
 
 def monitoring_page(result: Monitoring, *, full: bool = True) -> str:
@@ -401,9 +617,11 @@ def monitoring_page(result: Monitoring, *, full: bool = True) -> str:
         f"{_grid(result, order, ticks)}"
     )
     body += _quality_panel(result, ticks)
+    body += multivariate_panel(result, ticks, x_axis)
     performances = [w.performance for w in result.windows]
-    if any(p is not None for p in performances):
-        body += performance_panel(ticks, performances, x_axis)
+    estimates = [w.estimated for w in result.windows]
+    if any(p is not None for p in performances) or any(e is not None for e in estimates):
+        body += performance_panel(ticks, performances, x_axis, estimates)
     body += "<h2>Columns, most drifted first</h2>" + "".join(
         _column_card(result, name, ticks, x_axis) for name in order
     )

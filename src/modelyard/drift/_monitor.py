@@ -27,6 +27,13 @@ from modelyard.drift._comparison_bins import comparison_bins
 from modelyard.drift._config import DriftConfig, Statistic, resolve_config
 from modelyard.drift._fitted import FittedThresholds, fit_bands, fitted_multiplier
 from modelyard.drift._monitor_counts import NumericWindows, category_counts, numeric_windows
+from modelyard.drift._monitor_models import (
+    MultivariateMethod,
+    check_estimate,
+    check_multivariate,
+    estimated_records,
+    multivariate_records,
+)
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift, WindowVerdict
 from modelyard.drift._performance import PerformanceResult
 from modelyard.drift._performance import performance as realized
@@ -39,54 +46,12 @@ from modelyard.drift._quality_windows import Categories, window_counts
 from modelyard.drift._report import ColumnVerdict, StatisticResult
 from modelyard.drift._shares import Shares, binned_shares, category_shares
 from modelyard.drift._warnings import DriftWarning
+from modelyard.drift._window_args import build_windows, window_bounds
 from modelyard.drift._windows import Windows
 from modelyard.drift._windows import windows as make_windows
 from modelyard.errors import ColumnMismatchError, DriftInputError, EmptyDataError, InputError
 
 __all__ = ["monitor"]
-
-
-def _build_windows(
-    data: Any,
-    length: int,
-    time: object,
-    every: object,
-    step: object,
-    rows: int | None,
-    windows: Windows | None,
-    anchor: Literal["calendar", "first"],
-) -> Windows:
-    if windows is not None:
-        if time is not None or every is not None or rows is not None or step is not None:
-            raise InputError(
-                "windows= are built already; pass them alone, without time=, every=, step= or rows="
-            )
-        if not isinstance(windows, Windows):
-            raise InputError(
-                f"windows= must come from drift.windows(), not a {type(windows).__name__}"
-            )
-        if windows.data_rows != length:
-            raise InputError(
-                f"windows= was built over {windows.data_rows} rows, but data has {length}; "
-                "build the windows from this data"
-            )
-        return windows
-    if every is None and rows is None:
-        raise InputError(
-            "say how to cut the data into windows: time= and every= (time windows), rows= "
-            "(count windows) or windows= (from drift.windows())"
-        )
-    if time is not None and not isinstance(time, str):
-        if every is None:
-            raise InputError("time= given as times needs every= (the length of a window)")
-        built = make_windows(time, every=every, step=step, anchor=anchor)
-        if built.data_rows != length:
-            raise InputError(
-                f"time= holds {built.data_rows} times, but data has {length} rows; pass one "
-                "time per row"
-            )
-        return built
-    return make_windows(data, time=time, every=every, step=step, rows=rows, anchor=anchor)
 
 
 def _without(data: Any, column: str) -> Any:
@@ -180,7 +145,7 @@ def _judge(
     numeric_wanted: set[str] = {s for n in numeric_names for s in plan[n]}
     categorical_wanted: set[str] = {s for n in categorical_names for s in plan[n]}
     reference_n = prof.counts[numeric_index]
-    starts, ends = _bounds(windows)
+    starts, ends = window_bounds(windows)
     out: list[WindowDrift] = []
     for w in range(len(windows)):
         rows = int(windows.rows[w])
@@ -292,15 +257,6 @@ def _judge_window(
     return entries
 
 
-def _bounds(windows: Windows) -> tuple[list[str | int], list[str | int]]:
-    if windows.kind == "rows":
-        return list(windows.start.tolist()), list(windows.end.tolist())
-    return (
-        list(np.datetime_as_string(windows.start, unit="ns").tolist()),
-        list(np.datetime_as_string(windows.end, unit="ns").tolist()),
-    )
-
-
 def monitor(
     reference: DriftProfile | object,
     data: object,
@@ -328,6 +284,10 @@ def monitor(
     fitted: bool | float = False,
     reference_windows: Windows | None = None,
     workers: int | None = None,
+    multivariate: bool | MultivariateMethod = False,
+    multivariate_options: Mapping[str, Any] | None = None,
+    estimate: bool = False,
+    estimate_options: Mapping[str, Any] | None = None,
 ) -> Monitoring:
     """Compare every window of ``data`` with one reference: drift over time.
 
@@ -380,6 +340,23 @@ def monitor(
         reference_windows: the reference data's windows for ``fitted``, from
             :func:`windows`; by default cut as the data's (``rows=``, or ``time=`` and
             ``every=`` when the reference has the time column).
+        multivariate: also judge each window as a whole, into
+            :attr:`WindowDrift.multivariate`: ``True`` or ``"both"`` for both methods of
+            :func:`multivariate`, or ``"classifier"`` or ``"reconstruction"``. The columns are
+            the drift-compared ones, the windows the monitor's; each record equals
+            :func:`multivariate` on the same data and windows. Needs the reference data.
+        multivariate_options: options of :func:`multivariate` (``alpha``,
+            ``auc_threshold``, ``variance``, ``sigmas``, ``reference_rows``, ``min_rows``,
+            ``max_rows``, ``folds``, ``trees``, ``seed``, ``top``), as a mapping.
+        estimate: also estimate each window's performance from the scores alone, into
+            :attr:`WindowDrift.estimated` (:func:`estimate_performance` on the same windows,
+            calibrated on the reference's labels): the estimate for windows whose labels have
+            not arrived, beside the realized performance where they have. Needs
+            ``prediction`` (predicted probabilities of the positive class) and ``label``, a
+            binary classification task and the reference data.
+        estimate_options: options of :func:`estimate_performance` (``metrics``,
+            ``threshold``, ``confidence``, ``calibrate``, ``reference_chunk_rows``,
+            ``alert_sd``), as a mapping.
 
     A window with no rows has the verdict ``"insufficient data"`` for every column; with few
     rows, the statistics that lack data say so as in :func:`compare`.
@@ -391,6 +368,8 @@ def monitor(
         InputError: ``prediction`` without ``label`` or the other way round, or performance
             asked against a profile without ``reference_performance``; ``fitted`` with a
             profile, or with no way to cut the reference into windows.
+        InputError: ``multivariate`` or ``estimate`` with a profile, an unknown option, or
+            options without them; ``estimate`` without ``prediction`` and ``label``.
         ColumnMismatchError, ColumnTypeError, EmptyDataError: as :func:`compare`.
 
     Example:
@@ -416,6 +395,8 @@ def monitor(
     wants_performance = _check_performance(
         reference, prediction, label, labels, id, reference_performance
     )
+    method, multivariate_args = check_multivariate(multivariate, multivariate_options, reference)
+    estimate_args = check_estimate(estimate, estimate_options, reference, wants_performance, task)
     k = fitted_multiplier(fitted)
     if reference_windows is not None and k is None:
         raise InputError("reference_windows= serves fitted thresholds; pass fitted=True too")
@@ -455,7 +436,13 @@ def monitor(
                 workers=workers,
             )
     length = _length(data)
-    built = _build_windows(data, length, time, every, step, rows, windows, anchor)
+    built = build_windows(data, length, time, every, step, rows, windows, anchor)
+    estimated = None
+    if estimate_args is not None:
+        assert prediction is not None and label is not None
+        estimated = estimated_records(
+            reference, data, built, prediction, label, positive, estimate_args
+        )
     realized_performance = None
     if wants_performance:
         assert prediction is not None and label is not None
@@ -496,6 +483,9 @@ def monitor(
     if frame.rows == 0:
         raise EmptyDataError("the data has no rows; there is nothing to monitor")
     plan = _plan(stats, names, kinds, cfg)
+    records = None
+    if method is not None:
+        records = multivariate_records(reference, data, built, method, names, multivariate_args)
     numeric = categories = None
     if frame.numeric_names:
         index = np.array([prof._numeric_index[n] for n in frame.numeric_names], dtype=np.int64)
@@ -507,6 +497,16 @@ def monitor(
             raise DriftInputError("categorical columns need a DataFrame, Arrow table or mapping")
         categories = category_counts(table, frame.categorical_names, built)
     judged = _judge(prof, frame, plan, cfg, numeric, categories, built)
+    if records is not None:
+        judged = [
+            w.model_copy(update={"multivariate": record})
+            for w, record in zip(judged, records, strict=True)
+        ]
+    if estimated is not None:
+        judged = [
+            w.model_copy(update={"estimated": record})
+            for w, record in zip(judged, estimated, strict=True)
+        ]
     if quality:
         checked = columns
         if checked is None and wants_performance:

@@ -10,7 +10,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from modelyard.drift._config import DriftConfig
+from modelyard.drift._estimated_result import EstimatedMetric, EstimatedWindow
 from modelyard.drift._fitted import FittedThresholds
+from modelyard.drift._multivariate_result import MultivariateWindow
 from modelyard.drift._performance_record import WindowPerformance
 from modelyard.drift._quality_report import QualityReport
 from modelyard.drift._report import ColumnVerdict, StatisticResult
@@ -20,8 +22,9 @@ from modelyard.errors import InputError, NotFoundError
 __all__ = ["Monitoring", "WindowColumn", "WindowDrift"]
 
 #: 2: windows may carry realized performance, and alerts name quality errors and performance
-#: drops beside drifted columns. Version-1 results (drift and quality only) still load.
-SCHEMA_VERSION = 2
+#: drops beside drifted columns. 3: windows may carry multivariate drift and estimated
+#: performance, and alerts name them. Results of versions 1 and 2 still load.
+SCHEMA_VERSION = 3
 
 _DRIFT_COLUMNS = [
     "window",
@@ -68,6 +71,38 @@ _PERFORMANCE_COLUMNS = [
     "reason",
 ]
 
+_MULTIVARIATE_COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "rows",
+    "method",
+    "value",
+    "p_value",
+    "lower",
+    "upper",
+    "verdict",
+    "reason",
+    "features",
+]
+_ESTIMATED_COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "rows",
+    "predicted",
+    "metric",
+    "value",
+    "se",
+    "lower",
+    "upper",
+    "reference",
+    "alert_threshold",
+    "verdict",
+]
+
+Table = Literal["drift", "quality", "performance", "multivariate", "estimated"]
+
 WindowVerdict = Literal["stable", "drift", "insufficient data", "undefined"]
 
 
@@ -113,6 +148,8 @@ class WindowDrift(BaseModel):
 
     The verdict is ``"drift"`` when a column drifted, ``"stable"`` when none did and at least one
     was judged, else ``"insufficient data"`` (too few rows, an empty window) or ``"undefined"``.
+    It speaks of the columns one by one; multivariate drift and estimated performance have
+    verdicts of their own, and all of them raise :attr:`Monitoring.alerts`.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -128,6 +165,12 @@ class WindowDrift(BaseModel):
     #: The window's realized performance (:func:`performance` over the same windows), when
     #: :func:`monitor` was given predictions and labels.
     performance: WindowPerformance | None = None
+    #: The window judged as a whole, one record per method (:func:`multivariate` on the same
+    #: windows), when :func:`monitor` was asked ``multivariate=``.
+    multivariate: tuple[MultivariateWindow, ...] = ()
+    #: The window's performance estimated from the scores alone (:func:`estimate_performance`
+    #: on the same windows), when :func:`monitor` was asked ``estimate=True``.
+    estimated: EstimatedWindow | None = None
 
     @property
     def drifted(self) -> list[str]:
@@ -144,6 +187,13 @@ class WindowDrift(BaseModel):
             name=name,
             available=[c.name for c in self.columns],
         )
+
+
+def _estimate_reason(m: EstimatedMetric) -> str:
+    return (
+        f"estimated {m.metric} {m.value:.4g} (band {m.lower:.4g} to {m.upper:.4g}) is below the "
+        f"alert threshold {m.alert_threshold:.4g} from the reference period's {m.reference:.4g}"
+    )
 
 
 class Monitoring(BaseModel):
@@ -181,7 +231,9 @@ class Monitoring(BaseModel):
     def alerts(self) -> list[tuple[int, str, str]]:
         """``(window, subject, reason)`` for everything that calls for action, in window order;
         within a window: each drifted column (``subject`` is the column's name), each quality
-        error (``"quality:<column>"``) and each degraded metric (``"performance:<metric>"``)."""
+        error (``"quality:<column>"``), each degraded metric (``"performance:<metric>"``), each
+        method of multivariate drift that fired (``"multivariate:<method>"``) and each
+        estimated metric below its alert threshold (``"estimated:<metric>"``)."""
         found: list[tuple[int, str, str]] = []
         for w in self.windows:
             found += [(w.window, c.name, c.reason) for c in w.columns if c.drifted]
@@ -192,6 +244,17 @@ class Monitoring(BaseModel):
                     (w.window, f"performance:{m.metric}", m.reason)
                     for m in w.performance.metrics
                     if m.degraded
+                ]
+            found += [
+                (w.window, f"multivariate:{m.method}", m.reason)
+                for m in w.multivariate
+                if m.drifted
+            ]
+            if w.estimated is not None:
+                found += [
+                    (w.window, f"estimated:{m.metric}", _estimate_reason(m))
+                    for m in w.estimated.metrics
+                    if m.verdict == "degraded"
                 ]
         return found
 
@@ -233,16 +296,19 @@ class Monitoring(BaseModel):
             return stamps.tz_localize("UTC").tz_convert(self.timezone)
         return stamps
 
-    def to_pandas(self, table: Literal["drift", "quality", "performance"] = "drift") -> Any:
+    def to_pandas(self, table: Table = "drift") -> Any:
         """A tidy table: ``"drift"``, one row per window, column and statistic (with fitted
         thresholds, also ``fitted_lower``, ``fitted_upper`` and ``outside_fitted``);
         ``"quality"``, one row per window, column and data-quality check (every check, ``ok``
         ones too, so that a rate can be followed over time); ``"performance"``, one row per
-        window and metric.
+        window and metric; ``"multivariate"``, one row per window and method (``features``:
+        the separating columns, comma-separated); ``"estimated"``, one row per window and
+        estimated metric (``predicted``: the window's rows with a score).
 
         Raises:
             InputError: an unknown table, or one this result has no data for (quality needs
-                ``monitor(..., quality=True)``, performance ``prediction=`` and ``label=``).
+                ``monitor(..., quality=True)``, performance ``prediction=`` and ``label=``,
+                multivariate ``multivariate=``, estimated ``estimate=True``).
         """
         import pandas as pd
 
@@ -300,8 +366,44 @@ class Monitoring(BaseModel):
             ]
             names = _PERFORMANCE_COLUMNS
             floats = ("value", "lower", "upper", "reference", "p_value")
+        elif table == "multivariate":
+            if all(not w.multivariate for w in self.windows):
+                raise InputError(
+                    "this result has no multivariate drift; monitor with multivariate=True"
+                )
+            records = [
+                {
+                    **self._where(w),
+                    **m.model_dump(include=set(_MULTIVARIATE_COLUMNS[4:11])),
+                    "features": ", ".join(name for name, _ in m.features),
+                }
+                for w in self.windows
+                for m in w.multivariate
+            ]
+            names = _MULTIVARIATE_COLUMNS
+            floats = ("value", "p_value", "lower", "upper")
+        elif table == "estimated":
+            if all(w.estimated is None for w in self.windows):
+                raise InputError(
+                    "this result has no estimated performance; monitor with estimate=True"
+                )
+            records = [
+                {
+                    **self._where(w),
+                    "predicted": w.estimated.rows,
+                    **{n: getattr(m, n) for n in _ESTIMATED_COLUMNS[5:]},
+                }
+                for w in self.windows
+                if w.estimated is not None
+                for m in w.estimated.metrics
+            ]
+            names = _ESTIMATED_COLUMNS
+            floats = ("value", "se", "lower", "upper", "reference", "alert_threshold")
         else:
-            raise InputError(f"table={table!r} is not one of 'drift', 'quality' and 'performance'")
+            raise InputError(
+                f"table={table!r} is not one of 'drift', 'quality', 'performance', "
+                "'multivariate' and 'estimated'"
+            )
         frame = pd.DataFrame.from_records(records, columns=names)
         frame["start"] = self._bounds(frame["start"].tolist())
         frame["end"] = self._bounds(frame["end"].tolist())
@@ -318,7 +420,10 @@ class Monitoring(BaseModel):
         columns), ``columns`` (their names) and ``verdict``; with quality reports, also
         ``quality_errors`` (how many checks are errors) and ``quality_columns`` (the columns
         with an error); with performance, also ``labelled`` (rows with a label), ``degraded``
-        (how many metrics) and ``metrics`` (their names); with fitted thresholds, also
+        (how many metrics) and ``metrics`` (their names); with multivariate drift, also
+        ``multivariate`` (the methods that fired); with estimated performance, also
+        ``estimated_degraded`` (how many estimated metrics fall below their alert threshold)
+        and ``estimated_metrics`` (their names); with fitted thresholds, also
         ``outside_fitted`` (how many statistics lie outside their band)."""
         import pandas as pd
 
@@ -357,6 +462,19 @@ class Monitoring(BaseModel):
                 "" if w.performance is None else ", ".join(w.performance.degraded)
                 for w in self.windows
             ]
+        if any(w.multivariate for w in self.windows):
+            table["multivariate"] = [
+                ", ".join(m.method for m in w.multivariate if m.drifted) for w in self.windows
+            ]
+        if any(w.estimated is not None for w in self.windows):
+            low = [
+                []
+                if w.estimated is None
+                else [m.metric for m in w.estimated.metrics if m.verdict == "degraded"]
+                for w in self.windows
+            ]
+            table["estimated_degraded"] = [len(found) for found in low]
+            table["estimated_metrics"] = [", ".join(found) for found in low]
         return table
 
     def to_bytes(self) -> bytes:

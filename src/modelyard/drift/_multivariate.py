@@ -17,8 +17,8 @@ from modelyard.drift._multivariate_pca import (
 )
 from modelyard.drift._multivariate_result import Method, MultivariateDrift, MultivariateWindow
 from modelyard.drift._warnings import DriftWarning
+from modelyard.drift._window_args import build_windows, window_bounds
 from modelyard.drift._windows import Windows
-from modelyard.drift._windows import windows as make_windows
 from modelyard.errors import EmptyDataError, InputError
 
 __all__ = ["multivariate"]
@@ -28,55 +28,6 @@ _METHODS: dict[str, tuple[Method, ...]] = {
     "reconstruction": ("reconstruction",),
     "both": ("classifier", "reconstruction"),
 }
-
-
-def _build_windows(
-    table: Any,
-    time: object,
-    every: object,
-    step: object,
-    rows: int | None,
-    windows: Windows | None,
-    anchor: Literal["calendar", "first"],
-) -> Windows:
-    if windows is not None:
-        if time is not None or every is not None or rows is not None or step is not None:
-            raise InputError(
-                "windows= are built already; pass them alone, without time=, every=, step= or rows="
-            )
-        if not isinstance(windows, Windows):
-            raise InputError(
-                f"windows= must come from drift.windows(), not a {type(windows).__name__}"
-            )
-        if windows.data_rows != len(table):
-            raise InputError(
-                f"windows= was built over {windows.data_rows} rows, but data has {len(table)}; "
-                "build the windows from this data"
-            )
-        return windows
-    if every is None and rows is None:
-        raise InputError(
-            "say how to cut the data into windows: time= and every= (time windows), rows= "
-            "(count windows) or windows= (from drift.windows())"
-        )
-    if time is not None and not isinstance(time, str):
-        built = make_windows(time, every=every, step=step, anchor=anchor)
-        if built.data_rows != len(table):
-            raise InputError(
-                f"time= holds {built.data_rows} times, but data has {len(table)} rows; pass one "
-                "time per row"
-            )
-        return built
-    return make_windows(table, time=time, every=every, step=step, rows=rows, anchor=anchor)
-
-
-def _bounds(windows: Windows) -> tuple[list[str | int], list[str | int]]:
-    if windows.kind == "rows":
-        return list(windows.start.tolist()), list(windows.end.tolist())
-    return (
-        list(np.datetime_as_string(windows.start, unit="ns").tolist()),
-        list(np.datetime_as_string(windows.end, unit="ns").tolist()),
-    )
 
 
 def _check(
@@ -251,7 +202,7 @@ def multivariate(
     table = read_table(data, "the data")
     if len(table) == 0:
         raise EmptyDataError("the data has no rows; there is nothing to judge")
-    built = _build_windows(table, time, every, step, rows, windows, anchor)
+    built = build_windows(table, len(table), time, every, step, rows, windows, anchor)
     if columns is None:
         columns = [str(c) for c in ref_table.columns if not (isinstance(time, str) and c == time)]
     encoder = fit_encoder(ref_table, columns)
@@ -266,7 +217,7 @@ def multivariate(
             "rows, which the reconstruction's thresholds need; pass a longer reference or a "
             "smaller reference_rows="
         )
-    starts, ends = _bounds(built)
+    starts, ends = window_bounds(built)
     per_window: list[list[MultivariateWindow]] = [[] for _ in range(len(built))]
     components = band = None
     if "classifier" in chosen:
