@@ -357,3 +357,34 @@ def test_window_ends_parse_with_nanoseconds_offsets_and_dates() -> None:
     assert parse_utc("2026-06-05T03:00:00+02:00") == datetime(2026, 6, 5, 1, tzinfo=utc)
     assert parse_utc("2026-13-05") is None
     assert parse_utc(12) is None
+
+
+def test_multivariate_drift_inside_a_monitoring_result_refuses_and_names_the_method() -> None:
+    last = window(1)
+    last.multivariate = [
+        NS(method="classifier", verdict="drift"),
+        NS(method="reconstruction", verdict="stable"),
+    ]
+    result = monitoring(window(0), last)
+    verdict = judge(monitoring_clean(), result)
+    assert not verdict.ok
+    assert "window 1 (multivariate:classifier)" in verdict.reason
+    drifted = [(d["window"], list(d["columns"])) for d in verdict.details["drifted"]]
+    assert drifted == [(1, ["multivariate:classifier"])]
+
+
+def test_estimates_inside_a_monitoring_result_are_judged_as_a_separate_estimate_would_be() -> None:
+    last = window(1)
+    last.estimated = NS(metrics=[metric("roc_auc", 0.61, "degraded", lower=0.58, upper=0.64)])
+    inside = judge(monitoring_clean(floors={"roc_auc": 0.7}), monitoring(window(0), last))
+    plain = window(1)
+    apart = judge(
+        monitoring_clean(floors={"roc_auc": 0.7}),
+        monitoring(window(0), plain),
+        estimated([], [metric("roc_auc", 0.61, "degraded", lower=0.58, upper=0.64)]),
+    )
+    assert not inside.ok and not apart.ok
+    assert inside.reason == apart.reason
+    # A separate estimate given with the transition takes precedence over the embedded one.
+    fine = estimated([], [metric("roc_auc", 0.9, "stable", lower=0.88, upper=0.92)])
+    assert judge(monitoring_clean(floors={"roc_auc": 0.7}), monitoring(window(0), last), fine).ok

@@ -22,6 +22,7 @@ from modelyard.lifecycle._monitoring_read import (
     NotAResult,
     ResultFacts,
     WindowFacts,
+    read_embedded_estimates,
     read_estimated,
     read_monitoring,
 )
@@ -137,11 +138,19 @@ class MonitoringGuard:
                 f"result ({exc}); pass the result of drift.monitor()",
                 monitoring=None,
             )
+        # A monitoring result that carries its own estimates stands in for a separate one.
+        try:
+            embedded = read_embedded_estimates(found)
+        except NotAResult as exc:
+            return self._refuse(
+                f"the estimates inside the object under {self.key!r} are not readable ({exc})",
+                monitoring=None,
+            )
         if self.estimated_key is None:
-            return monitoring, None
+            return monitoring, embedded
         other = ctx.request.context.get(self.estimated_key)
         if other is None:
-            return monitoring, None
+            return monitoring, embedded
         try:
             return monitoring, read_estimated(other)
         except NotAResult as exc:

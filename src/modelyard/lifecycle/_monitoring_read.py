@@ -5,8 +5,11 @@ test), so the monitoring guard reads a result by duck typing: a result of ``drif
 ``kind`` and ``windows``, each window ``window``, ``end``, ``verdict``, ``drifted`` (column
 names), ``quality`` (``None`` or a report with ``errors``, each with ``column`` and ``reason``) and
 ``performance`` (``None`` or a record with ``metrics``, each with ``metric``, ``value``,
-``lower``, ``upper`` and ``verdict``). A result of ``drift.estimate_performance()`` has ``kind``
-and ``windows``, each window ``window``, ``end`` and ``metrics`` of the same shape. Anything else
+``lower``, ``upper`` and ``verdict``); results of later versions may also carry, per window,
+``multivariate`` (records with ``method`` and ``verdict``: a ``"drift"`` counts as a drifted
+input, named ``multivariate:<method>``) and ``estimated`` (``None`` or a record with
+``metrics``, as below). A result of ``drift.estimate_performance()`` has ``kind`` and
+``windows``, each window ``window``, ``end`` and ``metrics`` of the same shape. Anything else
 raises :class:`NotAResult` with what is missing, which the guard turns into a refusal.
 """
 
@@ -25,6 +28,7 @@ __all__ = [
     "ResultFacts",
     "WindowFacts",
     "parse_utc",
+    "read_embedded_estimates",
     "read_estimated",
     "read_monitoring",
 ]
@@ -174,6 +178,12 @@ def read_monitoring(result: object) -> ResultFacts:
             if performance is None
             else _metrics(_sequence(_get(performance, "metrics", where), "metrics", where), where)
         )
+        together = _sequence(getattr(w, "multivariate", ()), "multivariate", where)
+        drifted += [
+            f"multivariate:{_get(m, 'method', where)}"
+            for m in together
+            if _get(m, "verdict", where) == "drift"
+        ]
         facts.append(
             WindowFacts(
                 window=index,
@@ -207,3 +217,26 @@ def read_estimated(result: object) -> ResultFacts:
             )
         )
     return ResultFacts(kind, tuple(facts))
+
+
+def read_embedded_estimates(result: object) -> ResultFacts | None:
+    """The estimated performance a ``drift.monitor(..., estimate=True)`` result carries in its
+    windows, as :func:`read_estimated` reads a separate one; ``None`` when it carries none."""
+    kind, windows = _windows(result)
+    facts = []
+    for w in windows:
+        index = _index(w)
+        where = f"window {index}"
+        estimated = getattr(w, "estimated", None)
+        if estimated is None:
+            continue
+        metrics = _metrics(_sequence(_get(estimated, "metrics", where), "metrics", where), where)
+        facts.append(
+            WindowFacts(
+                window=index,
+                end=_get(w, "end", where),
+                judged=any(m.judged for m in metrics),
+                metrics=metrics,
+            )
+        )
+    return ResultFacts(kind, tuple(facts)) if facts else None
