@@ -37,6 +37,9 @@ logger = logging.getLogger("modelyard.drift")
 Alert = tuple[int, str, str]
 Listener = Callable[[WindowDrift, Alert], object]
 
+#: Values buffered per open step by default (8 MB of float64).
+_BUFFERED = 1 << 20
+
 
 def _nanos(value: object, name: str) -> tuple[int, str]:
     every = parse_every(value, name=name)
@@ -124,7 +127,8 @@ class LiveMonitor:
         config: as in :func:`compare` (a configuration with shared reference bins).
         sketch_size: points per numeric column and window sketch (the rank error is about
             ``1 / (2 * sketch_size)`` per compression).
-        buffer_rows: rows buffered before they are sorted into the sketch (default
+        buffer_rows: rows buffered before they are sorted into the sketch (default: about a
+            million values, ``2**20`` divided by the numeric columns, at least
             ``4 * sketch_size``).
         clock: a function returning the time in seconds since the epoch (default
             :func:`time.time`): rows without ``times=`` arrive at this time, and a time window
@@ -191,8 +195,9 @@ class LiveMonitor:
             raise DriftInputError(
                 f"sketch_size must be an integer of at least 2, not {sketch_size!r}"
             )
-        buffer = 4 * sketch_size if buffer_rows is None else buffer_rows
-        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+        if buffer_rows is not None and (
+            isinstance(buffer_rows, bool) or not isinstance(buffer_rows, int) or buffer_rows < 1
+        ):
             raise DriftInputError(f"buffer_rows must be a positive integer, not {buffer_rows!r}")
         kind, length, stride, texts = self._geometry(every, rows, step)
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
@@ -222,7 +227,12 @@ class LiveMonitor:
         else:
             names = prof.columns
         kinds = tuple(prof.column_kinds[n] for n in names)
-        self._setup(prof, names, _plan(stats, names, kinds, cfg), cfg, (sketch_size, buffer))
+        if buffer_rows is None:
+            # About a million buffered values: sorting them in one go makes the sketch's merges
+            # rare, and the buffer a few megabytes.
+            numeric = sum(1 for k in kinds if k in NUMERIC_KINDS)
+            buffer_rows = max(4 * sketch_size, _BUFFERED // max(numeric, 1))
+        self._setup(prof, names, _plan(stats, names, kinds, cfg), cfg, (sketch_size, buffer_rows))
         self._kind: Literal["time", "rows"] = kind
         self._length, self._stride, self._texts = length, stride, texts
         self._clock = clock or _time.time
@@ -307,12 +317,51 @@ class LiveMonitor:
     # -- updating ----------------------------------------------------------------------------
 
     def _frame(self, batch: Any) -> Frame:
+        quick = self._numbers(batch)
+        if quick is not None:
+            return quick
         return to_frame(
             batch,
             names=self._names,
             kinds=self._kinds,
             columns=self._names if len(self._names) < len(self._profile.columns) else None,
             check_values=False,
+        )
+
+    def _numbers(self, batch: Any) -> Frame | None:
+        """The frame of an all-numeric batch held as plain arrays, without the general
+        conversion (a service's hot path); ``None`` for anything else."""
+        if self._categorical:
+            return None
+        names = self._numeric_names
+        if isinstance(batch, np.ndarray):
+            if batch.ndim != 2 or batch.dtype.kind not in "fiu" or len(names) != batch.shape[1]:
+                return None
+            if list(names) != [str(i) for i in range(batch.shape[1])]:
+                return None
+            values = batch.astype(np.float64, copy=False)
+        elif isinstance(batch, dict) and len(batch) == len(names):
+            arrays = [batch.get(n) for n in names]
+            if not all(
+                isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind in "fiu" for a in arrays
+            ):
+                return None
+            if len({a.shape for a in arrays if a is not None}) != 1:
+                return None
+            values = np.column_stack(arrays).astype(np.float64, copy=False)
+        else:
+            return None
+        empty = np.zeros(len(names), dtype=np.int64)
+        return Frame(
+            rows=values.shape[0],
+            names=self._names,
+            kinds=self._kinds,
+            numeric=values,
+            numeric_missing=empty,
+            numeric_infinite=empty,
+            categorical=(),
+            categorical_missing=np.zeros(0, dtype=np.int64),
+            numeric_checked=False,
         )
 
     def update(self, batch: object, *, times: object = None) -> None:

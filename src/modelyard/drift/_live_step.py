@@ -94,10 +94,10 @@ class Step:
             self._absorb(np.sort(values, axis=0))
             return
         if self.pending is None:
-            self.pending = np.empty((self.capacity, self.numeric))
+            self.pending = np.empty((self.capacity, self.numeric), order="F")
         if self.fill + n > self.capacity:
             self._flush()
-            self.pending = np.empty((self.capacity, self.numeric))
+            self.pending = np.empty((self.capacity, self.numeric), order="F")
         assert self.pending is not None
         self.pending[self.fill : self.fill + n] = values
         self.fill += n
