@@ -316,3 +316,42 @@ def test_restart_after_kill_loses_nothing_saved(tmp_path: Any) -> None:
         straight.update(batch)
     assert live.check() == straight.check()
     assert len(live.check().windows) == 12
+
+
+def test_plain_arrays_read_as_tables_are() -> None:
+    rng = np.random.default_rng(20)
+    reference = rng.normal(size=(3000, 3))
+    data = rng.normal(0.2, size=(2400, 3))
+    data[rng.random(data.shape) < 0.03] = np.nan
+    data[5, 1] = np.inf
+    as_array = drift.LiveMonitor(reference, rows=800, sketch_size=300)
+    as_mapping = drift.LiveMonitor(reference, rows=800, sketch_size=300)
+    as_frame = drift.LiveMonitor(reference, rows=800, sketch_size=300)
+    for start in range(0, 2400, 200):
+        part = data[start : start + 200]
+        as_array.update(part)
+        as_mapping.update({str(j): part[:, j] for j in range(3)})
+        as_frame.update(pd.DataFrame(part, columns=["0", "1", "2"]))
+    assert as_array.check() == as_mapping.check() == as_frame.check()
+    exact = drift.monitor(reference, data, rows=800)
+    for mine, want in zip(as_array.check().windows, exact.windows, strict=True):
+        for a, b in zip(mine.columns, want.columns, strict=True):
+            assert (a.current_count, a.current_missing) == (b.current_count, b.current_missing)
+            assert a.statistic("psi").value == b.statistic("psi").value
+    with pytest.raises(ColumnMismatchError):
+        as_mapping.update({"0": data[:3, 0], "1": data[:3, 1], "x": data[:3, 2]})
+
+
+def test_memory_is_bounded_within_a_window() -> None:
+    rng = np.random.default_rng(21)
+    live = drift.LiveMonitor(
+        rng.normal(size=(2000, 2)), rows=10**9, sketch_size=50, buffer_rows=500
+    )
+    for _ in range(400):
+        live.update(rng.normal(size=(300, 2)))
+    (step,) = live._steps.values()
+    assert step.rows == 120_000
+    # A binary counter over 240 buffers: at most log2(240) + 1 levels of 50 points per column.
+    assert len(step.levels) <= 8
+    assert all(points.size <= 50 for _, samples in step.levels for points, _, _ in samples)
+    assert step.pending is None or step.pending.shape[0] == 500

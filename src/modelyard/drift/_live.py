@@ -9,9 +9,11 @@ added, and windows closed, under it; listeners and checkpoints run after it is r
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time as _time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -273,7 +275,9 @@ class LiveMonitor:
         self._row = 0  # rows mode: the next row's position
         self._seen = 0
         self._outside = 0
-        self._results: list[WindowDrift] = []
+        # Closed windows' results, as compressed JSON: a few kilobytes each rather than the
+        # hundred or more of their objects.
+        self._results: list[bytes] = []
         self._errors: list[dict[str, float]] = []
 
     @staticmethod
@@ -341,12 +345,13 @@ class LiveMonitor:
                 return None
             values = batch.astype(np.float64, copy=False)
         elif isinstance(batch, dict) and len(batch) == len(names):
-            arrays = [batch.get(n) for n in names]
-            if not all(
-                isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind in "fiu" for a in arrays
-            ):
-                return None
-            if len({a.shape for a in arrays if a is not None}) != 1:
+            found = [batch.get(n) for n in names]
+            arrays = [
+                a
+                for a in found
+                if isinstance(a, np.ndarray) and a.ndim == 1 and a.dtype.kind in "fiu"
+            ]
+            if len(arrays) != len(names) or len({a.shape for a in arrays}) != 1:
                 return None
             values = np.column_stack(arrays).astype(np.float64, copy=False)
         else:
@@ -499,7 +504,7 @@ class LiveMonitor:
                 step.seal()
         while self._next + self._span <= self._closed:
             result, errors = self._judge(self._next, len(self._results))
-            self._results.append(result)
+            self._results.append(zlib.compress(result.model_dump_json().encode(), 6))
             self._errors.append(errors)
             closed.append(result)
             self._steps.pop(self._next, None)
@@ -540,7 +545,7 @@ class LiveMonitor:
             if self._kind == "time":
                 self._advance(now)
                 closed = self._close()
-            windows = list(self._results)
+            windows = [WindowDrift.model_validate_json(zlib.decompress(r)) for r in self._results]
             if include_open and self._first is not None:
                 steps = range(self._next, self._next + self._span)
                 if any(s in self._steps and self._steps[s].rows for s in steps):
@@ -610,7 +615,7 @@ class LiveMonitor:
                 "row": self._row,
                 "seen": self._seen,
                 "outside": self._outside,
-                "results": [r.model_dump(mode="json") for r in self._results],
+                "results": [json.loads(zlib.decompress(r)) for r in self._results],
                 "errors": self._errors,
                 "steps": steps,
             }
@@ -673,7 +678,10 @@ class LiveMonitor:
             self._closed, self._next = int(header["closed"]), int(header["next"])
             self._watermark, self._row = int(header["watermark"]), int(header["row"])
             self._seen, self._outside = int(header["seen"]), int(header["outside"])
-            self._results = [WindowDrift.model_validate(r) for r in header["results"]]
+            self._results = [
+                zlib.compress(WindowDrift.model_validate(r).model_dump_json().encode(), 6)
+                for r in header["results"]
+            ]
             self._errors = [dict(e) for e in header["errors"]]
             for key, fields in header["steps"].items():
                 prefix = f"s{key}_"
