@@ -355,3 +355,60 @@ def test_memory_is_bounded_within_a_window() -> None:
     assert len(step.levels) <= 8
     assert all(points.size <= 50 for _, samples in step.levels for points, _, _ in samples)
     assert step.pending is None or step.pending.shape[0] == 500
+
+
+def test_time_windows_equal_monitor_on_replayed_traffic(ref: drift.DriftProfile) -> None:
+    data = pd.concat([_frame(900, 22), _frame(900, 23, 0.6)], ignore_index=True)
+    data["ts"] = pd.date_range("2026-05-01 00:07", periods=len(data), freq="13s")
+    clock = [0.0]
+    live = drift.LiveMonitor(ref, every="1h", sketch_size=1000, clock=lambda: clock[0])
+    for start in range(0, len(data), 120):
+        part = data.iloc[start : start + 120]
+        clock[0] = part["ts"].iloc[0].timestamp()
+        live.update(part.drop(columns=["ts"]), times=part["ts"])
+    clock[0] = pd.Timestamp("2026-05-01 07:00").timestamp()  # the last window's end
+    got = live.check()
+    want = drift.monitor(ref, data, time="ts", every="1h")
+    assert len(want.windows) == 7
+    assert [w.rows for w in got.windows] == [w.rows for w in want.windows]
+    assert [w.start for w in got.windows] == [w.start for w in want.windows]
+    pd.testing.assert_frame_equal(_table(got), _table(want))
+    assert got.outside_rows == 0 and got.data_rows == len(data)
+    # An hour without traffic closes a window with no rows.
+    clock[0] += 3600
+    assert live.check().windows[-1].verdict == "insufficient data"
+
+
+def test_listener_may_read_the_monitor_and_checks_run_beside_updates(
+    ref: drift.DriftProfile,
+) -> None:
+    read: list[int] = []
+    live: drift.LiveMonitor
+
+    def listener(window: drift.WindowDrift, alert: tuple[int, str, str]) -> None:
+        read.append(len(live.check().windows))  # the lock is free here: no deadlock
+
+    live = drift.LiveMonitor(ref, rows=400, sketch_size=100, on_alert=listener)
+    parts = [_frame(100, 200 + i, 1.0) for i in range(40)]
+    stop = threading.Event()
+    checks: list[int] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            checks.append(len(live.check(include_open=True).windows))
+
+    watcher = threading.Thread(target=reader)
+    watcher.start()
+    writers = [
+        threading.Thread(target=lambda k=k: [live.update(p) for p in parts[k::4]]) for k in range(4)
+    ]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    watcher.join()
+    result = live.check()
+    assert [w.rows for w in result.windows] == [400] * 10
+    assert len(read) == len(result.alerts) > 0
+    assert checks and max(checks) <= 11
