@@ -31,6 +31,7 @@ def test_top_level_exports_are_pinned() -> None:
         "Store",
         "TransitionRejected",
         "Yard",
+        "YardCheckpoint",
         "__version__",
         "artifacts",
         "drift",
@@ -150,6 +151,7 @@ def test_drift_exports_are_pinned() -> None:
     import modelyard.drift
 
     assert modelyard.drift.__all__ == [
+        "Checkpoint",
         "ColumnDrift",
         "DriftConfig",
         "DriftProfile",
@@ -158,6 +160,7 @@ def test_drift_exports_are_pinned() -> None:
         "EstimatedPerformance",
         "FittedBand",
         "FittedThresholds",
+        "LiveMonitor",
         "MetricResult",
         "Monitoring",
         "MultivariateDrift",

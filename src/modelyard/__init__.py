@@ -28,6 +28,7 @@ del _roots
 
 if TYPE_CHECKING:
     from modelyard import artifacts, drift, errors, lifecycle, registry, storage, testing
+    from modelyard._live_checkpoint import YardCheckpoint
     from modelyard.errors import (
         ConcurrentModificationError,
         IntegrityError,
@@ -48,6 +49,7 @@ __all__ = [
     "Store",
     "TransitionRejected",
     "Yard",
+    "YardCheckpoint",
     "__version__",
     "artifacts",
     "drift",
@@ -72,6 +74,7 @@ _LAZY = {
     "open_store": "modelyard.storage",
     "Yard": "modelyard.yard",
     "open_yard": "modelyard.yard",
+    "YardCheckpoint": "modelyard._live_checkpoint",
 }
 
 

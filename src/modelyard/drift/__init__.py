@@ -14,7 +14,8 @@ Over time, :func:`windows` splits data into windows of time or of row counts, an
 :func:`performance` computes a model's realized performance per window once labels arrive,
 :func:`estimate_performance` estimates it before they do, :func:`monitor` judges the drift of
 every window against one reference, column by column, and :func:`multivariate` judges how the
-columns move together.
+columns move together. In a running service, :class:`LiveMonitor` judges windows of the traffic
+as it arrives, in bounded memory.
 
 The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions (binning,
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
@@ -26,6 +27,8 @@ from modelyard.drift._config import PRESETS, DriftConfig
 from modelyard.drift._estimated import estimate_performance
 from modelyard.drift._estimated_result import EstimatedPerformance
 from modelyard.drift._fitted import FittedBand, FittedThresholds
+from modelyard.drift._live import LiveMonitor
+from modelyard.drift._live_checkpoint import Checkpoint
 from modelyard.drift._monitor import monitor
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
 from modelyard.drift._multivariate import multivariate
@@ -40,6 +43,7 @@ from modelyard.drift._warnings import DriftWarning
 from modelyard.drift._windows import Windows, windows
 
 __all__ = [
+    "Checkpoint",
     "ColumnDrift",
     "DriftConfig",
     "DriftProfile",
@@ -48,6 +52,7 @@ __all__ = [
     "EstimatedPerformance",
     "FittedBand",
     "FittedThresholds",
+    "LiveMonitor",
     "MetricResult",
     "Monitoring",
     "MultivariateDrift",
