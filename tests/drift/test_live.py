@@ -412,3 +412,23 @@ def test_listener_may_read_the_monitor_and_checks_run_beside_updates(
     assert [w.rows for w in result.windows] == [400] * 10
     assert len(read) == len(result.alerts) > 0
     assert checks and max(checks) <= 11
+
+
+def test_keep_bounds_the_closed_windows_kept_and_survives_a_restart() -> None:
+    rng = np.random.default_rng(17)
+    live = drift.LiveMonitor({"x": rng.normal(size=4000)}, rows=500, keep=2)
+    for shift in (0.0, 0.0, 0.0, 1.0, 1.0):
+        live.update({"x": rng.normal(shift, size=500)})
+    result = live.check()
+    assert [w.window for w in result.windows] == [3, 4]
+    assert [w.verdict for w in result.windows] == ["drift", "drift"]
+    assert live.rank_error(4) == {"x": 0.0}
+    with pytest.raises(InputError, match="no longer kept"):
+        live.rank_error(2)
+    with pytest.raises(InputError, match="has not closed"):
+        live.rank_error(5)
+    again = drift.LiveMonitor.from_bytes(live.to_bytes())
+    again.update({"x": rng.normal(size=500)})
+    assert [w.window for w in again.check().windows] == [4, 5]
+    with pytest.raises(InputError, match="keep="):
+        drift.LiveMonitor({"x": rng.normal(size=100)}, rows=50, keep=0)

@@ -143,6 +143,9 @@ class LiveMonitor:
             one) and saved to it every ``save_every``, on :meth:`save` and on :meth:`close`.
         save_every: how often to save to ``checkpoint`` (a duration such as ``"5min"``, by the
             clock), checked on each :meth:`update` and :meth:`check`.
+        keep: how many closed windows' results to keep (a few kilobytes each), the oldest
+            dropped first, so that memory stays bounded however long the service runs;
+            ``None`` keeps them all.
 
     Raises:
         InputError: no way or two ways to cut windows, a step that does not divide the window,
@@ -182,6 +185,7 @@ class LiveMonitor:
         on_alert: Listener | None = None,
         checkpoint: Checkpoint | None = None,
         save_every: object = None,
+        keep: int | None = 10_000,
     ) -> None:
         cfg = resolve_config(config)
         if thresholds:
@@ -201,6 +205,9 @@ class LiveMonitor:
             isinstance(buffer_rows, bool) or not isinstance(buffer_rows, int) or buffer_rows < 1
         ):
             raise DriftInputError(f"buffer_rows must be a positive integer, not {buffer_rows!r}")
+        if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 1):
+            raise InputError(f"keep= must be a positive number of windows or None, not {keep!r}")
+        self._keep = keep
         kind, length, stride, texts = self._geometry(every, rows, step)
         if checkpoint is not None and not isinstance(checkpoint, Checkpoint):
             raise InputError(
@@ -279,6 +286,8 @@ class LiveMonitor:
         # hundred or more of their objects.
         self._results: list[bytes] = []
         self._errors: list[dict[str, float]] = []
+        # Windows whose results were dropped to stay within ``keep``, the oldest first.
+        self._dropped = 0
 
     @staticmethod
     def _geometry(
@@ -503,9 +512,13 @@ class LiveMonitor:
             if s < self._closed and step.pending is not None:
                 step.seal()
         while self._next + self._span <= self._closed:
-            result, errors = self._judge(self._next, len(self._results))
+            result, errors = self._judge(self._next, self._dropped + len(self._results))
             self._results.append(zlib.compress(result.model_dump_json().encode(), 6))
             self._errors.append(errors)
+            if self._keep is not None and len(self._results) > self._keep:
+                excess = len(self._results) - self._keep
+                del self._results[:excess], self._errors[:excess]
+                self._dropped += excess
             closed.append(result)
             self._steps.pop(self._next, None)
             self._next += 1
@@ -549,7 +562,7 @@ class LiveMonitor:
             if include_open and self._first is not None:
                 steps = range(self._next, self._next + self._span)
                 if any(s in self._steps and self._steps[s].rows for s in steps):
-                    windows.append(self._judge(self._next, len(windows))[0])
+                    windows.append(self._judge(self._next, self._dropped + len(windows))[0])
             result = Monitoring(
                 kind=self._kind,
                 every=self._texts[0],
@@ -570,14 +583,18 @@ class LiveMonitor:
         of the window's values. ``0.0`` where the window was exact.
 
         Raises:
-            InputError: no closed window has that number.
+            InputError: no closed window has that number, or its result is no longer kept.
         """
         with self._lock:
-            if not 0 <= window < len(self._errors):
+            closed = self._dropped + len(self._errors)
+            if not 0 <= window < closed:
+                raise InputError(f"window {window} has not closed; {closed} windows have")
+            if window < self._dropped:
                 raise InputError(
-                    f"window {window} has not closed; {len(self._errors)} windows have"
+                    f"window {window} is no longer kept: the monitor keeps the last "
+                    f"{self._keep} windows (keep=)"
                 )
-            return dict(self._errors[window])
+            return dict(self._errors[window - self._dropped])
 
     # -- restarts ----------------------------------------------------------------------------
 
@@ -592,6 +609,7 @@ class LiveMonitor:
             "config": self._config.model_dump(mode="json"),
             "sketch_size": self._size,
             "buffer_rows": self._buffer,
+            "keep": self._keep,
         }
 
     def to_bytes(self) -> bytes:
@@ -616,6 +634,7 @@ class LiveMonitor:
                 "seen": self._seen,
                 "outside": self._outside,
                 "results": [json.loads(zlib.decompress(r)) for r in self._results],
+                "dropped": self._dropped,
                 "errors": self._errors,
                 "steps": steps,
             }
@@ -651,6 +670,7 @@ class LiveMonitor:
             config=DriftConfig(**settings["config"]),
             sketch_size=settings["sketch_size"],
             buffer_rows=settings["buffer_rows"],
+            keep=settings["keep"],
             clock=clock,
             on_alert=on_alert,
             checkpoint=None,
@@ -683,6 +703,7 @@ class LiveMonitor:
                 for r in header["results"]
             ]
             self._errors = [dict(e) for e in header["errors"]]
+            self._dropped = int(header["dropped"])
             for key, fields in header["steps"].items():
                 prefix = f"s{key}_"
                 parts = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
