@@ -152,8 +152,12 @@ def multivariate(
     Args:
         reference: the reference data: a DataFrame, pyarrow Table, mapping or 2-D array.
         data: the data to judge, with the reference's columns (and the time column).
-        time, every, step, rows, windows, anchor: how to cut ``data`` into windows, as
-            :func:`monitor` takes them.
+        time: the time column, or one time per row, as :func:`monitor` takes it.
+        every: the windows' length, as in :func:`monitor`.
+        step: how far apart windows start, as in :func:`monitor`.
+        rows: count windows of this many rows, as in :func:`monitor`.
+        windows: windows built already by :func:`windows`.
+        anchor: the windows' alignment, as in :func:`monitor`.
         method: ``"classifier"``, ``"reconstruction"`` or ``"both"``.
         columns: the columns to use (default: the reference's, less the time column).
         alpha: the classifier's significance level.
@@ -163,8 +167,9 @@ def multivariate(
         reference_rows: the size of the reference windows the reconstruction band comes from.
         min_rows: a window with fewer rows gets ``"insufficient data"``.
         max_rows: the most rows of each side the classifier trains on.
-        folds, trees, seed: the cross-validation folds, trees per forest, and the seed of the
-            subsampling, the folds and the forests.
+        folds: the classifier's cross-validation folds.
+        trees: the trees of each forest.
+        seed: the seed of the subsampling, the folds and the forests.
         top: how many separating columns to name.
 
     Missing values: the reconstruction imputes the reference's mean (numbers) or most frequent
