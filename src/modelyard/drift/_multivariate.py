@@ -152,8 +152,13 @@ def multivariate(
     Args:
         reference: the reference data: a DataFrame, pyarrow Table, mapping or 2-D array.
         data: the data to judge, with the reference's columns (and the time column).
-        time, every, step, rows, windows, anchor: how to cut ``data`` into windows, as
-            :func:`monitor` takes them.
+        time: the name of the time column of ``data``, or the times themselves (one per row),
+            for time windows, as :func:`monitor` takes them.
+        every: the windows' length, as in :func:`windows`.
+        step: how far apart windows start (rolling windows when shorter than ``every``).
+        rows: count windows of this many rows, in data order.
+        windows: windows built already over ``data`` by :func:`windows`, instead of the above.
+        anchor: the windows' alignment, as in :func:`windows`.
         method: ``"classifier"``, ``"reconstruction"`` or ``"both"``.
         columns: the columns to use (default: the reference's, less the time column).
         alpha: the classifier's significance level.
@@ -163,8 +168,9 @@ def multivariate(
         reference_rows: the size of the reference windows the reconstruction band comes from.
         min_rows: a window with fewer rows gets ``"insufficient data"``.
         max_rows: the most rows of each side the classifier trains on.
-        folds, trees, seed: the cross-validation folds, trees per forest, and the seed of the
-            subsampling, the folds and the forests.
+        folds: the number of cross-validation folds.
+        trees: the number of trees per forest.
+        seed: the seed of the subsampling, the folds and the forests.
         top: how many separating columns to name.
 
     Missing values: the reconstruction imputes the reference's mean (numbers) or most frequent
