@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -62,20 +63,38 @@ def _git(cwd: str, *args: str) -> bytes:
     }
     command = ["git", "-c", "core.fsmonitor=false", *args]
     try:
-        done = subprocess.run(
+        # In a session of its own, so that a timeout ends git and anything it started (a child
+        # that kept our pipes open would make the wait outlast the timeout).
+        with subprocess.Popen(
             command,
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        ) as process:
+            try:
+                out, err = process.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                _kill(process)
+                process.communicate()
+                raise _Unknown(f"git took longer than {TIMEOUT} s") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise _Unknown(str(exc)) from exc
-    if done.returncode != 0:
-        raise _Unknown(done.stderr.decode("utf-8", "replace"))
-    return done.stdout
+    if process.returncode != 0:
+        raise _Unknown(err.decode("utf-8", "replace"))
+    return out
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+    except OSError:
+        pass  # already gone
 
 
 def _remote(cwd: str) -> str | None:

@@ -16,7 +16,7 @@ from modelyard._internal.code_switch import code_lineage_setting
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.names import validate_name
 from modelyard.artifacts._catalog import name_entries, read_manifest, ref_of
-from modelyard.artifacts._code_git import code_record
+from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._direct import direct_io_setting
 from modelyard.artifacts._environment import environment
@@ -175,7 +175,7 @@ class ArtifactStore:
         chosen = codec_named(codec) if codec is not None else codec_for(obj)
         encoded = _encode(chosen, obj)
         planned = plan(encoded, follow_links=follow_links)
-        code = code_record() if self.code_lineage else None
+        code = CodeRecord.current() if self.code_lineage else None
         lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
         try:
             # After our lease is visible, wait out any gc that was already running; a gc that
