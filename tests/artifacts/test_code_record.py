@@ -235,3 +235,20 @@ def test_ci_variables_name_the_commit_when_git_cannot(
     assert (github.remote, github.branch) == ("https://github.com/org/repo", "release")
     monkeypatch.setenv("GITHUB_SHA", "not a commit")  # unusable: the next system is asked
     assert _code_git.code_record() == record
+
+
+def test_a_manifest_with_code_keeps_its_bytes_and_id_when_copied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        _code_git, "code_record", lambda: CodeRecord(commit=COMMIT, argv=("t",), dirty=None)
+    )
+    source = ArtifactStore(MemoryStore(), code_lineage=True)
+    parent = source.put(b"data")
+    child = source.put(b"model", parents=[parent])
+    dest = ArtifactStore(MemoryStore(), code_lineage=False)
+    source.copy_to(dest, child)
+    for ref in (parent, child):
+        assert dest.store.read(manifest_key(ref.id)) == source.store.read(manifest_key(ref.id))
+        assert dest.manifest(ref.id).code == CodeRecord(commit=COMMIT, argv=("t",))
+    assert dest.verify().ok
