@@ -25,11 +25,11 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    _code_git._unknown.clear()
-    _code_git._remotes.clear()
+    for cache in (_code_git._unknown, _code_git._remotes, _code_git._recent):
+        cache.clear()
     yield
-    _code_git._unknown.clear()
-    _code_git._remotes.clear()
+    for cache in (_code_git._unknown, _code_git._remotes, _code_git._recent):
+        cache.clear()
 
 
 # -- keeping secrets out ---------------------------------------------------------------------------
@@ -252,3 +252,28 @@ def test_a_manifest_with_code_keeps_its_bytes_and_id_when_copied(
         assert dest.store.read(manifest_key(ref.id)) == source.store.read(manifest_key(ref.id))
         assert dest.manifest(ref.id).code == CodeRecord(commit=COMMIT, argv=("t",))
     assert dest.verify().ok
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a shell script stands in for git")
+def test_git_is_asked_again_once_its_answer_is_older_than_fresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls"
+    status = f"# branch.oid {COMMIT}\\0# branch.head main\\0"
+    _fake_git(
+        tmp_path / "bin",
+        f'echo "$3" >> {calls}\nif [ "$3" = status ]; then printf "{status}"; else exit 1; fi',
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["first"])
+    first = _code_git.code_record()
+    monkeypatch.setattr("sys.argv", ["second"])
+    second = _code_git.code_record()
+    assert first is not None and second is not None
+    assert (first.commit, first.branch, first.dirty) == (COMMIT, "main", False)
+    assert (first.argv, second.argv) == (("first",), ("second",))  # the command line is current
+    assert calls.read_text().split().count("status") == 1  # one git status within FRESH
+    monkeypatch.setattr(_code_git, "FRESH", 0.0)
+    _code_git.code_record()
+    assert calls.read_text().split().count("status") == 2

@@ -11,10 +11,12 @@ index lock a user's own git may want), no terminal prompt, no filesystem monitor
 diff or textconv program (a repository's config must not run code of its choosing here).
 
 What is cached, per process and working directory: the remote URL and a negative answer (no git,
-no repository, too slow), which do not change while a process runs. The commit, branch and dirty
-state are asked again for every record, because they do change: a notebook user edits and
-commits between two puts, and a stale "clean" would be a false claim of reproducibility. For a
-clean tree that is one ``git status`` per record.
+no repository, too slow), which do not change while a process runs, for good; the commit, branch
+and dirty state for :data:`FRESH` seconds only, because they do change: a notebook user edits and
+commits between two puts, and a stale "clean" would be a false claim of reproducibility. Asking
+git costs a ``git status`` (and a ``git diff`` on a dirty tree), milliseconds that would dominate a
+put of a small object; a loop of puts pays it once per :data:`FRESH` seconds instead, and a person
+who edits between two cells is slower than that.
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping
 
 from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._code_redact import redact_argv, strip_credentials
 
-__all__ = ["TIMEOUT", "code_record"]
+__all__ = ["FRESH", "TIMEOUT", "code_record"]
 
 #: Seconds one git command may take before the code is treated as unknown.
 TIMEOUT = 2.0
+#: Seconds for which git's answer about the commit and the dirty state is reused.
+FRESH = 2.0
 
 # CI systems that name the commit they build: (commit, branch, remote URL) variables.
 _CI: tuple[tuple[str, str | None, str | None], ...] = (
@@ -48,6 +53,7 @@ _CI: tuple[tuple[str, str | None, str | None], ...] = (
 _lock = threading.Lock()
 _unknown: set[str] = set()
 _remotes: dict[str, str | None] = {}
+_recent: dict[str, tuple[float, CodeRecord]] = {}
 
 
 class _Unknown(Exception):
@@ -178,11 +184,16 @@ def code_record(cwd: str | None = None) -> CodeRecord | None:
         where = os.path.realpath(cwd if cwd is not None else os.getcwd())
         argv = redact_argv(list(getattr(sys, "argv", None) or ()))
         if where not in _unknown:
+            recent = _recent.get(where)
+            if recent is not None and time.monotonic() - recent[0] < FRESH:
+                return recent[1].model_copy(update={"argv": argv})
             try:
                 found = _from_git(where, argv)
             except (_Unknown, ValueError):
                 found = None
             if found is not None:
+                with _lock:
+                    _recent[where] = (time.monotonic(), found)
                 return found
             with _lock:
                 _unknown.add(where)
