@@ -61,6 +61,7 @@ def test_a_remote_loses_its_credentials(url: str, stored: str) -> None:
         (["t", "--db-password=pw"], ["t", "--db-password=***"]),
         (["t", "--TOKEN", "x"], ["t", "--TOKEN", "***"]),
         (["t", "--client_secret", "x"], ["t", "--client_secret", "***"]),
+        (["t", "--ssh-passphrase", "x"], ["t", "--ssh-passphrase", "***"]),
         (["t", "-p", "x"], ["t", "-p", "x"]),  # no name, no secret: kept
         (["t", "--token", "--verbose"], ["t", "--token", "--verbose"]),  # a flag, not a value
         (["t", "HF_TOKEN=abc", "SEED=1"], ["t", "HF_TOKEN=***", "SEED=1"]),

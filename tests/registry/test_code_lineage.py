@@ -291,3 +291,26 @@ def test_the_card_shows_the_code_escaped(store: Store, monkeypatch: pytest.Monke
     assert "dirty (changes sha256:" in markdown
     # Stored and registered by the same code: shown once.
     assert markdown.count(COMMIT) == 1
+
+
+def test_the_card_shows_both_records_when_another_process_registered(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelyard.artifacts import _code_git
+
+    monkeypatch.setenv("MODELYARD_CODE_LINEAGE", "1")
+    trained = CodeRecord(commit="a" * 40, dirty=False, argv=("train.py",))
+    ci = CodeRecord(commit="b" * 40, dirty=None, argv=("register",), source="environment")
+    monkeypatch.setattr(_code_git, "code_record", lambda: trained)
+    ref = ArtifactStore(store).put(b"weights", name="churn-model")
+    monkeypatch.setattr(_code_git, "code_record", lambda: ci)
+    version = Registry(store, actor="ci").register("churn", ref)
+    assert version.code == ci
+    markdown = Registry(store).card("churn/1").to_markdown()
+    code = markdown[markdown.index("## Code") : markdown.index("## Environment")]
+    assert "- **Commit:** " + "b" * 40 in code and "- **Found by:** CI environment" in code
+    assert "- **Work tree:** not known" in code
+    assert (
+        "- **Artifact commit:** " + "a" * 40 in code and "- **Artifact command:** train.py" in code
+    )
+    assert "then the code that stored its artifact" in code

@@ -4,9 +4,9 @@ with the values of secret-looking arguments replaced.
 The rule for the command line, applied to each argument:
 
 - an option whose name mentions a secret (``token``, ``secret``, ``password``, ``passwd``,
-  ``key``, ``credential``, ``auth``, ``cookie``, ``private``; any case, ``-``/``_`` ignored) has its
-  value replaced by ``***``: in ``--api-key=v``, ``--token v`` (the next argument) and
-  ``PASSWORD=v`` alike;
+  ``passphrase``, ``pwd``, ``key``, ``credential``, ``auth``, ``cookie``, ``private``; any case,
+  ``-``/``_`` ignored) has its value replaced by ``***``: in ``--api-key=v``, ``--token v`` (the
+  next argument) and ``PASSWORD=v`` alike;
 - credentials inside a URL (``https://user:pw@host``) are removed, as for the remote;
 - a value shaped like a well-known token (GitHub, GitLab, AWS access key ids, Slack, ``sk-``
   API keys, JSON web tokens) is replaced wherever it appears.
@@ -27,7 +27,7 @@ __all__ = ["redact_argv", "strip_credentials"]
 HIDDEN = "***"
 
 _SECRET_NAME = re.compile(
-    r"token|secret|passw(or)?d|pwd|key|credential|auth|cookie|private", re.IGNORECASE
+    r"token|secret|passw(or)?d|passphrase|pwd|key|credential|auth|cookie|private", re.IGNORECASE
 )
 _OPTION = re.compile(r"^(-{1,2}[A-Za-z0-9][\w.-]*)(=(.*))?$", re.DOTALL)
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$", re.DOTALL)
