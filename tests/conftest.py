@@ -27,6 +27,14 @@ def _quick_gc_settle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_references, "SETTLE", 0.2)
 
 
+@pytest.fixture(autouse=True)
+def _no_code_lineage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Artifact ids depend on the recorded code, which here would be this checkout's commit and
+    dirty state: tests that fix the clock to get stable ids switch it off (child processes
+    inherit the variable). Tests of the code record switch it back on."""
+    monkeypatch.setenv("MODELYARD_CODE_LINEAGE", "0")
+
+
 S3_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -185,3 +185,10 @@ def test_drift_exports_are_pinned() -> None:
         "quality",
         "windows",
     ]
+
+
+def test_the_code_record_is_public() -> None:
+    import modelyard.artifacts
+
+    assert "CodeRecord" in modelyard.artifacts.__all__
+    assert modelyard.artifacts.CodeRecord.__module__ == "modelyard.artifacts._code"

@@ -62,9 +62,10 @@ class Yard:
         clock: Clock | None = None,
         actor: str | None = None,
         allow_non_atomic_create: bool = False,
+        code_lineage: bool | None = None,
     ) -> None:
         self.store = store
-        self.artifacts = ArtifactStore(store, clock=clock)
+        self.artifacts = ArtifactStore(store, clock=clock, code_lineage=code_lineage)
         self.registry = Registry(
             store,
             self.artifacts,
@@ -72,6 +73,7 @@ class Yard:
             clock=clock,
             actor=actor,
             allow_non_atomic_create=allow_non_atomic_create,
+            code_lineage=code_lineage,
         )
 
     def __repr__(self) -> str:
@@ -132,6 +134,7 @@ def open_yard(
     clock: Clock | None = None,
     actor: str | None = None,
     allow_non_atomic_create: bool = False,
+    code_lineage: bool | None = None,
     **store_options: Any,
 ) -> Yard:
     """Open (or create) a yard at a local folder, any fsspec URL, or on a :class:`Store`.
@@ -141,6 +144,9 @@ def open_yard(
     the yard stores at its first write if it has none; a yard that stores another refuses this
     registry's writes with :class:`~modelyard.errors.LifecycleMismatchError` (open it without
     ``lifecycle`` to use the stored one). ``actor`` is recorded on changes that do not name one.
+    ``code_lineage=False`` stops manifests and registry versions recording the code that made
+    them (git commit, dirty state, remote, command line); None (the default) reads
+    ``$MODELYARD_CODE_LINEAGE`` (``0`` off, ``1`` or unset: on).
 
     A yard exists where ``open_yard`` created one (it writes a small ``yard.json`` marker) or where
     an earlier modelyard left artifacts or models. With ``create=True`` (the default) a location
@@ -168,6 +174,7 @@ def open_yard(
         clock=clock,
         actor=actor,
         allow_non_atomic_create=allow_non_atomic_create,
+        code_lineage=code_lineage,
     )
 
 

@@ -138,7 +138,7 @@ def test_an_event_from_a_newer_modelyard_is_refused_with_advice_to_upgrade(
         Registry(registry.store).resolve("churn@latest")
     assert info.value.key == event_key("churn", 2)
     assert info.value.schema_version == newer
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
 
 
 def test_events_of_the_previous_schema_are_read_and_extended(

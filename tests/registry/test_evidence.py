@@ -167,7 +167,7 @@ def test_only_evidence_needs_the_new_schema(store: Store) -> None:
     registry.attach("churn@champion", b"x", kind="evaluation")
     registry.set_tag("churn", "team", "risk")
     schemas = [json.loads(store.read(event_key("churn", n)))["schema_version"] for n in (1, 2, 3)]
-    assert schemas == [2, 2, SCHEMA_VERSION] and SCHEMA_VERSION == 3
+    assert schemas == [2, 2, 3] and SCHEMA_VERSION == 4
     snapshots = {k: json.loads(store.read(k)) for k in store.list("models/churn/snapshots/")}
     assert [doc["schema_version"] for doc in snapshots.values()] == [2, 3]
     assert Registry(store).evidence("churn/1")[0].kind == "evaluation"

@@ -84,7 +84,7 @@ def test_a_planted_far_future_snapshot_hides_nothing_and_the_next_write_follows_
         ("000000000006.json", b'{"schema_version": 2, "name": "ch', "not valid JSON"),
         ("000000000006.json", b"[]", "not a snapshot"),
         ("000000000005.json", None, "does not match"),  # a real snapshot, at the wrong place
-        ("000000000006.json", b'{"schema_version": 4}', "newer modelyard"),
+        ("000000000006.json", b'{"schema_version": 5}', "newer modelyard"),
     ],
 )
 def test_a_stray_truncated_or_foreign_file_in_snapshots_is_skipped(

@@ -20,6 +20,7 @@ See ``docs/artifacts.md`` for codecs (and which types ``get`` may load), integri
 ``verify`` and ``gc`` (and its root sources, which keep what the registry refers to).
 """
 
+from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
 from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
 from modelyard.artifacts._references import ReferenceGuard
@@ -47,6 +48,7 @@ __all__ = [
     "TYPE_ENTRY_POINT_GROUP",
     "ArtifactRef",
     "ArtifactStore",
+    "CodeRecord",
     "Codec",
     "CodecPluginWarning",
     "Content",

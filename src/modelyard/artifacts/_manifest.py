@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import DIGEST_PATTERN, digest_bytes
+from modelyard.artifacts._code import CodeRecord
 
 __all__ = ["SCHEMA_VERSION", "Environment", "Manifest", "TreeEntry"]
 
-#: Bumped on any change to the manifest's fields or their meaning.
-SCHEMA_VERSION = 1
+#: Bumped on any change to the manifest's fields or their meaning. Schema 2 adds ``code``; a
+#: manifest without it is written as schema 1, byte for byte as before, so that the release before
+#: reads it (and refuses a schema 2 one with advice to upgrade, rather than misread it).
+SCHEMA_VERSION = 2
 
 
 class _Frozen(BaseModel):
@@ -59,7 +62,7 @@ class Manifest(_Frozen):
     """Everything known about one artifact. Frozen; the artifact's id is :meth:`compute_id`.
 
     Attributes:
-        schema_version: the manifest format version (currently 1).
+        schema_version: the manifest format version: 2 when it records ``code``, else 1.
         digest: ``sha256:<hex>`` of the content blob (for a directory: of its tree listing).
         size: content size in bytes (for a directory: the sum of its files' sizes).
         media_type: the content's media type.
@@ -72,6 +75,8 @@ class Manifest(_Frozen):
         created_at: when it was stored (aware UTC).
         environment: Python version and versions of the packages the codec used.
         tree: for a directory artifact, one entry per file (sorted by path); else None.
+        code: the code that ran the put (git commit, dirty state, remote, command line), when
+            it was known and recorded (see ``docs/artifacts.md``); else None.
 
     >>> from datetime import datetime, timezone
     >>> m = Manifest(digest="sha256:" + "0" * 64, size=2, media_type="application/json",
@@ -81,7 +86,7 @@ class Manifest(_Frozen):
     True
     """
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 1
     digest: str
     size: int = Field(ge=0)
     media_type: str
@@ -93,6 +98,16 @@ class Manifest(_Frozen):
     created_at: datetime
     environment: Environment
     tree: tuple[TreeEntry, ...] | None = None
+    code: CodeRecord | None = None
+
+    @model_validator(mode="after")
+    def _check_schema(self) -> Manifest:
+        if (self.code is not None) != (self.schema_version == 2):
+            raise ValueError(
+                "a schema 2 manifest records its code, and a schema 1 manifest cannot: write "
+                "schema_version=2 with code, 1 without"
+            )
+        return self
 
     @field_validator("digest", "parents")
     @classmethod
@@ -111,7 +126,12 @@ class Manifest(_Frozen):
 
     def canonical_bytes(self) -> bytes:
         """The manifest as canonical JSON: the exact bytes that are stored and hashed."""
-        return canonical_json(self.model_dump(mode="json"))
+        data = self.model_dump(mode="json")
+        if data["code"] is None:
+            del data["code"]  # a schema 1 manifest has no such field
+        else:
+            data["code"] = self.code.to_dict() if self.code is not None else None
+        return canonical_json(data)
 
     def compute_id(self) -> str:
         """The artifact id: ``sha256:`` of :meth:`canonical_bytes`."""

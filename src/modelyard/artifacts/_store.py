@@ -12,9 +12,11 @@ from typing import Any, BinaryIO
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.clock import Clock, SystemClock
+from modelyard._internal.code_switch import code_lineage_setting
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.names import validate_name
 from modelyard.artifacts._catalog import name_entries, read_manifest, ref_of
+from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._direct import direct_io_setting
 from modelyard.artifacts._environment import environment
@@ -71,7 +73,10 @@ class ArtifactStore:
     ``lease_ttl`` is how long an in-flight put or gc announcement stays valid without renewal:
     they are renewed in the background every quarter of it, and a holder that died is passed
     over at most ``lease_ttl`` after its last renewal (at once on the same host). The clocks of
-    machines sharing a store must agree within half of it. ``direct_io`` chooses whether large
+    machines sharing a store must agree within half of it. ``code_lineage`` chooses whether each
+    manifest records the code that ran the put (git commit, dirty state, remote, command line;
+    see ``docs/artifacts.md``): None (the default) reads ``$MODELYARD_CODE_LINEAGE`` (``0`` off,
+    ``1`` or unset: on). ``direct_io`` chooses whether large
     blobs and the files ``get`` writes skip the page cache (``O_DIRECT`` on Linux, see
     ``docs/artifacts.md``): None (the default) reads ``$MODELYARD_DIRECT_IO`` (``0`` off, ``1``
     on, unset: on); where the platform or filesystem has no direct IO it is not used either way.
@@ -93,6 +98,7 @@ class ArtifactStore:
         clock: Clock | None = None,
         lease_ttl: timedelta = timedelta(minutes=1),
         direct_io: bool | None = None,
+        code_lineage: bool | None = None,
     ) -> None:
         if not isinstance(lease_ttl, timedelta) or lease_ttl <= timedelta(0):
             raise InputError(f"lease_ttl must be a positive timedelta, not {lease_ttl!r}")
@@ -100,6 +106,7 @@ class ArtifactStore:
         self.clock: Clock = clock or SystemClock()
         self.lease_ttl = lease_ttl
         self.direct_io = direct_io_setting(direct_io)
+        self.code_lineage = code_lineage_setting(code_lineage)
         # Manifests parsed for reference_guard, by id. A manifest's bytes are fixed by its id
         # (the id is their digest), so only whether it is still stored needs asking again.
         self._guarded: dict[str, Manifest] = {}
@@ -168,6 +175,7 @@ class ArtifactStore:
         chosen = codec_named(codec) if codec is not None else codec_for(obj)
         encoded = _encode(chosen, obj)
         planned = plan(encoded, follow_links=follow_links)
+        code = CodeRecord.current() if self.code_lineage else None
         lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
         try:
             # After our lease is visible, wait out any gc that was already running; a gc that
@@ -203,6 +211,8 @@ class ArtifactStore:
                 created_at=self._now(),
                 environment=environment(encoded.packages),
                 tree=written.tree,
+                code=code,
+                schema_version=1 if code is None else 2,
             )
             data = manifest.canonical_bytes()
             artifact_id = digest_bytes(data)

@@ -19,7 +19,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from modelyard.artifacts import ArtifactRef, ArtifactStore
+from modelyard.artifacts import ArtifactRef, ArtifactStore, CodeRecord
 from modelyard.errors import ModelyardError
 from modelyard.lifecycle import Approval
 from modelyard.registry._events import Event, Transitioned
@@ -52,6 +52,8 @@ class ModelCard:
         evidence_artifacts: the attached artifacts by id (missing ids could not be read).
         head: the number of the model's last log event the card reflects.
         head_digest: the digest of that event (None for logs written before the chain).
+        artifact_code: the code that stored the artifact, when recorded (the code that
+            registered the version is ``version.code``).
     """
 
     version: ModelVersion
@@ -71,6 +73,7 @@ class ModelCard:
     )
     head: int = 0
     head_digest: str | None = None
+    artifact_code: CodeRecord | None = None
 
     @property
     def ref(self) -> str:
@@ -139,6 +142,7 @@ def build_card(
         evidence_artifacts=MappingProxyType(found),
         head=state.head,
         head_digest=state.head_digest,
+        artifact_code=manifest.code,
     )
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from modelyard._internal.canonical import canonical_json
 
 if TYPE_CHECKING:
+    from modelyard.artifacts import CodeRecord
     from modelyard.registry._card import ModelCard
 
 __all__ = ["Section", "sections", "when"]
@@ -115,6 +116,7 @@ def sections(card: ModelCard) -> list[Section]:
             rows=tuple((a.name or "", a.id, a.media_type, _size(a.size)) for a in card.lineage),
             empty="The artifact was stored without parents: no lineage was recorded.",
         ),
+        _code_section(card),
         Section(
             "Environment",
             pairs=(("Python", card.python),),
@@ -160,6 +162,47 @@ def sections(card: ModelCard) -> list[Section]:
         ),
     ]
     return out
+
+
+def _code_pairs(code: CodeRecord, prefix: str) -> tuple[tuple[str, str], ...]:
+    if code.dirty is None:
+        tree = "not known"
+    elif code.dirty:
+        tree = f"dirty (changes {code.diff_digest})" if code.diff_digest else "dirty"
+    else:
+        tree = "clean"
+    found = "git" if code.source == "git" else "CI environment variables"
+    pairs = [
+        (f"{prefix}commit", code.commit),
+        (f"{prefix}branch", code.branch or "(none)"),
+        (f"{prefix}work tree", tree),
+        (f"{prefix}remote", code.remote or "(none)"),
+        (f"{prefix}command", code.command()),
+        (f"{prefix}found by", found),
+    ]
+    return tuple((key[:1].upper() + key[1:], value) for key, value in pairs)
+
+
+def _code_section(card: ModelCard) -> Section:
+    registered, stored = card.version.code, card.artifact_code
+    pairs: tuple[tuple[str, str], ...] = ()
+    if registered is not None:
+        pairs += _code_pairs(registered, "")
+    if stored is not None and (registered is None or stored.to_dict() != registered.to_dict()):
+        pairs += _code_pairs(stored, "artifact " if registered is not None else "")
+    paragraphs: tuple[str, ...] = ()
+    if registered is not None and len(pairs) > 6:
+        paragraphs = (
+            "The code that registered the version, then the code that stored its artifact.",
+        )
+    elif registered is None and stored is not None:
+        paragraphs = ("The code that stored the artifact (none was recorded at registration).",)
+    return Section(
+        "Code",
+        paragraphs=paragraphs,
+        pairs=pairs,
+        empty="No code was recorded: git was not found, or code lineage was switched off.",
+    )
 
 
 def _evidence_row(card: ModelCard, index: int) -> tuple[str, ...]:

@@ -145,6 +145,7 @@ def copy_version(
                 description=record.description,
                 lineage=tuple(guard.manifest.parents),
                 provenance=provenance,
+                code=record.code,
             )
 
         try:

@@ -14,10 +14,11 @@ the chain existed: the same fields without ``model``, ``prev`` and ``snapshot``.
 aliases that follow a stage (``alias.set`` and ``alias.deleted`` may name the stage an alias
 follows, ``follows``, or stopped following, ``unfollowed``, and a transition or rollback lists the
 following aliases it moved, ``aliases``) and the kinds ``evidence.attached`` and
-``version.copied``. Adding a kind of event is one class here, and raises :data:`SCHEMA_VERSION`
-(as does any field a reader must understand), so that a reader that meets a schema newer than
-its own refuses it with advice to upgrade, and an unknown kind within a known schema is damage,
-never guessed at.
+``version.copied``. Schema 4 adds the code that registered a version (``version.registered`` and
+``version.copied`` may carry ``code``, see :class:`~modelyard.artifacts.CodeRecord`). Adding a
+kind of event is one class here, and raises :data:`SCHEMA_VERSION` (as does any field a reader
+must understand), so that a reader that meets a schema newer than its own refuses it with advice
+to upgrade, and an unknown kind within a known schema is damage, never guessed at.
 
 Each event is written with the oldest schema that holds what it says (:attr:`Event.needs_schema`:
 its class's ``since``, or newer for the fields it carries): a yard that uses no following alias
@@ -34,11 +35,13 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
+from modelyard.artifacts import CodeRecord
 from modelyard.errors import InputError, IntegrityError
 from modelyard.lifecycle import Approval, GuardResult, StateChange
 from modelyard.registry._fields import (
     Malformed,
     build,
+    get_code,
     get_digest,
     get_int,
     get_list,
@@ -60,6 +63,7 @@ from modelyard.registry._validate import check_evidence_kind
 
 __all__ = [
     "CHAINED_SCHEMA_VERSION",
+    "CODE_SCHEMA_VERSION",
     "EVENT_TYPES",
     "LEGACY_SCHEMA_VERSION",
     "SCHEMA_VERSION",
@@ -82,8 +86,10 @@ __all__ = [
 ]
 
 #: The newest event format this modelyard reads and writes: chained events that may carry
-#: following aliases, with the kinds ``evidence.attached`` and ``version.copied``.
-SCHEMA_VERSION = 3
+#: following aliases and code records, with the kinds ``evidence.attached`` and ``version.copied``.
+SCHEMA_VERSION = 4
+#: The first format whose registrations may record the code that ran them.
+CODE_SCHEMA_VERSION = 4
 #: The first format whose events are chained (they carry ``model`` and ``prev``); what every
 #: event that needs nothing newer is written as.
 CHAINED_SCHEMA_VERSION = 2
@@ -225,9 +231,15 @@ class VersionRegistered(Event):
     tags: Mapping[str, str]
     description: str = ""
     lineage: tuple[str, ...] = ()
+    code: CodeRecord | None = None
+
+    @property
+    def needs_schema(self) -> int:
+        base = super().needs_schema
+        return base if self.code is None else max(base, CODE_SCHEMA_VERSION)
 
     def data(self) -> dict[str, Any]:
-        return {
+        out = {
             "version": self.version,
             "artifact": self.artifact,
             "state": self.state,
@@ -237,6 +249,9 @@ class VersionRegistered(Event):
             "description": self.description,
             "lineage": list(self.lineage),
         }
+        if self.code is not None:
+            out["code"] = self.code.to_dict()
+        return out
 
     @classmethod
     def parse_data(cls, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -249,6 +264,7 @@ class VersionRegistered(Event):
             "tags": get_str_map(data, "tags"),
             "description": get_str(data, "description", default=""),
             "lineage": get_str_tuple(data, "lineage"),
+            "code": get_code(data),
         }
 
     def _changes(self, current: ModelState) -> dict[str, Any]:
@@ -272,6 +288,7 @@ class VersionRegistered(Event):
             lineage=self.lineage,
             created_at=self.at,
             created_by=self.actor,
+            code=self.code,
         )
         return {"versions": MappingProxyType(versions), "max_version": number}
 

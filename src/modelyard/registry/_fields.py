@@ -13,11 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from modelyard._internal.hashing import DIGEST_PATTERN
+from modelyard.artifacts import CodeRecord
 from modelyard.errors import InputError
 
 __all__ = [
     "Malformed",
     "build",
+    "get_code",
     "get_bool",
     "get_digest",
     "get_int",
@@ -144,3 +146,22 @@ def build(factory: Any, value: Any, what: str) -> Any:
         return factory(value)
     except (KeyError, TypeError, ValueError, AttributeError, InputError) as exc:
         raise Malformed(f"a {what} does not parse ({exc})") from None
+
+
+def get_code(data: Mapping[str, Any]) -> CodeRecord | None:
+    """The optional ``code`` record (absent in events and snapshots written before it existed)."""
+    value = data.get("code")
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise Malformed(f"'code' must be an object, got {type(value).__name__}")
+    try:
+        return CodeRecord.model_validate(dict(value))
+    except ValueError as exc:
+        errors = getattr(exc, "errors", None)
+        where = ""
+        if callable(errors):
+            where = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors()[:3]
+            )
+        raise Malformed(f"'code' is not a code record ({where or 'wrong shape'})") from None

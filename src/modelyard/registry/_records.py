@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from modelyard._internal.text import one_line
+from modelyard.artifacts import CodeRecord
 from modelyard.lifecycle import GuardResult, StateChange
 from modelyard.registry._provenance import Provenance
 
@@ -60,7 +61,9 @@ class ModelVersion:
     ``aliases`` lists the aliases that point at it (``latest`` included), ``state`` is its
     lifecycle state, ``lineage`` the ids of the artifacts its artifact was made from.
     ``provenance`` says where a version copied from another yard came from (None for a version
-    registered here, see :meth:`Registry.copy <modelyard.registry.Registry.copy>`).
+    registered here, see :meth:`Registry.copy <modelyard.registry.Registry.copy>`). ``code`` is
+    the code that registered it (git commit, dirty state, remote, command line), when it was
+    known and recorded; a copy keeps the source version's.
     """
 
     name: str
@@ -77,6 +80,7 @@ class ModelVersion:
     created_by: str = ""
     deleted: bool = False
     provenance: Provenance | None = None
+    code: CodeRecord | None = None
 
     @property
     def ref(self) -> str:
@@ -108,6 +112,7 @@ class ModelVersion:
             "created_by": self.created_by,
             "deleted": self.deleted,
             "provenance": self.provenance.to_dict() if self.provenance else None,
+            "code": self.code.to_dict() if self.code else None,
         }
 
 
@@ -194,7 +199,8 @@ class HistoryEntry:
     ``"transition"``, ``"rollback"``, ``"approval.recorded"``, ...). For transitions, ``changes``
     holds every state change (displacements included, as ``source -> target``) and ``results``
     every guard's result; ``alias_moves`` the following aliases the transition or rollback moved
-    with its stage.
+    with its stage; ``code`` the code that registered a version (registrations only, when
+    recorded).
     """
 
     seq: int
@@ -207,6 +213,7 @@ class HistoryEntry:
     results: tuple[GuardResult, ...] = ()
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     alias_moves: tuple[AliasMove, ...] = ()
+    code: CodeRecord | None = None
 
     @property
     def source(self) -> str | None:
@@ -229,6 +236,8 @@ class HistoryEntry:
             what += "".join(f"; alias {move}" for move in self.alias_moves)
         elif self.version is not None:
             what = f"{self.kind} v{self.version}"
+        if self.code is not None:
+            what += f" from {self.code.summary()}"
         detail = f" ({self.reason})" if self.reason else ""
         return one_line(f"#{self.seq} {when} {self.actor}: {what}{detail}")
 

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from modelyard._internal.actors import check_actor
 from modelyard._internal.clock import Clock, SystemClock
+from modelyard._internal.code_switch import code_lineage_setting
 from modelyard._internal.names import validate_name
 from modelyard._internal.retry import RetryPolicy
-from modelyard.artifacts import ArtifactRef, ArtifactStore
+from modelyard.artifacts import ArtifactRef, ArtifactStore, CodeRecord
 from modelyard.errors import (
     CapabilityError,
     ConcurrentModificationError,
@@ -162,9 +163,13 @@ class Registry:
         retry: RetryPolicy | None = None,
         allow_non_atomic_create: bool = False,
         snapshot_every: int = 32,
+        code_lineage: bool | None = None,
     ) -> None:
         self.store = store
-        self.artifacts = artifacts if artifacts is not None else ArtifactStore(store)
+        self.code_lineage = code_lineage_setting(code_lineage)
+        self.artifacts = (
+            artifacts if artifacts is not None else ArtifactStore(store, code_lineage=code_lineage)
+        )
         if lifecycle is not None and not (isinstance(lifecycle, Lifecycle) or callable(lifecycle)):
             raise InputError(
                 f"lifecycle must be a Lifecycle or a function of the model name, got {lifecycle!r}"
@@ -330,6 +335,7 @@ class Registry:
         # what gc keeps: see modelyard.registry._references).
         guard = self.artifacts.reference_guard(ref)
         lineage = list(guard.manifest.parents)
+        code = CodeRecord.current() if self.code_lineage else None
 
         def build(state: ModelState) -> VersionRegistered:
             return VersionRegistered(
@@ -343,6 +349,7 @@ class Registry:
                 tags=tags_,
                 description=description,
                 lineage=tuple(lineage),
+                code=code,
             )
 
         with guard:
@@ -1450,4 +1457,5 @@ def _history_entry(event: Event) -> HistoryEntry:
         results=moves.results if moves else (),
         data=data,
         alias_moves=moves.alias_moves if moves else (),
+        code=event.code if isinstance(event, VersionRegistered) else None,
     )

@@ -32,6 +32,7 @@ from modelyard.registry._events import parse_event
 from modelyard.registry._fields import (
     Malformed,
     build,
+    get_code,
     get_int,
     get_list,
     get_mapping,
@@ -63,8 +64,11 @@ __all__ = [
 #: models, and for these skips the snapshot and meets the events themselves, which it refuses,
 #: rather than fold a state that lacks them (its gc would then delete evidence artifacts).
 #: Schema 1 snapshots predate the chain and are never used.
-SNAPSHOT_SCHEMA_VERSION = 3
+#: Schema 4 adds the versions' ``code`` and is written only for a model where a version has one,
+#: for the same reason.
+SNAPSHOT_SCHEMA_VERSION = 4
 _CHAINED_SNAPSHOT = 2
+_FOLLOWS_SNAPSHOT = 3
 
 
 _NUMBER = (int, float)
@@ -82,9 +86,9 @@ class SnapshotWarning(UserWarning):
 def encode_snapshot(state: ModelState) -> bytes:
     """The stored bytes of a snapshot of ``state`` (canonical JSON: one byte string per fold)."""
     newer = bool(state.follows or state.evidence)
-    doc: dict[str, Any] = {
-        "schema_version": SNAPSHOT_SCHEMA_VERSION if newer else _CHAINED_SNAPSHOT
-    }
+    coded = any(v.code is not None for v in state.versions.values())
+    schema = SNAPSHOT_SCHEMA_VERSION if coded else _FOLLOWS_SNAPSHOT if newer else _CHAINED_SNAPSHOT
+    doc: dict[str, Any] = {"schema_version": schema}
     if state.follows:
         doc["follows"] = dict(state.follows)
     return canonical_json(
@@ -103,7 +107,8 @@ def encode_snapshot(state: ModelState) -> bytes:
                 {
                     k: value
                     for k, value in v.to_dict().items()
-                    if k not in ("name", "aliases") and (k != "provenance" or value is not None)
+                    if k not in ("name", "aliases")
+                    and (k not in ("provenance", "code") or value is not None)
                 }
                 for v in state.versions.values()
             ],
@@ -141,12 +146,14 @@ def decode_snapshot(doc: Mapping[str, Any], name: str) -> ModelState:
     not (following aliases and evidence are only in schema 3)."""
     if get_str(doc, "name") != name:
         raise Malformed(f"it is a snapshot of model {doc['name']!r}")
-    newer = doc.get("schema_version") == SNAPSHOT_SCHEMA_VERSION
-    if newer != ("evidence" in doc or "follows" in doc):
-        raise Malformed(
-            "following aliases and evidence belong in a schema 3 snapshot, and only there"
-        )
+    schema = doc.get("schema_version")
+    if schema == _FOLLOWS_SNAPSHOT and not ("evidence" in doc or "follows" in doc):
+        raise Malformed("a schema 3 snapshot has following aliases or evidence")
+    if schema == _CHAINED_SNAPSHOT and ("evidence" in doc or "follows" in doc):
+        raise Malformed("following aliases and evidence belong in a schema 3 or 4 snapshot")
     versions = {v.version: v for v in (_version(item, name) for item in get_list(doc, "versions"))}
+    if (schema == SNAPSHOT_SCHEMA_VERSION) != any(v.code is not None for v in versions.values()):
+        raise Malformed("code records belong in a schema 4 snapshot, and only there")
     aliases = get_mapping(doc, "aliases")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in aliases.values()):
         raise Malformed("'aliases' must map names to version numbers")
@@ -211,6 +218,7 @@ def _version(item: Any, name: str) -> ModelVersion:
         created_by=created_by,
         deleted=deleted,
         provenance=_provenance(item.get("provenance")),
+        code=get_code(item),
     )
 
 
@@ -295,7 +303,11 @@ def snapshot_problem(store: Store, name: str, key: str, seq: int, raw: bytes) ->
         raise Legacy
     if isinstance(schema, int) and schema > SNAPSHOT_SCHEMA_VERSION:
         return f"{key} was written by a newer modelyard (schema_version {schema})"
-    if schema not in (_CHAINED_SNAPSHOT, SNAPSHOT_SCHEMA_VERSION) or not isinstance(doc, dict):
+    if schema not in (
+        _CHAINED_SNAPSHOT,
+        _FOLLOWS_SNAPSHOT,
+        SNAPSHOT_SCHEMA_VERSION,
+    ) or not isinstance(doc, dict):
         return f"{key} is not a snapshot"
     event_key = log_key(name, seq)
     try:
