@@ -357,7 +357,7 @@ def test_a_copied_event_with_a_damaged_provenance_is_refused(provenance: object)
     key = "models/churn/log/000000000001.json"
     edit_json(prod.store, key, lambda doc: doc["data"].update(provenance=provenance))
     with pytest.raises(IntegrityError, match=r"not a valid 'version\.copied' event") as info:
-        Registry(prod.store).get("churn", 1)
+        Registry(prod.store).version("churn", 1)
     assert info.value.key == key
 
 

@@ -133,7 +133,7 @@ def test_a_second_process_cannot_bypass_the_stored_lifecycle(
     expected = "TransitionRejected" if lifecycle is None else "LifecycleMismatchError"
     assert result.startswith(expected), result
     registry = Registry(LocalStore(path, durable=False), actor="ana")
-    assert registry.get("churn", 1).state == "staging"
+    assert registry.version("churn", 1).state == "staging"
     assert [e.kind for e in registry.history("churn")] == ["version.registered", "transition"]
 
 
