@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelyard._internal.references import parse_reference
+from modelyard._internal.reprs import brief
 
 __all__ = ["ArtifactRef", "ParsedRef", "parse_ref"]
 
@@ -52,6 +53,9 @@ class ArtifactRef:
     def spec(self) -> str:
         """``name:<short id>`` for a named artifact, else the full id."""
         return f"{self.name}:{self.short_id}" if self.name else self.id
+
+    def __repr__(self) -> str:
+        return brief(self, "id", "name", "size", "media_type")
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._config import DriftConfig
 from modelyard.drift._estimated_result import EstimatedMetric, EstimatedWindow
 from modelyard.drift._fitted import FittedThresholds
@@ -141,6 +142,13 @@ class WindowColumn(BaseModel):
             available=[r.statistic for r in self.statistics],
         )
 
+    def __repr__(self) -> str:
+        stats = ", ".join(
+            f"{s.statistic}={s.score:.3g}{'*' if s.verdict == 'drift' else ''}"
+            for s in self.statistics
+        )
+        return brief(self, "name", "kind", "verdict", statistics=stats)
+
 
 class WindowDrift(BaseModel):
     """One window: where it starts and ends (UTC ISO text for time windows, row positions for
@@ -187,6 +195,9 @@ class WindowDrift(BaseModel):
             name=name,
             available=[c.name for c in self.columns],
         )
+
+    def __repr__(self) -> str:
+        return brief(self, "window", "start", "end", "rows", "verdict", "drifted")
 
 
 def _estimate_reason(m: EstimatedMetric) -> str:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._config import DriftConfig, Statistic
 from modelyard.errors import IntegrityError, NotFoundError
 
@@ -52,6 +53,9 @@ class StatisticResult(BaseModel):
     def drifted(self) -> bool:
         """True when the verdict is ``"drift"``."""
         return self.verdict == "drift"
+
+    def __repr__(self) -> str:
+        return brief(self, "statistic", "value", "score", "threshold", "verdict")
 
 
 class ColumnDrift(BaseModel):
@@ -102,6 +106,13 @@ class ColumnDrift(BaseModel):
             name=name,
             available=[r.statistic for r in self.statistics],
         )
+
+    def __repr__(self) -> str:
+        stats = ", ".join(
+            f"{s.statistic}={s.score:.3g}{'*' if s.verdict == 'drift' else ''}"
+            for s in self.statistics
+        )
+        return brief(self, "name", "kind", "verdict", statistics=stats)
 
 
 _VERDICT_TEXT = {"drift": "YES", "stable": "no", "insufficient data": "?", "undefined": "-"}
@@ -318,3 +329,8 @@ class DriftReport(BaseModel):
         from modelyard.drift._html_report import report_page
 
         return report_page(self, full=False)
+
+    def __repr__(self) -> str:
+        drifted, shown = self.drifted, self.drifted[:5]
+        more = f" and {len(drifted) - len(shown)} more" if len(drifted) > len(shown) else ""
+        return f"DriftReport({len(self.columns)} columns, {len(drifted)} drifted: {shown}{more})"
