@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from modelyard._internal.frozen import FrozenMap
 from modelyard._internal.reprs import WIDTH
 from modelyard.drift._statistics import STATISTICS, Statistic, applicable, default_thresholds
 from modelyard.errors import DriftInputError
@@ -80,7 +81,7 @@ class DriftConfig(BaseModel):
         unknown = set(value) - set(DEFAULT_THRESHOLDS)
         if unknown:
             raise ValueError(f"unknown statistics {sorted(unknown)}")
-        return MappingProxyType({**DEFAULT_THRESHOLDS, **value})
+        return FrozenMap({**DEFAULT_THRESHOLDS, **value})
 
     @field_serializer("thresholds")
     def _plain(self, value: Mapping[str, float]) -> dict[str, float]:

@@ -555,7 +555,7 @@ class Registry:
         >>> for stage in ("staging", "production"):
         ...     _ = registry.transition("churn", 2, stage)
         >>> registry.resolve("churn@champion").version, registry.model("churn").follows
-        (2, mappingproxy({'champion': 'production'}))
+        (2, {'champion': 'production'})
         """
         validate_name(alias, kind="alias")
         if alias in RESERVED_ALIASES:
