@@ -47,21 +47,48 @@ def roots() -> list[Any]:
     profile = drift.profile(ref[["x", "y", "plan"]])
     report = drift.compare(profile, cur[["x", "y", "plan"]])
     monitoring = drift.monitor(
-        ref, cur, time="ts", every="5D", prediction="p", label="label", quality=True,
+        ref,
+        cur,
+        time="ts",
+        every="5D",
+        prediction="p",
+        label="label",
+        quality=True,
         columns=["x", "y", "plan"],
     )
-    estimated = drift.estimate_performance(ref, cur, prediction="p", label="label", time="ts",
-                                           every="1D")
+    estimated = drift.estimate_performance(
+        ref, cur, prediction="p", label="label", time="ts", every="1D"
+    )
     multi = drift.multivariate(ref[["x", "y"]], cur[["x", "y", "ts"]], time="ts", every="5D")
     quality = drift.quality(profile, cur[["x", "y", "plan"]])
     perf = drift.performance(cur, prediction="p", label="label", time="ts", every="5D")
     return [
-        yard, yard.store, yard.artifacts, yard.registry, data, yard.artifacts.manifest(data),
-        yard.artifacts.lineage(model), yard.artifacts.verify(), yard.artifacts.gc(dry_run=True),
-        version, evidence, yard.registry.events(), yard.registry.model("churn"), yard.registry.history("churn"),
-        yard.registry.verify(), yard.registry.card("churn/1"),
-        Lifecycle.default(), profile, report, monitoring, estimated, multi, quality, perf,
-        drift.DriftConfig(), drift.windows(cur, time="ts", every="1D"),
+        yard,
+        yard.store,
+        yard.artifacts,
+        yard.registry,
+        data,
+        yard.artifacts.manifest(data),
+        yard.artifacts.lineage(model),
+        yard.artifacts.verify(),
+        yard.artifacts.gc(dry_run=True),
+        version,
+        evidence,
+        yard.registry.events(),
+        yard.registry.model("churn"),
+        yard.registry.history("churn"),
+        yard.registry.verify(),
+        yard.registry.card("churn/1"),
+        Lifecycle.default(),
+        profile,
+        report,
+        monitoring,
+        estimated,
+        multi,
+        quality,
+        perf,
+        drift.DriftConfig(),
+        drift.windows(cur, time="ts", every="1D"),
         drift.LiveMonitor(profile, every="1D"),
     ]
 

@@ -18,9 +18,11 @@ ID = "sha256:" + "ab" * 32
     [
         ("artifacts:/" + ID, Reference("artifact", id=ID, scheme=True)),
         ("artifacts:/churn-data@latest", Reference("artifact", name="churn-data", scheme=True)),
-        ("artifacts:/churn-data:1a2b", Reference("artifact", name="churn-data", short="1a2b", scheme=True)),
+        ("artifacts:/churn-data:1a2b",
+         Reference("artifact", name="churn-data", short="1a2b", scheme=True)),
         ("models:/churn/3", Reference("model", name="churn", version=3, scheme=True)),
-        ("models:/churn@production", Reference("model", name="churn", alias="production", scheme=True)),
+        ("models:/churn@production",
+         Reference("model", name="churn", alias="production", scheme=True)),
         (ID, Reference("artifact", id=ID)),
         ("churn-data:1a2b", Reference("artifact", name="churn-data", short="1a2b")),
         ("churn/3", Reference("model", name="churn", version=3)),

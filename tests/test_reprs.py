@@ -7,6 +7,8 @@ import inspect
 import warnings
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import modelyard as my
@@ -79,7 +81,7 @@ def test_every_reached_public_class_prints_one_short_line(instances: dict[type, 
         if inspect.isclass(obj) and not issubclass(obj, BaseException)
     }
     reached = {name for name, cls in classes.items() if cls in instances}
-    assert MUST_REACH <= reached
+    assert reached >= MUST_REACH
     assert set(classes) - reached == NOT_REACHED
     for name in sorted(reached):
         text = repr(instances[classes[name]])
@@ -103,3 +105,28 @@ def test_read_only_mappings_print_as_dicts() -> None:
     assert repr(yard.registry.model("churn").follows) == "{'champion': 'production'}"
     assert repr(yard.registry.version("churn", 1).tags) == "{'team': 'risk'}"
     assert str(drift.DriftConfig(thresholds={"psi": 0.2}).thresholds).startswith("{'psi': 0.2,")
+
+
+def test_the_printed_summary_shows_the_number_each_verdict_is_judged_on() -> None:
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({"x": rng.normal(0, 10, 2000)})
+    current = pd.DataFrame({"x": rng.normal(3, 10, 2000)})
+    report = drift.compare(reference, current)
+    wasserstein = report.column("x").statistic("wasserstein")
+    assert wasserstein.score is not None and wasserstein.value is not None
+    assert abs(wasserstein.value - wasserstein.score) > 1.0  # the scale is the reference std
+    header, row = report.summary().splitlines()[1:3]
+    start = header.index("wasserstein score")
+    assert row[start:].split()[0] == f"{wasserstein.score:.4f}*"
+    assert f"{wasserstein.value:.4f}" not in row
+    assert "wasserstein score: the value divided by the reference standard deviation" in str(report)
+    assert f"wasserstein={wasserstein.score:.3g}*" in repr(report.column("x"))
+
+
+def test_a_column_without_values_prints_without_failing() -> None:
+    reference = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 10})
+    current = pd.DataFrame({"x": [float("nan")] * 30})
+    with pytest.warns(drift.DriftWarning, match="no values"):
+        column = drift.compare(reference, current).column("x")
+    assert column.verdict == "undefined"
+    assert "psi=-" in repr(column) and "\n" not in repr(column)

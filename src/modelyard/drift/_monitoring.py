@@ -16,7 +16,7 @@ from modelyard.drift._fitted import FittedThresholds
 from modelyard.drift._multivariate_result import MultivariateWindow
 from modelyard.drift._performance_record import WindowPerformance
 from modelyard.drift._quality_report import QualityReport
-from modelyard.drift._report import ColumnVerdict, StatisticResult
+from modelyard.drift._report import ColumnVerdict, StatisticResult, marked
 from modelyard.drift._schema import refuse_unreadable
 from modelyard.errors import InputError, NotFoundError
 
@@ -143,11 +143,7 @@ class WindowColumn(BaseModel):
         )
 
     def __repr__(self) -> str:
-        stats = ", ".join(
-            f"{s.statistic}={s.score:.3g}{'*' if s.verdict == 'drift' else ''}"
-            for s in self.statistics
-        )
-        return brief(self, "name", "kind", "verdict", statistics=stats)
+        return brief(self, "name", "kind", "verdict", statistics=marked(self.statistics))
 
 
 class WindowDrift(BaseModel):
