@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import doctest
+import re
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -112,3 +115,15 @@ def test_the_record_getter_is_version_and_get_is_deprecated(yard: my.Yard) -> No
     assert record == registry.resolve("models:/churn/1")
     with pytest.warns(DeprecationWarning, match=r"Registry\.version"):
         assert registry.get("churn", 1) == record
+
+
+def test_the_references_guide_runs() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "references.md"
+    blocks = re.findall(r"^```pycon\n(.*?)^```$", doc.read_text("utf-8"), re.M | re.S)
+    assert blocks
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for number, body in enumerate(blocks):
+        test = doctest.DocTestParser().get_doctest(body, {}, f"block {number}", str(doc), 0)
+        runner.run(test)
+    assert runner.failures == 0
+    assert runner.tries >= 5

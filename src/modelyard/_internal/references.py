@@ -41,6 +41,7 @@ MIN_SHORT_ID = 4
 
 Kind = Literal["artifact", "model"]
 
+_SCHEMES: tuple[tuple[str, Kind], ...] = ((ARTIFACT_SCHEME, "artifact"), (MODEL_SCHEME, "model"))
 # Used with fullmatch only: "$" would also match before a trailing newline.
 _SHORT = re.compile(r"[0-9a-f]+")
 _VERSION = re.compile(r"[1-9][0-9]{0,17}")
@@ -126,7 +127,7 @@ def parse_reference(text: object, *, expect: Kind | None = None) -> Reference:
             "(plural, one slash), e.g. 'artifacts:/churn-data@latest' or 'models:/churn/3'",
             ref=text,
         )
-    for scheme, kind in ((ARTIFACT_SCHEME, "artifact"), (MODEL_SCHEME, "model")):
+    for scheme, kind in _SCHEMES:
         if text.startswith(scheme):
             if expect is not None and expect != kind:
                 raise _wrong_kind(text, kind, expect)
