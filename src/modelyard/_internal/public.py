@@ -5,7 +5,11 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Mapping
 
-__all__ = ["publish"]
+__all__ = ["defined_in", "publish"]
+
+# The module each published object was defined in: what stored data written before publishing
+# named it by (e.g. a self-describing artifact's type path).
+_defined_in: dict[object, str] = {}
 
 
 def publish(package: str, namespace: Mapping[str, object], names: Iterable[str]) -> None:
@@ -25,6 +29,7 @@ def publish(package: str, namespace: Mapping[str, object], names: Iterable[str])
             continue
         module = obj.__module__
         if module.startswith("modelyard") and any(p.startswith("_") for p in module.split(".")):
+            _defined_in[obj] = module
             obj.__module__ = package
             if inspect.isclass(obj):
                 _publish_members(obj, module, package)
@@ -36,3 +41,13 @@ def _publish_members(cls: type, module: str, package: str) -> None:
         func = getattr(member, "__func__", getattr(member, "fget", member))
         if inspect.isfunction(func) and func.__module__ == module:
             func.__module__ = package
+
+
+def defined_in(obj: object) -> str:
+    """The module that defines ``obj`` (its ``__module__`` before :func:`publish`).
+
+    >>> from modelyard.drift import DriftProfile
+    >>> DriftProfile.__module__, defined_in(DriftProfile)
+    ('modelyard.drift', 'modelyard.drift._profile')
+    """
+    return _defined_in.get(obj, getattr(obj, "__module__", ""))
