@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+import modelyard._internal.public as _public
 from modelyard._internal import roots as _roots
 from modelyard._version import __version__
 
@@ -84,6 +85,7 @@ def __getattr__(name: str) -> Any:
         module = importlib.import_module(f"modelyard.{name}")
     elif name in _LAZY:
         module = getattr(importlib.import_module(_LAZY[name]), name)
+        _public.publish(__name__, {name: module}, [name])
     else:
         raise AttributeError(f"module 'modelyard' has no attribute {name!r}")
     globals()[name] = module

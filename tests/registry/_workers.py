@@ -86,7 +86,7 @@ def churn_production(path: str, seed: int, count: int, barrier: Any, out: Any) -
     for _ in range(count):
         version = rng.randint(1, 6)
         try:
-            state = registry.get("churn", version).state
+            state = registry.version("churn", version).state
             if state == "production" and rng.random() < 0.5:
                 registry.rollback("churn", "production", actor=f"w{seed}")
             elif state == "production":

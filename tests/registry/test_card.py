@@ -66,7 +66,7 @@ def test_the_markdown_card_has_every_section_with_the_right_values(
 ) -> None:
     card = _story(governed, clock)
     text = card.to_markdown()
-    version = governed.get("churn", 2)
+    version = governed.version("churn", 2)
     manifest = governed.artifacts.manifest(version.artifact)
     evidence = governed.evidence("churn/2")[0]
 

@@ -70,7 +70,7 @@ def test_a_version_arrives_with_its_artifact_lineage_fields_and_provenance(
 ) -> None:
     dev, prod = yards
     number = _develop(dev)
-    source = dev.get("churn", number)
+    source = dev.version("churn", number)
 
     result = dev.copy(f"churn/{number}", to=prod, actor="lee", reason="release 7")
 
@@ -156,7 +156,7 @@ def test_a_copied_version_reads_back_from_a_snapshot(tmp_path: Path) -> None:
     prod.set_tag("churn", "owner", "risk")  # event 2: a snapshot is written after it
     assert store.list("models/churn/snapshots/")
     fresh = Registry(store, actor="bo")
-    assert fresh.get("churn", 1).provenance == copied.provenance is not None
+    assert fresh.version("churn", 1).provenance == copied.provenance is not None
     assert fresh.verify().ok
 
 
@@ -357,7 +357,7 @@ def test_a_copied_event_with_a_damaged_provenance_is_refused(provenance: object)
     key = "models/churn/log/000000000001.json"
     edit_json(prod.store, key, lambda doc: doc["data"].update(provenance=provenance))
     with pytest.raises(IntegrityError, match=r"not a valid 'version\.copied' event") as info:
-        Registry(prod.store).get("churn", 1)
+        Registry(prod.store).version("churn", 1)
     assert info.value.key == key
 
 

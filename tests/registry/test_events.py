@@ -104,7 +104,7 @@ def test_a_valid_json_event_with_a_wrong_field_is_an_integrity_error_not_a_type_
     registry.register("churn", model_ref)
     edit_json(registry.store, event_key("churn", 1), lambda doc: doc.update({field: value}))
     with pytest.raises(IntegrityError, match=expected) as info:
-        Registry(registry.store).get("churn", 1)
+        Registry(registry.store).version("churn", 1)
     assert info.value.key == event_key("churn", 1)
 
 
@@ -124,7 +124,7 @@ def test_event_data_of_the_wrong_type_is_refused(
     registry.register("churn", model_ref)
     edit_json(registry.store, event_key("churn", 1), lambda doc: doc["data"].update({field: value}))
     with pytest.raises(IntegrityError, match=f"not a valid 'version.registered' event: '{field}'"):
-        Registry(registry.store).get("churn", 1)
+        Registry(registry.store).version("churn", 1)
 
 
 def test_an_event_from_a_newer_modelyard_is_refused_with_advice_to_upgrade(

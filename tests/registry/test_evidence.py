@@ -48,7 +48,7 @@ def test_attach_then_evidence_lists_typed_records_newest_first(
     first = registry.attach("churn/2", stored, kind="evaluation", note="holdout", actor="lee")
     clock.advance(minutes=5)
     second = registry.attach("churn@latest", b"report", kind="drift-report")
-    third = registry.attach("churn/1", "churn-eval@latest", kind="evaluation")
+    third = registry.attach("churn/1", "artifacts:/churn-eval@latest", kind="evaluation")
 
     assert first == Evidence(
         model="churn",

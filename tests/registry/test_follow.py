@@ -130,7 +130,7 @@ def test_set_alias_needs_exactly_one_of_a_version_and_a_stage(churn: Registry) -
 def test_a_following_alias_points_at_the_holder_and_is_shown_as_following(churn: Registry) -> None:
     assert churn.aliases("churn") == {"champion": 1, "latest": 3}
     assert dict(churn.model("churn").follows) == {"champion": "production"}
-    assert churn.get("churn", 1).aliases == ("champion",)
+    assert churn.version("churn", 1).aliases == ("champion",)
     entry = churn.history("churn")[-1]
     assert entry.kind == "alias.set"
     assert entry.data == {
@@ -148,7 +148,7 @@ def test_a_transition_moves_the_alias_in_the_same_event(churn: Registry) -> None
     churn.transition("churn", 2, "production", reason="better auc")
     assert churn.model("churn").head == head + 2  # one event for the move and the alias
     assert churn.resolve("churn@champion").version == 2
-    assert churn.get("churn", 1).state == "archived"  # the displaced holder
+    assert churn.version("churn", 1).state == "archived"  # the displaced holder
     entry = churn.history("churn")[-1]
     assert entry.kind == "transition"
     assert entry.alias_moves == (AliasMove("champion", 1, 2),)
@@ -171,7 +171,7 @@ def test_when_the_stage_empties_the_alias_points_at_nothing_until_a_version_ente
 ) -> None:
     churn.transition("churn", 1, "archived", reason="retired")
     assert "champion" not in churn.aliases("churn")
-    assert churn.get("churn", 1).aliases == ()
+    assert churn.version("churn", 1).aliases == ()
     assert dict(churn.model("churn").follows) == {"champion": "production"}  # still bound
     with pytest.raises(NotFoundError, match=r"follows 'production', which no version holds now"):
         churn.resolve("churn@champion")

@@ -76,7 +76,7 @@ def _check(registry: Registry, lifecycle: Lifecycle, bound: dict[str, str]) -> N
         assert aliases.get(alias) == (holders[0] if holders else None), (alias, stage, versions)
         if holders:
             assert registry.resolve(f"churn@{alias}") == registry.resolve(f"churn@{stage}")
-            assert alias in registry.get("churn", holders[0]).aliases
+            assert alias in registry.version("churn", holders[0]).aliases
 
 
 @settings(max_examples=200, deadline=None)
@@ -106,7 +106,7 @@ def test_a_bound_alias_always_equals_its_stage_holder(
                 version = op[1] % count + 1
                 targets = lifecycle.states
                 if op[3]:
-                    targets = lifecycle.allowed_targets(registry.get("churn", version).state)
+                    targets = lifecycle.allowed_targets(registry.version("churn", version).state)
                 registry.transition("churn", version, targets[op[2] % len(targets)])
             elif kind == "rollback":
                 registry.rollback("churn", exclusive[op[1] % len(exclusive)])

@@ -73,7 +73,7 @@ def test_a_deleted_version_keeps_its_artifact_for_history(yard: Yard, clock: Fak
     yard.registry.delete_version("churn", 1)
     clock.advance(hours=2)
     assert yard.gc(grace=timedelta(0), dry_run=False, keep_named=False).artifacts == ()
-    assert yard.artifacts.get(yard.registry.get("churn", 1).artifact) == b"v1 weights"
+    assert yard.artifacts.get(yard.registry.version("churn", 1).artifact) == b"v1 weights"
 
 
 def test_a_model_whose_index_marker_was_lost_is_still_pinned(yard: Yard, clock: FakeClock) -> None:

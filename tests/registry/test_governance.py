@@ -133,7 +133,7 @@ def test_a_second_process_cannot_bypass_the_stored_lifecycle(
     expected = "TransitionRejected" if lifecycle is None else "LifecycleMismatchError"
     assert result.startswith(expected), result
     registry = Registry(LocalStore(path, durable=False), actor="ana")
-    assert registry.get("churn", 1).state == "staging"
+    assert registry.version("churn", 1).state == "staging"
     assert [e.kind for e in registry.history("churn")] == ["version.registered", "transition"]
 
 
@@ -446,5 +446,5 @@ def test_a_second_process_cannot_get_round_the_stored_roles(tmp_path: Path) -> N
     }
     after = Registry(LocalStore(path, durable=False), actor="ana")
     assert after.roles() == {"admin": ["ana"], "qa": ["kim"], "release": ["lee"]}
-    assert after.get("churn", 1).state == "staging"
+    assert after.version("churn", 1).state == "staging"
     assert after.lifecycle("churn") == release

@@ -44,7 +44,7 @@ def test_a_legacy_yard_reads_as_it_was_written(store: LocalStore) -> None:
         2: "production",
         3: "archived",
     }
-    assert registry.get("churn", 2).description == "the second one"
+    assert registry.version("churn", 2).description == "the second one"
     assert registry.model("churn").description == "weekly churn model"
     assert dict(registry.model("churn").tags) == {"owner": "ana"}
     assert registry.load("churn@champion") == b"weights 1"
@@ -72,7 +72,7 @@ def test_the_old_snapshot_is_never_trusted(store: LocalStore) -> None:
 def test_the_next_event_starts_the_chain(store: LocalStore) -> None:
     legacy_head = store.read(event_key("churn", 40))
     registry = Registry(store, actor="ana")
-    assert registry.register("churn", registry.get("churn", 1).artifact).version == 26
+    assert registry.register("churn", registry.version("churn", 1).artifact).version == 26
     event = read_json(store, event_key("churn", 41))
     assert event["schema_version"] == CHAINED_SCHEMA_VERSION
     assert event["prev"] == digest_bytes(legacy_head)
@@ -95,7 +95,7 @@ def test_the_next_event_starts_the_chain(store: LocalStore) -> None:
 
 def test_an_old_writer_appending_after_the_chain_is_refused(store: LocalStore) -> None:
     registry = Registry(store, actor="ana")
-    registry.register("fraud", registry.get("fraud", 1).artifact)  # event 4, chained
+    registry.register("fraud", registry.version("fraud", 1).artifact)  # event 4, chained
     old_style = read_json(store, event_key("fraud", 3))
     old_style.update(seq=5)
     old_style["data"].update(version=5)
@@ -112,7 +112,7 @@ def test_a_legacy_folder_copied_by_hand_is_refused(store: LocalStore) -> None:
     with pytest.raises(IntegrityError, match="not in the registry's index"):
         registry.resolve("fraud-v2@latest")
     with pytest.raises(IntegrityError, match="copied or moved by hand"):
-        registry.register("fraud-v2", registry.get("fraud", 1).artifact)
+        registry.register("fraud-v2", registry.version("fraud", 1).artifact)
     assert {key: store.read(key) for key in store.list("models/fraud/")} == before
     problems = registry.verify().model("fraud-v2").problems
     assert [(p.kind, p.key) for p in problems] == [("name", "models/_index/fraud-v2")]
@@ -128,6 +128,6 @@ def test_on_a_case_insensitive_filesystem_a_legacy_model_keeps_its_name() -> Non
     with pytest.raises(NotFoundError, match="Use 'churn'"):
         registry.resolve("Churn@latest")
     with pytest.raises(InputError, match="model 'churn' exists"):
-        registry.register("Churn", registry.get("churn", 1).artifact)
+        registry.register("Churn", registry.version("churn", 1).artifact)
     assert {key: store.read(key) for key in store.list("models/churn/")} == log
-    assert registry.register("churn", registry.get("churn", 1).artifact).version == 26
+    assert registry.register("churn", registry.version("churn", 1).artifact).version == 26

@@ -44,7 +44,7 @@ def _attach(registry: Registry, shift: float, labels: bool = True) -> None:
 def _refusal(registry: Registry) -> TransitionRejected:
     with pytest.raises(TransitionRejected) as caught:
         registry.transition("churn", 1, "production")
-    assert registry.get("churn", 1).state == "staging"
+    assert registry.version("churn", 1).state == "staging"
     return caught.value
 
 
@@ -143,7 +143,7 @@ def test_the_stored_guard_is_rebuilt_and_obeyed_in_another_process(tmp_path: Pat
     assert refused.startswith("TransitionRejected"), refused
     assert "window 2 (x1), window 3 (x1)" in refused
     assert moved == "moved"
-    assert Registry(LocalStore(path, durable=False)).get("churn", 1).state == "production"
+    assert Registry(LocalStore(path, durable=False)).version("churn", 1).state == "production"
 
 
 def test_bad_parameters_are_refused_before_anything_is_written(store: Store) -> None:

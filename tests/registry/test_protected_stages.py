@@ -142,7 +142,7 @@ def _forge_snapshot(store: Store, swap: dict[int, str]) -> None:
 
 def test_a_snapshot_that_swaps_the_artifact_behind_production_is_refused(yard: Path) -> None:
     store = LocalStore(yard, durable=False)
-    other = Registry(store).get("churn", 2).artifact
+    other = Registry(store).version("churn", 2).artifact
     _forge_snapshot(store, {1: other})
     with pytest.raises(IntegrityError, match="holders of protected stage 'production'"):
         Registry(store).resolve("churn@production")
@@ -150,7 +150,7 @@ def test_a_snapshot_that_swaps_the_artifact_behind_production_is_refused(yard: P
 
 def test_a_snapshot_that_swaps_another_version_is_not_a_stage_matter(yard: Path) -> None:
     store = LocalStore(yard, durable=False)
-    _forge_snapshot(store, {2: Registry(store).get("churn", 1).artifact})
+    _forge_snapshot(store, {2: Registry(store).version("churn", 1).artifact})
     assert Registry(store).resolve("churn@production").version == 1
 
 

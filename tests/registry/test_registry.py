@@ -37,8 +37,8 @@ def test_versions_are_numbered_from_one_and_hold_their_metadata(
     assert dict(first.tags) == {"team": "risk"}
     assert first.description == "baseline"
     assert first.created_by == "ana"
-    assert registry.get("churn", 1).aliases == ()
-    assert registry.get("churn", 2).aliases == ("latest",)
+    assert registry.version("churn", 1).aliases == ()
+    assert registry.version("churn", 2).aliases == ("latest",)
     assert [v.version for v in registry.versions("churn")] == [1, 2]
 
 
@@ -89,9 +89,9 @@ def test_tags_on_models_and_versions(registry: Registry, model_ref: ArtifactRef)
     registry.set_tag("churn", "owner", "risk-team")
     registry.set_tag("churn", "validated", "yes", version=1)
     assert dict(registry.model("churn").tags) == {"owner": "risk-team"}
-    assert dict(registry.get("churn", 1).tags) == {"validated": "yes"}
+    assert dict(registry.version("churn", 1).tags) == {"validated": "yes"}
     registry.delete_tag("churn", "validated", version=1)
-    assert dict(registry.get("churn", 1).tags) == {}
+    assert dict(registry.version("churn", 1).tags) == {}
     with pytest.raises(NotFoundError):
         registry.delete_tag("churn", "validated", version=1)
 
@@ -102,10 +102,10 @@ def test_descriptions_and_soft_delete(registry: Registry, model_ref: ArtifactRef
     registry.set_description("churn", "predicts churn")
     registry.set_description("churn", "retrained", version=2)
     assert registry.model("churn").description == "predicts churn"
-    assert registry.get("churn", 2).description == "retrained"
+    assert registry.version("churn", 2).description == "retrained"
     registry.delete_version("churn", 2, reason="bad data")
     assert [v.version for v in registry.versions("churn")] == [1]
-    assert registry.get("churn", 2).deleted
+    assert registry.version("churn", 2).deleted
     assert registry.resolve("churn@latest").version == 1
     with pytest.raises(NotFoundError):
         registry.transition("churn", 2, "staging")
@@ -129,8 +129,8 @@ def test_promotion_displaces_the_production_holder(
     for version in (1, 2):
         registry.transition("churn", version, "staging", reason="eval passed")
         registry.transition("churn", version, "production", actor="lee")
-    assert registry.get("churn", 2).state == "production"
-    assert registry.get("churn", 1).state == "archived"
+    assert registry.version("churn", 2).state == "production"
+    assert registry.version("churn", 1).state == "archived"
     assert [v.version for v in registry.search(state="production")] == [2]
     last = registry.history("churn", kinds={"transition"})[-1]
     assert [(c.version, c.source, c.target) for c in last.changes] == [
@@ -189,7 +189,7 @@ def test_rollback_restores_the_previous_holder(registry: Registry, model_ref: Ar
         registry.transition("churn", version, "production")
     restored = registry.rollback("churn", "production", actor="lee", reason="incident 42")
     assert restored.version == 1 and restored.state == "production"
-    assert registry.get("churn", 2).state == "archived"
+    assert registry.version("churn", 2).state == "archived"
     entry = registry.history("churn")[-1]
     assert entry.kind == "rollback" and entry.reason == "incident 42" and entry.actor == "lee"
 
@@ -351,4 +351,4 @@ def test_a_stale_cache_never_refuses_a_valid_command(
     assert other.set_alias("churn", "champion", 1, expected=2).version == 1
     assert other.transition("churn", 2, "staging").state == "staging"
     assert registry.aliases("churn")["champion"] == 1
-    assert registry.get("churn", 2).state == "staging"
+    assert registry.version("churn", 2).state == "staging"

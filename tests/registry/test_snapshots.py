@@ -72,7 +72,7 @@ def test_a_planted_far_future_snapshot_hides_nothing_and_the_next_write_follows_
         assert [v.version for v in reader.versions("churn")] == [1, 2, 3, 4]
     assert reader.model("churn").tags == {"team": "risk"}  # event 5, after the real snapshot
     assert reader.aliases("churn")["champion"] == 1
-    assert reader.register("churn", writer.get("churn", 1).artifact).version == 5
+    assert reader.register("churn", writer.version("churn", 1).artifact).version == 5
     assert store.exists(event_key("churn", 7))
     assert not store.exists(event_key("churn", 1_000_000))
 
@@ -97,7 +97,7 @@ def test_a_stray_truncated_or_foreign_file_in_snapshots_is_skipped(
     with pytest.warns(SnapshotWarning, match=expected):
         assert reader.versions("churn") == writer.versions("churn")
     # ...and writable: the next event goes where it belongs.
-    assert reader.register("churn", writer.get("churn", 1).artifact).version == 5
+    assert reader.register("churn", writer.version("churn", 1).artifact).version == 5
 
 
 def test_a_snapshot_of_another_model_is_skipped(yard: tuple[Store, Registry, str, str]) -> None:

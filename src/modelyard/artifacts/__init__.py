@@ -20,6 +20,7 @@ See ``docs/artifacts.md`` for codecs (and which types ``get`` may load), integri
 ``verify`` and ``gc`` (and its root sources, which keep what the registry refers to).
 """
 
+import modelyard._internal.public as _public
 from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
 from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
@@ -73,3 +74,5 @@ __all__ = [
     "registered_types",
     "unregister_root_source",
 ]
+
+_public.publish(__name__, globals(), __all__)

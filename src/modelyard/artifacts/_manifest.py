@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import DIGEST_PATTERN, digest_bytes
+from modelyard._internal.reprs import brief
 from modelyard.artifacts._code import CodeRecord
 
 __all__ = ["SCHEMA_VERSION", "Environment", "Manifest", "TreeEntry"]
@@ -149,3 +150,8 @@ class Manifest(_Frozen):
         if self.tree is not None:
             digests.extend(entry.digest for entry in self.tree)
         return digests
+
+    def __repr__(self) -> str:
+        return brief(
+            self, "name", "media_type", "size", "codec", "digest", parents=len(self.parents)
+        )

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from modelyard._internal.hashing import DIGEST_PATTERN
-from modelyard._internal.names import validate_name
-from modelyard.errors import InvalidReferenceError
+from modelyard._internal.references import parse_reference
+from modelyard._internal.reprs import brief
 
 __all__ = ["ArtifactRef", "ParsedRef", "parse_ref"]
 
 #: How many hex digits of an id :attr:`ArtifactRef.short_id` shows.
 SHORT_ID_LENGTH = 12
-#: The fewest hex digits accepted in ``name:<short id>``.
-MIN_SHORT_ID = 4
-
-# Used with fullmatch only: "$" would also match before a trailing newline.
-_SHORT = re.compile(r"[0-9a-f]+")
 
 
 @dataclass(frozen=True)
@@ -61,6 +54,9 @@ class ArtifactRef:
         """``name:<short id>`` for a named artifact, else the full id."""
         return f"{self.name}:{self.short_id}" if self.name else self.id
 
+    def __repr__(self) -> str:
+        return brief(self, "id", "name", "size", "media_type")
+
 
 @dataclass(frozen=True)
 class ParsedRef:
@@ -72,51 +68,17 @@ class ParsedRef:
 
 
 def parse_ref(text: str) -> ParsedRef:
-    """Parse ``sha256:<hex>``, ``name@latest``, ``name:<short id>`` or a bare ``name``.
+    """Parse ``sha256:<hex>``, ``name@latest``, ``name:<short id>`` or a bare ``name``, each
+    with or without the ``artifacts:/`` scheme; a ``models:/`` reference is refused.
 
     >>> parse_ref("churn@latest")
     ParsedRef(id=None, name='churn', short=None)
-    >>> parse_ref("churn:1a2b3c")
+    >>> parse_ref("artifacts:/churn:1a2b3c")
     ParsedRef(id=None, name='churn', short='1a2b3c')
     >>> parse_ref("churn:1a2b3c\\n")
     Traceback (most recent call last):
     ...
     modelyard.errors.InvalidReferenceError: invalid artifact reference 'churn:1a2b3c\\n': ...
     """
-    if not isinstance(text, str) or not text:
-        raise InvalidReferenceError(
-            f"invalid artifact reference {text!r}: expected an ArtifactRef, 'sha256:<64 hex>', "
-            "'name@latest' or 'name:<short id>'",
-            ref=text,
-        )
-    if text.startswith("sha256:"):
-        if not DIGEST_PATTERN.fullmatch(text):
-            raise InvalidReferenceError(
-                f"invalid artifact id {text!r}: expected 'sha256:' and 64 lowercase hex digits",
-                ref=text,
-            )
-        return ParsedRef(id=text)
-    name, short = text, None
-    if "@" in text:
-        name, _, alias = text.partition("@")
-        if alias != "latest":
-            raise InvalidReferenceError(
-                f"invalid artifact reference {text!r}: artifacts support only '@latest' (use "
-                "'name:<short id>' for a given version)",
-                ref=text,
-            )
-    elif ":" in text:
-        name, _, short = text.partition(":")
-        if not _SHORT.fullmatch(short) or len(short) < MIN_SHORT_ID:
-            raise InvalidReferenceError(
-                f"invalid artifact reference {text!r}: after ':' give at least {MIN_SHORT_ID} "
-                "lowercase hex digits of the artifact id",
-                ref=text,
-            )
-    try:
-        validate_name(name, kind="artifact name")
-    except ValueError as exc:
-        raise InvalidReferenceError(
-            f"invalid artifact reference {text!r}: {exc}", ref=text
-        ) from exc
-    return ParsedRef(name=name, short=short)
+    parsed = parse_reference(text, expect="artifact")
+    return ParsedRef(id=parsed.id, name=parsed.name, short=parsed.short)

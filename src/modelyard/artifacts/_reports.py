@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from modelyard._internal.reprs import brief
 from modelyard.artifacts._refs import ArtifactRef
 
 __all__ = ["GcReport", "Lineage", "Problem", "VerifyReport"]
@@ -100,6 +101,11 @@ class Lineage:
         lines.extend(f'    {node.hex[:12]}["{node.spec}"]' for node in self.nodes)
         lines.extend(f"    {p[7:19]} --> {c[7:19]}" for p, c in self.edges)
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return brief(
+            self, "direction", root=self.root.spec, nodes=len(self.nodes), edges=len(self.edges)
+        )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from importlib.metadata import EntryPoint, entry_points
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from modelyard._internal.public import defined_in
 from modelyard.errors import InputError
 
 __all__ = [
@@ -59,8 +60,9 @@ def is_self_describing(cls: Any) -> bool:
 
 
 def import_path(cls: type[Any]) -> str:
-    """``"module:QualName"``: how artifacts written before registration named their type."""
-    return f"{cls.__module__}:{cls.__qualname__}"
+    """``"module:QualName"``: how artifacts written before registration named their type (the
+    defining module, also for a class whose ``__module__`` names its public package)."""
+    return f"{defined_in(cls)}:{cls.__qualname__}"
 
 
 def _check_name(name: Any) -> str:

@@ -21,6 +21,7 @@ The statistics themselves are in :mod:`modelyard.drift.kernels`; the conventions
 smoothing, log base, KL direction, thresholds) in :class:`DriftConfig` and :data:`PRESETS`.
 """
 
+import modelyard._internal.public as _public
 from modelyard.drift import kernels
 from modelyard.drift._compare import compare
 from modelyard.drift._config import PRESETS, DriftConfig
@@ -77,3 +78,5 @@ __all__ = [
     "quality",
     "windows",
 ]
+
+_public.publish(__name__, globals(), __all__)

@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from modelyard._internal.frozen import FrozenMap
+from modelyard._internal.reprs import WIDTH
 from modelyard.drift._statistics import STATISTICS, Statistic, applicable, default_thresholds
 from modelyard.errors import DriftInputError
 
@@ -28,6 +30,7 @@ class DriftConfig(BaseModel):
     The defaults are modelyard's conventions; :data:`PRESETS` holds configurations that reproduce
     Evidently's and NannyML's numbers. Every field is documented in the drift guide.
 
+    >>> import math
     >>> DriftConfig().thresholds["psi"], DriftConfig().log_base == math.e
     (0.25, True)
     >>> PRESETS["nannyml"].js_base
@@ -78,7 +81,7 @@ class DriftConfig(BaseModel):
         unknown = set(value) - set(DEFAULT_THRESHOLDS)
         if unknown:
             raise ValueError(f"unknown statistics {sorted(unknown)}")
-        return MappingProxyType({**DEFAULT_THRESHOLDS, **value})
+        return FrozenMap({**DEFAULT_THRESHOLDS, **value})
 
     @field_serializer("thresholds")
     def _plain(self, value: Mapping[str, float]) -> dict[str, float]:
@@ -100,6 +103,13 @@ class DriftConfig(BaseModel):
         if bad:
             raise ValueError(f"{bad} do not apply to categorical columns")
         return value
+
+    def __repr__(self) -> str:
+        text = (
+            f"DriftConfig(name={self.name!r}, rule={self.rule!r}, alpha={self.alpha}, "
+            f"correction={self.correction!r}, bins={self.bins}, thresholds={dict(self.thresholds)})"
+        )
+        return text if len(text) <= WIDTH else text[: WIDTH - 4] + "...)"
 
 
 PRESETS: Mapping[str, DriftConfig] = MappingProxyType(

@@ -9,13 +9,14 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._config import DriftConfig
 from modelyard.drift._estimated_result import EstimatedMetric, EstimatedWindow
 from modelyard.drift._fitted import FittedThresholds
 from modelyard.drift._multivariate_result import MultivariateWindow
 from modelyard.drift._performance_record import WindowPerformance
 from modelyard.drift._quality_report import QualityReport
-from modelyard.drift._report import ColumnVerdict, StatisticResult
+from modelyard.drift._report import ColumnVerdict, StatisticResult, marked
 from modelyard.drift._schema import refuse_unreadable
 from modelyard.errors import InputError, NotFoundError
 
@@ -141,6 +142,9 @@ class WindowColumn(BaseModel):
             available=[r.statistic for r in self.statistics],
         )
 
+    def __repr__(self) -> str:
+        return brief(self, "name", "kind", "verdict", statistics=marked(self.statistics))
+
 
 class WindowDrift(BaseModel):
     """One window: where it starts and ends (UTC ISO text for time windows, row positions for
@@ -187,6 +191,9 @@ class WindowDrift(BaseModel):
             name=name,
             available=[c.name for c in self.columns],
         )
+
+    def __repr__(self) -> str:
+        return brief(self, "window", "start", "end", "rows", "verdict", "drifted")
 
 
 def _estimate_reason(m: EstimatedMetric) -> str:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._schema import refuse_unreadable
 from modelyard.errors import NotFoundError
 
@@ -48,6 +49,9 @@ class MultivariateWindow(BaseModel):
     def drifted(self) -> bool:
         """True when the verdict is ``"drift"``."""
         return self.verdict == "drift"
+
+    def __repr__(self) -> str:
+        return brief(self, "window", "start", "rows", "method", "value", "p_value", "verdict")
 
 
 class MultivariateDrift(BaseModel):

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._performance import PerformanceResult
 from modelyard.errors import NotFoundError
 
@@ -40,6 +41,9 @@ class MetricResult(BaseModel):
         """True when the verdict is ``"degraded"``."""
         return self.verdict == "degraded"
 
+    def __repr__(self) -> str:
+        return brief(self, "metric", "value", "lower", "upper", "degraded")
+
 
 class WindowPerformance(BaseModel):
     """A window's realized performance: one :class:`MetricResult` per metric, judged at the
@@ -68,6 +72,10 @@ class WindowPerformance(BaseModel):
             name=name,
             available=[m.metric for m in self.metrics],
         )
+
+    def __repr__(self) -> str:
+        values = {m.metric: round(m.value, 4) for m in self.metrics if m.value is not None}
+        return brief(self, "task", "labelled", metrics=values)
 
 
 def _number(x: float) -> float | None:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._schema import refuse_unreadable
 from modelyard.errors import ColumnMismatchError, DriftInputError
 
@@ -62,6 +63,9 @@ class QualityFinding(BaseModel):
     p_value: float | None = None
     adjusted_p_value: float | None = None
     details: dict[str, float | int | str | list[str] | None] = {}
+
+    def __repr__(self) -> str:
+        return brief(self, "column", "check", "severity", "count", "share")
 
 
 class QualityReport(BaseModel):
@@ -178,3 +182,7 @@ class QualityReport(BaseModel):
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        problems = [f"{f.column}:{f.check}" for f in self.findings]
+        return brief(self, "rows", checks=len(self.checks), findings=problems)

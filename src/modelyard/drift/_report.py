@@ -10,7 +10,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from modelyard._internal.reprs import brief
 from modelyard.drift._config import DriftConfig, Statistic
+from modelyard.drift._statistics import STATISTICS
 from modelyard.errors import IntegrityError, NotFoundError
 
 __all__ = ["ColumnDrift", "DriftReport", "StatisticResult"]
@@ -52,6 +54,9 @@ class StatisticResult(BaseModel):
     def drifted(self) -> bool:
         """True when the verdict is ``"drift"``."""
         return self.verdict == "drift"
+
+    def __repr__(self) -> str:
+        return brief(self, "statistic", "value", "score", "threshold", "verdict")
 
 
 class ColumnDrift(BaseModel):
@@ -103,9 +108,13 @@ class ColumnDrift(BaseModel):
             available=[r.statistic for r in self.statistics],
         )
 
+    def __repr__(self) -> str:
+        return brief(self, "name", "kind", "verdict", statistics=marked(self.statistics))
+
 
 _VERDICT_TEXT = {"drift": "YES", "stable": "no", "insufficient data": "?", "undefined": "-"}
 _MARK = {"drift": "*", "warning": "~", "insufficient data": "?"}
+_TESTS = frozenset(name for name, spec in STATISTICS.items() if spec.test)
 
 
 def _fmt(value: float | None) -> str:
@@ -252,22 +261,27 @@ class DriftReport(BaseModel):
     def summary(self) -> str:
         """A plain-text table for terminals and logs: each statistic's value, marked ``*`` when
         it says drift, ``~`` for a PSI warning and ``?`` when it had too little data; p-values
-        are in :meth:`to_pandas` and the reasons."""
+        are in :meth:`to_pandas` and the reasons.
+
+        A distance judged on a scaled score (``wasserstein``: the value divided by the
+        reference standard deviation) shows that score, under ``<name> score``, so the printed
+        number is the one compared with the threshold; the legend says so."""
         names: list[str] = []
         for column in self.columns:
             for stat in column.statistics:
                 if stat.statistic not in names:
                     names.append(stat.statistic)
-        header = ["column", "kind", "drift", *names, "missing ref/cur", "why"]
+        scored = _scored(self.columns)
+        titles = [f"{name} score" if name in scored else name for name in names]
+        header = ["column", "kind", "drift", *titles, "missing ref/cur", "why"]
         lines = [header]
         for column in self.columns:
             cells = [column.name, column.kind, _VERDICT_TEXT[column.verdict]]
             by_name: dict[str, StatisticResult] = {r.statistic: r for r in column.statistics}
             for name in names:
                 result = by_name.get(name)
-                cells.append(
-                    "" if result is None else _fmt(result.value) + _MARK.get(result.verdict, "")
-                )
+                shown = None if result is None else _judged(result, name in scored)
+                cells.append("" if result is None else _fmt(shown) + _MARK.get(result.verdict, ""))
             cells.append(f"{column.reference_missing_rate:.1%}/{column.current_missing_rate:.1%}")
             cells.append(column.reason)
             lines.append(cells)
@@ -282,6 +296,11 @@ class DriftReport(BaseModel):
             f"current {self.current_rows} rows"
         )
         legend = "* drift  ~ warning  ? too little data"
+        if scored:
+            legend += (
+                f"; {', '.join(sorted(scored))} score: the value divided by the reference "
+                "standard deviation, which the threshold is compared with"
+            )
         notes = [f"warning: {w}" for c in self.columns for w in c.warnings]
         return "\n".join([title, body, legend, *notes])
 
@@ -318,3 +337,44 @@ class DriftReport(BaseModel):
         from modelyard.drift._html_report import report_page
 
         return report_page(self, full=False)
+
+    def __repr__(self) -> str:
+        drifted, shown = self.drifted, self.drifted[:5]
+        more = f" and {len(drifted) - len(shown)} more" if len(drifted) > len(shown) else ""
+        return f"DriftReport({len(self.columns)} columns, {len(drifted)} drifted: {shown}{more})"
+
+
+def _scored(columns: Any) -> set[str]:
+    """Distances whose verdict is judged on a score other than their value (a p-value score
+    belongs to a test, whose value is the statistic itself)."""
+    return {
+        r.statistic
+        for c in columns
+        for r in c.statistics
+        if r.score is not None
+        and r.value is not None
+        and r.score != r.value
+        and r.statistic not in _TESTS
+    }
+
+
+def _judged(result: StatisticResult, scored: bool) -> float | None:
+    return result.score if scored else result.value
+
+
+def judged_number(result: StatisticResult) -> float | None:
+    """The number a statistic's verdict reads against its threshold, as printed: the score of a
+    distance (scaled for ``wasserstein``), the value of a test (its p-value is in the reason)."""
+    if result.statistic in _TESTS or result.score is None:
+        return result.value
+    return result.score
+
+
+def marked(statistics: Any) -> str:
+    """``psi=0.31*, ks=0.12``: each statistic's :func:`judged_number`, ``*`` when it says drift."""
+    parts = []
+    for result in statistics:
+        number = judged_number(result)
+        shown = "-" if number is None else f"{number:.3g}"
+        parts.append(f"{result.statistic}={shown}{'*' if result.verdict == 'drift' else ''}")
+    return ", ".join(parts)

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import modelyard._internal.public as _public
 from modelyard.drift._binning import bin_counts, quantile_edges, sorted_columns, uniform_edges
 from modelyard.drift._chisquare import ChiSquareResult, chi_square
 from modelyard.drift._divergence import js_distance, kl_divergence, proportions, psi
@@ -57,3 +58,5 @@ __all__ = [
     "uniform_edges",
     "wasserstein_distance",
 ]
+
+_public.publish(__name__, globals(), __all__)

@@ -24,6 +24,7 @@ modelyard.errors.TransitionRejected: version 1 of 'churn' cannot move 'staging' 
 1 of 1 guards failed: [auc >= 0.8] auc = 0.74 < 0.8
 """
 
+import modelyard._internal.public as _public
 from modelyard._internal.actors import actor_key
 from modelyard.lifecycle._approvals import require_approvals
 from modelyard.lifecycle._catalog import MissingGuard, guard, guard_from_spec, register_guard
@@ -85,3 +86,5 @@ __all__ = [
     "require_tags",
     "validate_request",
 ]
+
+_public.publish(__name__, globals(), __all__)

@@ -380,13 +380,12 @@ class Lifecycle:
         return hash(self._key())
 
     def __repr__(self) -> str:
-        edges = ", ".join(f"{t.source}->{t.target}" for t in self._transitions)
         exclusive = f", exclusive={dict(self._exclusive)!r}" if self._exclusive else ""
         protected = f", protected={sorted(self._protected)!r}" if self._protected else ""
         amend = f", amend=[{', '.join(guard_name(g) for g in self._amend)}]" if self._amend else ""
         return (
             f"Lifecycle(states={list(self._states)!r}, initial={self._initial!r}, "
-            f"transitions=[{edges}]{exclusive}{protected}{amend})"
+            f"transitions={len(self._transitions)}{exclusive}{protected}{amend})"
         )
 
     def __reduce__(self) -> tuple[Any, ...]:

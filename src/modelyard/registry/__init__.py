@@ -10,6 +10,7 @@ lock. See ``docs/registry.md``.
 1
 """
 
+import modelyard._internal.public as _public
 from modelyard.registry._card import ModelCard
 from modelyard.registry._copy import CopyResult
 from modelyard.registry._governance_events import GovernanceEntry
@@ -54,3 +55,5 @@ __all__ = [
     "RegistryReport",
     "SnapshotWarning",
 ]
+
+_public.publish(__name__, globals(), __all__)

@@ -121,7 +121,7 @@ def copy_version(
     # A fresh fold (a listing): a copy made by another process must be seen.
     found = _copy_in(dest._write_state(target), provenance)
     if found is not None:
-        return CopyResult(dest.get(target, found), created=False)
+        return CopyResult(dest.version(target, found), created=False)
     governed = dest._governed(target, who)
     initial = governed[0].initial
 
@@ -152,5 +152,5 @@ def copy_version(
             with guard:
                 state, event = dest._commit(target, build, governed=governed)
         except _AlreadyCopied as exc:
-            return CopyResult(dest.get(target, exc.version), created=False, transfer=moved)
+            return CopyResult(dest.version(target, exc.version), created=False, transfer=moved)
     return CopyResult(dest._version(state, event.version), created=True, transfer=moved)

@@ -8,6 +8,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from modelyard._internal.reprs import brief
 from modelyard._internal.text import one_line
 from modelyard.artifacts import CodeRecord
 from modelyard.lifecycle import GuardResult, StateChange
@@ -147,6 +148,9 @@ class Evidence:
             "seq": self.seq,
         }
 
+    def __repr__(self) -> str:
+        return brief(self, "model", "version", "kind", "artifact", "actor", "at")
+
 
 @dataclass(frozen=True)
 class RegisteredModel:
@@ -167,6 +171,9 @@ class RegisteredModel:
     updated_at: datetime
     head: int  # sequence number of the last event in the model's log
     follows: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+
+    def __repr__(self) -> str:
+        return brief(self, "name", "latest_version", "version_count", "aliases", "tags")
 
 
 @dataclass(frozen=True)
@@ -241,6 +248,9 @@ class HistoryEntry:
         detail = f" ({self.reason})" if self.reason else ""
         return one_line(f"#{self.seq} {when} {self.actor}: {what}{detail}")
 
+    def __repr__(self) -> str:
+        return brief(self, "seq", "kind", "version", "actor", "at", "reason")
+
 
 @dataclass(frozen=True)
 class RegistryEvent:
@@ -254,8 +264,11 @@ class RegistryEvent:
     reason: str
     data: Mapping[str, Any]
 
+    def __repr__(self) -> str:
+        return brief(self, "model", "seq", "kind", "actor", "at")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class FeedEvent(RegistryEvent):
     """An event read from the yard's feed, with the cursor that resumes after it."""
 
@@ -275,3 +288,6 @@ class FeedPage:
 
     def __len__(self) -> int:
         return len(self.events)
+
+    def __repr__(self) -> str:
+        return brief(self, "cursor", events=len(self.events))

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -17,6 +18,7 @@ from modelyard._internal.actors import check_actor
 from modelyard._internal.clock import Clock, SystemClock
 from modelyard._internal.code_switch import code_lineage_setting
 from modelyard._internal.names import validate_name
+from modelyard._internal.references import parse_reference
 from modelyard._internal.retry import RetryPolicy
 from modelyard.artifacts import ArtifactRef, ArtifactStore, CodeRecord
 from modelyard.errors import (
@@ -402,10 +404,29 @@ class Registry:
             )
         return copy_version(self, ref, dest, name=name, actor=actor, reason=reason)
 
-    def get(self, name: str, version: int) -> ModelVersion:
-        """Version ``version`` of model ``name`` (deleted versions included, marked ``deleted``)."""
+    def version(self, name: str, number: int) -> ModelVersion:
+        """The record of version ``number`` of model ``name`` (deleted versions included, marked
+        ``deleted``). To load the object itself: :meth:`load`.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"weights")
+        >>> registry.version("churn", 1).ref
+        'churn/1'
+        """
         state = self._existing(name)
-        return state.record(self._lookup(state, version, allow_deleted=True))
+        return state.record(self._lookup(state, number, allow_deleted=True))
+
+    def get(self, name: str, version: int) -> ModelVersion:
+        """Deprecated spelling of :meth:`version` (``get`` of the artifact store returns the
+        object, this returned a record)."""
+        warnings.warn(
+            "Registry.get(name, version) is deprecated: use Registry.version(name, number) for "
+            "the record, or Registry.load(ref) for the object",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.version(name, version)
 
     def versions(self, name: str, *, include_deleted: bool = False) -> list[ModelVersion]:
         """The versions of ``name``, oldest first."""
@@ -541,7 +562,7 @@ class Registry:
         >>> for stage in ("staging", "production"):
         ...     _ = registry.transition("churn", 2, stage)
         >>> registry.resolve("churn@champion").version, registry.model("churn").follows
-        (2, mappingproxy({'champion': 'production'}))
+        (2, {'champion': 'production'})
         """
         validate_name(alias, kind="alias")
         if alias in RESERVED_ALIASES:
@@ -1376,6 +1397,15 @@ class Registry:
         if isinstance(artifact_or_object, ArtifactRef):
             return artifact_or_object  # the caller's reference_guard() checks that it exists
         if isinstance(artifact_or_object, str):
+            parsed = parse_reference(artifact_or_object, expect="artifact")
+            if parsed.ambiguous:
+                warnings.warn(
+                    f"{artifact_or_object!r} reads as an artifact here but as a model version "
+                    f"in load() and resolve(); write {str(parsed)!r} (the bare spelling will "
+                    "be refused in a later release)",
+                    DeprecationWarning,
+                    stacklevel=3,
+                )
             return self.artifacts.resolve(artifact_or_object)
         return self.artifacts.put(artifact_or_object, name=name, codec=codec)
 

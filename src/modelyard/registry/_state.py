@@ -14,17 +14,18 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
+from modelyard._internal.frozen import FrozenMap
 from modelyard.lifecycle import Approval, StateChange
 from modelyard.registry._records import Evidence, ModelVersion
 
 __all__ = ["EMPTY", "ModelState", "frozen"]
 
-EMPTY: Mapping[str, Any] = MappingProxyType({})
+EMPTY: Mapping[str, Any] = FrozenMap()
 
 
 def frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """A read-only copy of ``mapping`` (the shared empty mapping when there is nothing in it)."""
-    return MappingProxyType(dict(mapping)) if mapping else EMPTY
+    return FrozenMap(mapping) if mapping else EMPTY
 
 
 @dataclass(frozen=True)

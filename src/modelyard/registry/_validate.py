@@ -23,8 +23,9 @@ from typing import Any
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.names import validate_name
+from modelyard._internal.references import parse_reference
 from modelyard._internal.text import first_bad_character
-from modelyard.errors import InputError, InvalidNameError, InvalidReferenceError
+from modelyard.errors import InputError, InvalidNameError
 from modelyard.lifecycle import Lifecycle
 
 __all__ = [
@@ -192,37 +193,19 @@ def check_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def parse_ref(ref: object) -> tuple[str, str | None, int | None]:
-    """Parse ``"name@alias"`` or ``"name/3"`` into ``(name, alias, version)``.
+    """Parse ``"name@alias"`` or ``"name/3"``, with or without the ``models:/`` scheme, into
+    ``(name, alias, version)``; an ``artifacts:/`` reference is refused.
 
-    >>> parse_ref("churn@champion"), parse_ref("churn/3")
+    >>> parse_ref("churn@champion"), parse_ref("models:/churn/3")
     (('churn', 'champion', None), ('churn', None, 3))
     >>> parse_ref("churn/\\u0662")  # ARABIC-INDIC DIGIT TWO
     Traceback (most recent call last):
     ...
     modelyard.errors.InvalidReferenceError: invalid model reference 'churn/٢': ...
     """
-    if not isinstance(ref, str):
-        raise InvalidReferenceError(f"a model reference is a string, got {type(ref).__name__}")
-    if "@" in ref:
-        name, _, alias = ref.partition("@")
-        validate_name(name, kind="model name")
-        validate_name(alias, kind="alias")
-        return name, alias, None
-    if "/" in ref:
-        name, _, number = ref.partition("/")
-        validate_name(name, kind="model name")
-        if not _VERSION.fullmatch(number):
-            raise InvalidReferenceError(
-                f"invalid model reference {ref!r}: the version after '/' must be a positive "
-                "integer in ASCII digits without leading zeros, as in 'churn/3'",
-                ref=ref,
-            )
-        return name, None, int(number)
-    raise InvalidReferenceError(
-        f"invalid model reference {ref!r}: use 'name@alias' (e.g. '{ref}@latest') or "
-        f"'name/<version>' (e.g. '{ref}/1')",
-        ref=ref,
-    )
+    parsed = parse_reference(ref, expect="model")
+    assert parsed.name is not None
+    return parsed.name, parsed.alias, parsed.version
 
 
 def check_alias_name(name: str, alias: str, lifecycle: Lifecycle) -> None:

@@ -10,6 +10,7 @@ See ``docs/storage.md`` for writing your own store and checking it with
 :class:`modelyard.testing.StoreConformance`.
 """
 
+import modelyard._internal.public as _public
 from modelyard.storage._fsspec import FsspecStore
 from modelyard.storage._keys import validate_key, validate_prefix
 from modelyard.storage._local import LocalStore
@@ -54,3 +55,5 @@ __all__ = [
     "validate_key",
     "validate_prefix",
 ]
+
+_public.publish(__name__, globals(), __all__)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import modelyard._internal.public as _public
 from modelyard.testing._clock import FakeClock
 
 if TYPE_CHECKING:
@@ -22,12 +23,15 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeClock", "StoreConformance"]
 
+_public.publish(__name__, globals(), __all__)
+
 
 def __getattr__(name: str) -> Any:
     # The conformance suite imports pytest; load it only when asked for.
     if name == "StoreConformance":
         from modelyard.testing._store_conformance import StoreConformance
 
+        _public.publish(__name__, {name: StoreConformance}, [name])
         return StoreConformance
     raise AttributeError(f"module 'modelyard.testing' has no attribute {name!r}")
 
