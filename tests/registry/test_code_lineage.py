@@ -116,7 +116,7 @@ def test_a_put_and_a_register_in_a_git_repository_record_its_code(
     yard = my.open_yard(yard_path, create=False)
     manifest = yard.artifacts.manifest("churn-model@latest")
     assert manifest.code == expected and manifest.schema_version == 2
-    version = yard.registry.get("churn", 1)
+    version = yard.registry.version("churn", 1)
     assert version.code == expected
     assert version.to_dict()["code"]["commit"] == head
     entry = yard.registry.history("churn")[0]
@@ -136,7 +136,7 @@ def test_a_put_and_a_register_in_a_git_repository_record_its_code(
     _git(repo, "add", "-A")
     _git(repo, "commit", "-q", "-m", "second")
     _run(repo, yard_path)
-    again = my.open_yard(yard_path, create=False).registry.get("churn", 2).code
+    again = my.open_yard(yard_path, create=False).registry.version("churn", 2).code
     assert again is not None and again.dirty is False and again.diff_digest is None
     assert again.commit == _git(repo, "rev-parse", "HEAD").decode().strip() != head
 
@@ -151,7 +151,7 @@ def test_without_git_on_the_path_nothing_is_recorded_and_nothing_fails(
     yard = my.open_yard(tmp_path / "yard", create=False)
     manifest = yard.artifacts.manifest("churn-model@latest")
     assert manifest.code is None and manifest.schema_version == 1
-    assert yard.registry.get("churn", 1).code is None
+    assert yard.registry.version("churn", 1).code is None
     event = json.loads(yard.store.read(event_key("churn", 1)))
     assert "code" not in event["data"] and event["schema_version"] == 2
     assert "No code was recorded" in yard.registry.card("churn/1").to_markdown()
@@ -164,7 +164,7 @@ def test_outside_a_repository_nothing_is_recorded(tmp_path: Path) -> None:
     _run(elsewhere, tmp_path / "yard", env=_child_env(GIT_CEILING_DIRECTORIES=str(tmp_path)))
     yard = my.open_yard(tmp_path / "yard", create=False)
     assert yard.artifacts.manifest("churn-model@latest").code is None
-    assert yard.registry.get("churn", 1).code is None
+    assert yard.registry.version("churn", 1).code is None
 
 
 @needs_git
@@ -172,7 +172,7 @@ def test_the_switch_turns_it_off(repo: Path, tmp_path: Path) -> None:
     _run(repo, tmp_path / "yard", env=_child_env(MODELYARD_CODE_LINEAGE="0"))
     yard = my.open_yard(tmp_path / "yard", create=False)
     assert yard.artifacts.manifest("churn-model@latest").code is None
-    assert yard.registry.get("churn", 1).code is None
+    assert yard.registry.version("churn", 1).code is None
     off = my.open_yard("memory://code-lineage-off", code_lineage=False)
     assert not off.artifacts.code_lineage and not off.registry.code_lineage
 
