@@ -207,7 +207,7 @@ def test_a_hostile_code_record_in_the_log_is_refused_with_a_clear_error(
     registry.register("churn", b"weights")
     edit_json(store, event_key("churn", 1), lambda doc: doc["data"].update(code=code))
     with pytest.raises(IntegrityError, match=r"not a valid 'version\.registered' event") as info:
-        Registry(store).get("churn", 1)
+        Registry(store).version("churn", 1)
     assert message in str(info.value)
     assert len(str(info.value)) < 2000  # a huge value is not echoed back
 
@@ -217,7 +217,7 @@ def test_code_in_an_event_of_an_older_schema_is_refused(store: Store, coded: Cod
     registry.register("churn", b"weights")
     edit_json(store, event_key("churn", 1), lambda doc: doc.update(schema_version=3))
     with pytest.raises(IntegrityError, match="fields of schema 4 in a schema 3 event"):
-        Registry(store).get("churn", 1)
+        Registry(store).version("churn", 1)
 
 
 def test_only_code_needs_the_new_schemas_and_snapshots_keep_it(
@@ -238,8 +238,8 @@ def test_only_code_needs_the_new_schemas_and_snapshots_keep_it(
     with warnings.catch_warnings():
         warnings.simplefilter("error", SnapshotWarning)  # the snapshot is used, not skipped
         fresh = Registry(store)
-        assert fresh.get("churn", 1).code == CODE
-        assert fresh.get("fraud", 1).code is None
+        assert fresh.version("churn", 1).code == CODE
+        assert fresh.version("fraud", 1).code is None
         assert fresh.verify().ok
 
 
