@@ -191,4 +191,4 @@ def test_the_code_record_is_public() -> None:
     import modelyard.artifacts
 
     assert "CodeRecord" in modelyard.artifacts.__all__
-    assert modelyard.artifacts.CodeRecord.__module__ == "modelyard.artifacts._code"
+    assert modelyard.artifacts.CodeRecord.__module__ == "modelyard.artifacts"
