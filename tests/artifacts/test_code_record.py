@@ -278,3 +278,10 @@ def test_git_is_asked_again_once_its_answer_is_older_than_fresh(
     monkeypatch.setattr(_code_git, "FRESH", 0.0)
     _code_git.code_record()
     assert calls.read_text().split().count("status") == 2
+
+
+def test_the_repr_is_one_short_line_however_long_the_command_line() -> None:
+    record = CodeRecord(commit=COMMIT, branch="main", argv=["train.py", *["--x=" + "y" * 500] * 3])
+    text = repr(record)
+    assert "\n" not in text and len(text) <= 200
+    assert text.startswith("CodeRecord(") and text.endswith("...')")

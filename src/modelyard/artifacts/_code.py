@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from modelyard._internal.reprs import WIDTH
+
 __all__ = ["MAX_ARGS", "MAX_ARG_CHARS", "CodeRecord"]
 
 #: At most this many command-line arguments are kept (longer command lines end with a marker).
@@ -97,7 +99,9 @@ class CodeRecord(BaseModel):
         return text
 
     def __repr__(self) -> str:
-        return f"CodeRecord({self.summary()!r}, argv={self.command()!r})"
+        # One line, however long the command line was.
+        text = f"CodeRecord({self.summary()!r}, argv={self.command()!r})"
+        return text if len(text) <= WIDTH else text[: WIDTH - 5] + "...')"
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-able dict: the stored form (fields that are not known are left out)."""
