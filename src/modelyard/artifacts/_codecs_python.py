@@ -96,8 +96,9 @@ def _is_sklearn(obj: Any) -> bool:
 class SklearnCodec:
     """scikit-learn estimators and pipelines.
 
-    With skops installed (``pip install 'modelyard[skops]'``) they are stored in the skops format,
-    which loads without unpickling; types outside skops' allow-list still need ``trusted=True``.
+    With skops installed (``pip install skops``, the ``skops`` extra) they are stored in the
+    skops format, which loads without unpickling; types outside skops' allow-list still need
+    ``trusted=True``.
     Without skops they are pickled, and loading needs ``trusted=True``.
     """
 
@@ -141,7 +142,7 @@ class SklearnCodec:
         except ImportError as exc:
             raise CodecError(
                 f"artifact {payload.ref.spec} is in the skops format: "
-                "pip install 'modelyard[skops]'",
+                "pip install skops (modelyard's 'skops' extra) to read it",
                 codec=self.name,
             ) from exc
         _check_arrays(payload, data)

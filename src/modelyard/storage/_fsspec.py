@@ -42,8 +42,8 @@ class FsspecStore:
 
     * ``s3://``: true. ``create`` is a conditional write (``If-None-Match: *``), which S3 performs
       atomically; ``write`` is a single PUT or a multipart upload, visible only when complete.
-      This needs s3fs 2024.12 or newer (``pip install 'modelyard[s3]'``); with an older s3fs the
-      store is generic and says so.
+      This needs s3fs 2024.12 or newer (``pip install 's3fs>=2024.12'``, the ``s3`` extra); with
+      an older s3fs the store is generic and says so.
     * ``file://``: true. The bytes go to a temp file that is published with ``os.link``.
     * ``memory://``: true between threads of one process (fsspec's memory filesystem is per
       process).

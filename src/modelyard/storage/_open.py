@@ -201,8 +201,9 @@ def _open_fsspec(url: str, scheme: str, options: dict[str, Any]) -> Store:
     try:
         fsspec.get_filesystem_class(scheme)
     except ImportError as exc:
-        extra = {"s3": "modelyard[s3]", "s3a": "modelyard[s3]"}.get(scheme)
-        hint = f"pip install {extra!r}" if extra else str(exc)
+        # The package itself, which an index has; modelyard's own extra needs a checkout.
+        package = {"s3": "s3fs>=2024.12", "s3a": "s3fs>=2024.12"}.get(scheme)
+        hint = f"pip install {package!r} (modelyard's 's3' extra)" if package else str(exc)
         raise UnsupportedURLError(
             f"{scheme}:// needs a package that is not installed: {hint}",
             url=url,
