@@ -105,6 +105,18 @@ def _plan(
     return plan
 
 
+def _selected(prof: DriftProfile, columns: Sequence[str] | None) -> tuple[str, ...]:
+    """The profile's columns named in ``columns`` (all without it), in the profile's order."""
+    if columns is None:
+        return prof.columns
+    absent = [c for c in columns if c not in prof.columns]
+    if absent:
+        raise ColumnMismatchError(
+            f"columns {absent} are not in the reference profile", missing=absent, unexpected=[]
+        )
+    return tuple(c for c in prof.columns if c in set(columns))
+
+
 def _optional(value: float) -> float | None:
     return None if math.isnan(value) else float(value)
 
@@ -347,19 +359,8 @@ def compare(
                 columns=columns,
                 workers=workers,
             )
-    if columns is not None:
-        absent = [c for c in columns if c not in prof.columns]
-        if absent:
-            raise ColumnMismatchError(
-                f"columns {absent} are not in the reference profile",
-                missing=absent,
-                unexpected=[],
-            )
-        names = tuple(c for c in prof.columns if c in set(columns))
-    else:
-        names = prof.columns
-    kinds_by_name = prof.column_kinds
-    kinds = tuple(kinds_by_name[n] for n in names)
+    names = _selected(prof, columns)
+    kinds = tuple(prof.column_kinds[n] for n in names)
     frame = to_frame(
         current,
         names=names,

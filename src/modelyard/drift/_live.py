@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from modelyard.drift._columns import NUMERIC_KINDS, Frame, to_frame
-from modelyard.drift._compare import StatsArg, _plan
+from modelyard.drift._compare import StatsArg, _plan, _selected
 from modelyard.drift._comparison_bins import comparison_bins
 from modelyard.drift._config import DriftConfig, resolve_config
 from modelyard.drift._every import parse_every
@@ -28,9 +28,10 @@ from modelyard.drift._live_checkpoint import Checkpoint
 from modelyard.drift._live_judge import Tally, judge
 from modelyard.drift._live_state import read_state, write_state
 from modelyard.drift._live_step import Step, merge_many
+from modelyard.drift._monitor import _length, _take
 from modelyard.drift._monitoring import Monitoring, WindowDrift
 from modelyard.drift._profile import DriftProfile, profile
-from modelyard.errors import ColumnMismatchError, DriftInputError, InputError
+from modelyard.errors import DriftInputError, InputError
 
 __all__ = ["LiveMonitor"]
 
@@ -52,31 +53,6 @@ def _nanos(value: object, name: str) -> tuple[int, str]:
             argument=name,
         )
     return every.nanos or every.days * 86_400 * 10**9, every.text
-
-
-def _take(data: Any, rows: Any) -> Any:
-    """The rows ``rows`` of a batch."""
-    if hasattr(data, "iloc"):
-        return data.iloc[rows]
-    if hasattr(data, "take") and hasattr(data, "schema"):
-        return data.take(rows)
-    if isinstance(data, Mapping):
-        return {k: np.asarray(v)[rows] for k, v in data.items()}
-    return np.asarray(data)[rows]
-
-
-def _length(data: Any) -> int:
-    if isinstance(data, Mapping):
-        return len(next(iter(data.values()))) if data else 0
-    if hasattr(data, "num_rows"):
-        return int(data.num_rows)
-    if hasattr(data, "shape"):
-        return int(data.shape[0])
-    raise DriftInputError(
-        f"cannot monitor a {type(data).__name__}; pass a pandas DataFrame, a pyarrow Table, a "
-        "2-D NumPy array or a mapping of column name to values",
-        type_name=type(data).__name__,
-    )
 
 
 def _times(times: object, rows: int) -> Any:
@@ -224,17 +200,7 @@ class LiveMonitor:
                 binning=comparison_bins(cfg).profile_binning(cfg),
                 columns=columns,
             )
-        if columns is not None:
-            absent = [c for c in columns if c not in prof.columns]
-            if absent:
-                raise ColumnMismatchError(
-                    f"columns {absent} are not in the reference profile",
-                    missing=absent,
-                    unexpected=[],
-                )
-            names = tuple(c for c in prof.columns if c in set(columns))
-        else:
-            names = prof.columns
+        names = _selected(prof, columns)
         kinds = tuple(prof.column_kinds[n] for n in names)
         if buffer_rows is None:
             # About a million buffered values: sorting them in one go makes the sketch's merges

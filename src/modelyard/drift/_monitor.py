@@ -18,6 +18,7 @@ from modelyard.drift._compare import (
     _Numbers,
     _plan,
     _results,
+    _selected,
     _settled,
     _shortfalls,
     _threshold,
@@ -461,12 +462,7 @@ def monitor(
     if isinstance(time, str) and time not in prof.columns:
         data = _without(data, time)
     if columns is not None:
-        absent = [c for c in columns if c not in prof.columns]
-        if absent:
-            raise ColumnMismatchError(
-                f"columns {absent} are not in the reference profile", missing=absent, unexpected=[]
-            )
-        names = tuple(c for c in prof.columns if c in set(columns))
+        names = _selected(prof, columns)
     elif wants_performance:
         model_columns = {prediction, label, id}
         names = tuple(c for c in prof.columns if c not in model_columns)
@@ -689,16 +685,18 @@ def _quality(
     prof: DriftProfile, data: Any, windows: Windows, w: int, columns: Sequence[str] | None
 ) -> QualityReport:
     """The quality report of one window's rows."""
-    rows = windows.indices(w)
+    return check_quality(prof, _take(data, windows.indices(w)), columns=columns)
+
+
+def _take(data: Any, rows: Any) -> Any:
+    """The rows ``rows`` of a DataFrame, Arrow table, mapping or array, in its own form."""
     if hasattr(data, "iloc"):
-        batch = data.iloc[rows]
-    elif hasattr(data, "take") and hasattr(data, "schema"):
-        batch = data.take(rows)
-    elif isinstance(data, Mapping):
-        batch = {k: np.asarray(v)[rows] for k, v in data.items()}
-    else:
-        batch = np.asarray(data)[rows]
-    return check_quality(prof, batch, columns=columns)
+        return data.iloc[rows]
+    if hasattr(data, "take") and hasattr(data, "schema"):
+        return data.take(rows)
+    if isinstance(data, Mapping):
+        return {k: np.asarray(v)[rows] for k, v in data.items()}
+    return np.asarray(data)[rows]
 
 
 def _inside(windows: Windows) -> int:

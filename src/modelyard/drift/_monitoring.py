@@ -13,6 +13,7 @@ from modelyard._internal.reprs import brief
 from modelyard.drift._config import DriftConfig
 from modelyard.drift._estimated_result import EstimatedMetric, EstimatedWindow
 from modelyard.drift._fitted import FittedThresholds
+from modelyard.drift._multivariate_result import COLUMNS as MULTIVARIATE_COLUMNS
 from modelyard.drift._multivariate_result import MultivariateWindow
 from modelyard.drift._performance_record import WindowPerformance
 from modelyard.drift._quality_report import QualityReport
@@ -72,20 +73,6 @@ _PERFORMANCE_COLUMNS = [
     "reason",
 ]
 
-_MULTIVARIATE_COLUMNS = [
-    "window",
-    "start",
-    "end",
-    "rows",
-    "method",
-    "value",
-    "p_value",
-    "lower",
-    "upper",
-    "verdict",
-    "reason",
-    "features",
-]
 _ESTIMATED_COLUMNS = [
     "window",
     "start",
@@ -381,13 +368,13 @@ class Monitoring(BaseModel):
             records = [
                 {
                     **self._where(w),
-                    **m.model_dump(include=set(_MULTIVARIATE_COLUMNS[4:11])),
+                    **m.model_dump(include=set(MULTIVARIATE_COLUMNS[4:11])),
                     "features": ", ".join(name for name, _ in m.features),
                 }
                 for w in self.windows
                 for m in w.multivariate
             ]
-            names = _MULTIVARIATE_COLUMNS
+            names = MULTIVARIATE_COLUMNS
             floats = ("value", "p_value", "lower", "upper")
         elif table == "estimated":
             if all(w.estimated is None for w in self.windows):

@@ -15,6 +15,22 @@ __all__ = ["MultivariateDrift", "MultivariateWindow"]
 
 SCHEMA_VERSION = 1
 
+#: The columns of the tidy table, one row per window and method.
+COLUMNS = [
+    "window",
+    "start",
+    "end",
+    "rows",
+    "method",
+    "value",
+    "p_value",
+    "lower",
+    "upper",
+    "verdict",
+    "reason",
+    "features",
+]
+
 Method = Literal["classifier", "reconstruction"]
 MultivariateVerdict = Literal["drift", "stable", "insufficient data"]
 
@@ -105,20 +121,6 @@ class MultivariateDrift(BaseModel):
         (the separating columns, comma-separated)."""
         import pandas as pd
 
-        names = [
-            "window",
-            "start",
-            "end",
-            "rows",
-            "method",
-            "value",
-            "p_value",
-            "lower",
-            "upper",
-            "verdict",
-            "reason",
-            "features",
-        ]
         records = [
             {
                 **w.model_dump(exclude={"features"}),
@@ -126,7 +128,7 @@ class MultivariateDrift(BaseModel):
             }
             for w in self.windows
         ]
-        table = pd.DataFrame.from_records(records, columns=names)
+        table = pd.DataFrame.from_records(records, columns=COLUMNS)
         if self.kind == "time":
             for side in ("start", "end"):
                 stamps = pd.DatetimeIndex(pd.to_datetime(table[side].astype(str).tolist()))

@@ -199,44 +199,34 @@ def read_monitoring(result: object) -> ResultFacts:
     return ResultFacts(kind, tuple(facts))
 
 
+def _estimate_window(window: object, holder: object) -> WindowFacts:
+    """A window of estimates: its number and end from ``window``, its metrics from ``holder``
+    (the window itself, or the record a monitoring window carries)."""
+    index = _index(window)
+    where = f"window {index}"
+    metrics = _metrics(_sequence(_get(holder, "metrics", where), "metrics", where), where)
+    return WindowFacts(
+        window=index,
+        end=_get(window, "end", where),
+        judged=any(m.judged for m in metrics),
+        metrics=metrics,
+    )
+
+
 def read_estimated(result: object) -> ResultFacts:
     """The facts of a ``drift.estimate_performance()`` result; :class:`NotAResult` if it is not
     one."""
     kind, windows = _windows(result)
-    facts = []
-    for w in windows:
-        index = _index(w)
-        where = f"window {index}"
-        metrics = _metrics(_sequence(_get(w, "metrics", where), "metrics", where), where)
-        facts.append(
-            WindowFacts(
-                window=index,
-                end=_get(w, "end", where),
-                judged=any(m.judged for m in metrics),
-                metrics=metrics,
-            )
-        )
-    return ResultFacts(kind, tuple(facts))
+    return ResultFacts(kind, tuple(_estimate_window(w, w) for w in windows))
 
 
 def read_embedded_estimates(result: object) -> ResultFacts | None:
     """The estimated performance a ``drift.monitor(..., estimate=True)`` result carries in its
     windows, as :func:`read_estimated` reads a separate one; ``None`` when it carries none."""
     kind, windows = _windows(result)
-    facts = []
-    for w in windows:
-        index = _index(w)
-        where = f"window {index}"
-        estimated = getattr(w, "estimated", None)
-        if estimated is None:
-            continue
-        metrics = _metrics(_sequence(_get(estimated, "metrics", where), "metrics", where), where)
-        facts.append(
-            WindowFacts(
-                window=index,
-                end=_get(w, "end", where),
-                judged=any(m.judged for m in metrics),
-                metrics=metrics,
-            )
-        )
-    return ResultFacts(kind, tuple(facts)) if facts else None
+    facts = tuple(
+        _estimate_window(w, estimated)
+        for w in windows
+        if (estimated := getattr(w, "estimated", None)) is not None
+    )
+    return ResultFacts(kind, facts) if facts else None
