@@ -25,6 +25,8 @@ LAYERS = {
     "_live_checkpoint": 4,
     "__init__": 4,
     "testing": 5,  # may use everything; nothing in the library may use it
+    "cli": 5,  # the command line: may use everything; nothing in the library may use it
+    "__main__": 6,  # python -m modelyard: runs the command line
 }
 
 

@@ -18,6 +18,7 @@ PACKAGES = [
     "modelyard.drift",
     "modelyard.errors",
     "modelyard.testing",
+    "modelyard.cli",
 ]
 
 
@@ -192,3 +193,9 @@ def test_the_code_record_is_public() -> None:
 
     assert "CodeRecord" in modelyard.artifacts.__all__
     assert modelyard.artifacts.CodeRecord.__module__ == "modelyard.artifacts"
+
+
+def test_cli_exports_are_pinned() -> None:
+    import modelyard.cli
+
+    assert modelyard.cli.__all__ == ["ExitCode", "main"]
