@@ -23,9 +23,9 @@ LOWEST = [
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """Run the test suite (doctests included)."""
+    """Run the whole test suite, slow tests and doctests included (posargs choose instead)."""
     session.install("-e", ".[dev]")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or ["-m", "slow or not slow"]))
 
 
 @nox.session(python="3.11")
@@ -33,7 +33,7 @@ def tests_lowest(session: nox.Session) -> None:
     """Run the test suite against the lowest supported core dependencies."""
     # The S3 extra needs a newer fsspec than the core lower bound, so S3 is left out here.
     session.install("-e", ".[test]", *LOWEST)
-    session.run("pytest", "-m", "not s3", *session.posargs)
+    session.run("pytest", "-m", "(slow or not slow) and not s3", *session.posargs)
 
 
 @nox.session(python="3.11")

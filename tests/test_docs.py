@@ -38,7 +38,15 @@ def test_the_pages_with_python_are_found() -> None:
     assert len(names) >= 10
 
 
-@pytest.mark.parametrize("page", RUNNABLE_PAGES, ids=_page_id)
+# Each page runs in a fresh interpreter for seconds: the quick run runs the README, the rest are
+# slow.
+PAGE_RUNS = [
+    pytest.param(page, marks=() if _page_id(page) == "README.md" else pytest.mark.slow)
+    for page in RUNNABLE_PAGES
+]
+
+
+@pytest.mark.parametrize("page", PAGE_RUNS, ids=_page_id)
 def test_the_python_blocks_of_the_page_run(page: Path, tmp_path: Path) -> None:
     runnable = [block for block in _docs.blocks(page) if block.runs]
     env = {**os.environ, "PYTHONPATH": str(_docs.ROOT)}

@@ -84,6 +84,7 @@ def test_a_damaged_or_newer_marker_is_refused(tmp_path: Path) -> None:
     assert info.value.schema_version == 2
 
 
+@pytest.mark.slow
 def test_processes_creating_one_yard_at_once_all_succeed(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     barrier, queue = ctx.Barrier(4), ctx.Queue()

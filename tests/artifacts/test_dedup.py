@@ -149,6 +149,7 @@ def test_gc_removes_markers_of_sizes_no_blob_has(any_store: Store, tmp_path: Pat
     assert out.read_bytes() == (tmp_path / "a.bin").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.s3
 def test_size_index_on_s3(
     s3_url: str, s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

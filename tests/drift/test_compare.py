@@ -124,7 +124,8 @@ def test_infinities_are_counted_apart_and_left_out() -> None:
     assert column.statistic("ks").value == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("compiled", [True, False])
+# The NumPy fallback takes seconds here; the quick run checks the compiled path.
+@pytest.mark.parametrize("compiled", [True, pytest.param(False, marks=pytest.mark.slow)])
 def test_binned_statistics_alone_count_missing_and_infinite_values_the_same_way(
     compiled: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -163,6 +163,7 @@ def test_an_empty_window_has_no_estimate() -> None:
 # --- coverage under covariate shift ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_realized_performance_falls_in_the_band_under_covariate_shift() -> None:
     rng = np.random.default_rng(20261202)
     reference = _logistic(rng, rng.normal(0, 1, (20_000, 2)))

@@ -200,6 +200,7 @@ def test_a_timeline_draws_above_its_threshold_exactly_the_drifted_windows() -> N
     assert [w.window for w in result.windows if w.column("0").drifted]
 
 
+@pytest.mark.slow
 def test_multivariate_drift_and_estimates_render_beside_the_columns() -> None:
     result = data.with_models()
     moved = [w.window for w in result.windows if any(m.drifted for m in w.multivariate)]

@@ -22,9 +22,12 @@ if CHROMIUM is None and os.environ.get("MODELYARD_REQUIRE_CHROMIUM"):
     # CI installs the browser; there a missing one is a broken install step, not a skip.
     raise RuntimeError("MODELYARD_REQUIRE_CHROMIUM is set but Chromium is not installed")
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'); .ci/run installs it"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="needs Chromium (Debian package 'chromium'); .ci/run installs it"
+    ),
+]
 
 
 def _run(page: Path, *args: str) -> subprocess.CompletedProcess[str]:

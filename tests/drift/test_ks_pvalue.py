@@ -146,6 +146,7 @@ def test_exact_p_value_equals_an_integer_lattice_path_count(
     assert got[0] == pytest.approx(expected, rel=1e-9, abs=0.0)
 
 
+@pytest.mark.slow
 def test_compiled_and_numpy_exact_p_values_agree_over_the_whole_range() -> None:
     from modelyard.drift import _binning
 

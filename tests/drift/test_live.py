@@ -289,6 +289,7 @@ def test_bad_batch_adds_nothing(ref: drift.DriftProfile) -> None:
     assert live.check(include_open=True).data_rows == 0
 
 
+@pytest.mark.slow
 def test_restart_after_kill_loses_nothing_saved(tmp_path: Any) -> None:
     path = str(tmp_path / "yard")
     open_yard(path)

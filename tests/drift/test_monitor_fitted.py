@@ -141,6 +141,7 @@ def test_a_band_needs_two_reference_windows() -> None:
     assert result.outside_fitted == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [2.0, 3.0])
 def test_share_outside_the_band_under_no_change_matches_the_null(k: float) -> None:
     """Reference and data from one distribution: the share of windows outside ``mean +- k sd``

@@ -73,6 +73,7 @@ def result(reference: pd.DataFrame, live: pd.DataFrame) -> drift.Monitoring:
     )
 
 
+@pytest.mark.slow
 def test_multivariate_records_equal_multivariate_on_the_same_windows(
     reference: pd.DataFrame, live: pd.DataFrame, result: drift.Monitoring
 ) -> None:
@@ -131,6 +132,7 @@ def test_estimated_records_equal_estimate_performance_on_the_same_windows(
     assert summary["estimated_metrics"].tolist()[3] == ", ".join(m for _, m in low)
 
 
+@pytest.mark.slow
 def test_options_reach_the_methods(reference: pd.DataFrame, live: pd.DataFrame) -> None:
     options = {"trees": 10, "seed": 4, "top": 1, "auc_threshold": 0.6}
     result = drift.monitor(

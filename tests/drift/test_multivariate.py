@@ -53,6 +53,7 @@ def flipped(seed: int = 0, reference_rows: int = 5000) -> tuple[pd.DataFrame, pd
     return reference, live
 
 
+@pytest.mark.slow
 def test_a_correlation_flip_is_missed_by_the_univariate_monitor_and_found_by_both_methods() -> None:
     reference, live = flipped()
     univariate = drift.monitor(reference, live, rows=500)
@@ -134,6 +135,7 @@ def test_the_classifier_auc_and_p_values_match_roc_auc_score_and_scipy_on_the_sa
     assert found.rows == 300
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows", [200])
 def test_under_no_change_neither_method_raises_alarms_beyond_its_level(rows: int) -> None:
     rng = np.random.default_rng(11)
@@ -216,6 +218,7 @@ def test_the_classifier_names_a_categorical_column_whose_mix_changes() -> None:
     assert w.drifted and w.features[0][0] == "plan"
 
 
+@pytest.mark.slow
 def test_time_windows_leave_the_time_column_out_and_short_windows_say_so() -> None:
     reference, live = flipped(3, reference_rows=20_000)
     live["ts"] = pd.date_range("2026-05-01", periods=len(live), freq="1min", tz="UTC")

@@ -184,6 +184,7 @@ def interval_coverage(metric: str, windows: int, size: int, seed: int) -> float:
     return float(np.mean((lower <= population) & (population <= upper)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", CLASSIFICATION + REGRESSION)
 def test_95_percent_intervals_cover_the_true_value_about_95_percent_of_the_time(
     metric: str,
@@ -213,11 +214,13 @@ def degraded_rate(seed: int, noise: float, alpha: float, replications: int) -> n
     return np.concatenate(calls).mean(axis=0)
 
 
+@pytest.mark.slow
 def test_verdicts_call_degraded_at_about_alpha_when_nothing_changed() -> None:
     rates = degraded_rate(seed=21, noise=1.0, alpha=0.05, replications=300)
     assert ((rates >= 0.03) & (rates <= 0.07)).all(), dict(zip(CLASSIFICATION, rates, strict=True))
 
 
+@pytest.mark.slow
 def test_the_default_alpha_keeps_false_alarms_rare() -> None:
     rates = degraded_rate(seed=23, noise=1.0, alpha=0.001, replications=300)
     assert (rates <= 0.005).all(), dict(zip(CLASSIFICATION, rates, strict=True))

@@ -64,6 +64,7 @@ def test_js_and_psi_are_symmetric(pair: tuple[np.ndarray, np.ndarray]) -> None:
     np.testing.assert_allclose(kernels.psi(a, b), kernels.psi(b, a), rtol=1e-12)
 
 
+@pytest.mark.slow
 @common
 @given(matrix(min_rows=2, max_cols=5), matrix(min_rows=2, max_cols=5), st.randoms())
 def test_results_do_not_depend_on_column_order(

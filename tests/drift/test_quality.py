@@ -111,6 +111,7 @@ def _false_alarm_rate(seed: int, sizes: tuple[int, int], datasets: int) -> float
     return alarms / datasets
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sizes", [(100, 100), (2000, 200)])
 def test_false_alarms_under_the_null_are_rare(sizes: tuple[int, int]) -> None:
     # Holm keeps the chance of any finding on a dataset at most alpha = 5 %; 120 datasets of 30

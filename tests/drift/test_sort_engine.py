@@ -31,6 +31,7 @@ def _base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "MODELYARD_SORT"}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(_binning._native is None, reason="built without the compiled extension")
 def test_the_environment_chooses_the_sort() -> None:
     assert _engine_in_child("numpy") == "numpy"

@@ -313,6 +313,7 @@ json_values = st.recursive(
     name=st.from_regex(r"zz[a-z]{1,6}\.[a-z_][a-z0-9_-]{0,8}", fullmatch=True),
     params=st.dictionaries(st.text(min_size=1, max_size=6), json_values, max_size=4),
 )
+@pytest.mark.slow
 def test_an_unknown_stored_guard_keeps_any_spec_exactly(name: str, params: dict[str, Any]) -> None:
     stored = stored_with(name, params)
     lacking = Lifecycle.from_dict(json.loads(json.dumps(stored)))

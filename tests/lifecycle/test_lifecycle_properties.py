@@ -105,6 +105,7 @@ def check_change(spec: Spec, change: StateChange) -> None:
         assert change.target in spec.exclusive
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(spec=specs(), ops=operations)
 def test_random_requests_keep_the_invariants(spec: Spec, ops: list[tuple[Any, ...]]) -> None:

@@ -91,6 +91,7 @@ def repo(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.slow
 @needs_git
 def test_a_put_and_a_register_in_a_git_repository_record_its_code(
     repo: Path, tmp_path: Path

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +80,7 @@ def _check(registry: Registry, lifecycle: Lifecycle, bound: dict[str, str]) -> N
             assert alias in registry.version("churn", holders[0]).aliases
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(lifecycle=st.sampled_from((Lifecycle.default(), SHADOWED, PROTECTED)), ops=operations)
 def test_a_bound_alias_always_equals_its_stage_holder(

@@ -137,6 +137,7 @@ def test_a_second_process_cannot_bypass_the_stored_lifecycle(
     assert [e.kind for e in registry.history("churn")] == ["version.registered", "transition"]
 
 
+@pytest.mark.slow
 def test_processes_racing_to_a_yards_first_write_store_one_lifecycle(tmp_path: Path) -> None:
     path = str(tmp_path / "yard")
     ctx = multiprocessing.get_context("spawn")
@@ -155,6 +156,7 @@ def test_processes_racing_to_a_yards_first_write_store_one_lifecycle(tmp_path: P
     assert [e.kind for e in history] == ["lifecycle.set"]
 
 
+@pytest.mark.slow
 def test_processes_with_different_lifecycles_racing_to_the_first_write(tmp_path: Path) -> None:
     path = str(tmp_path / "yard")
     ctx = multiprocessing.get_context("spawn")

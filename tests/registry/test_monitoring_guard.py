@@ -124,6 +124,7 @@ def test_an_old_result_refuses_when_max_age_is_set() -> None:
     assert "the estimated performance is too old" in result.reason
 
 
+@pytest.mark.slow
 def test_the_stored_guard_is_rebuilt_and_obeyed_in_another_process(tmp_path: Path) -> None:
     path = str(tmp_path / "yard")
     registry = _staged(LocalStore(path, durable=False))
