@@ -12,7 +12,13 @@ import modelyard.drift as drift
 
 ROWS = 6_000
 PARTS = 4
-KINDS = {"x": "numeric", "y": "numeric", "n": "numeric", "city": "categorical", "flag": "categorical"}
+KINDS = {
+    "x": "numeric",
+    "y": "numeric",
+    "n": "numeric",
+    "city": "categorical",
+    "flag": "categorical",
+}
 
 
 def frame(seed: int = 0, shift: float = 0.0, rows: int = ROWS) -> pd.DataFrame:

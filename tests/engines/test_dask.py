@@ -123,7 +123,9 @@ def test_a_partition_ships_a_bounded_sketch() -> None:
     rng = np.random.default_rng(3)
     table = pa.table({str(j): rng.normal(size=200_000) for j in range(5)})
     kinds = {str(j): "numeric" for j in range(5)}
-    sketch = Settings.build(bins=10, binning="quantile", sample_size=1000, kinds=kinds, columns=None)
+    sketch = Settings.build(
+        bins=10, binning="quantile", sample_size=1000, kinds=kinds, columns=None
+    )
     exact = Settings.build(bins=10, binning="quantile", sample_size=None, kinds=kinds, columns=None)
     small, full = sketch.profile_bytes(table.to_batches()), exact.profile_bytes(table.to_batches())
     assert small is not None and full is not None

@@ -188,9 +188,9 @@ def _plan(
 
 
 def _delayed(function: Any) -> Any:
-    import dask
+    from dask.delayed import delayed
 
-    return dask.delayed(function, pure=True)
+    return delayed(function, pure=True)
 
 
 def _check_columns(settings: Settings, present: Sequence[str]) -> None:
@@ -228,7 +228,9 @@ def _frame_part(frame: Any, settings: Settings) -> bytes | None:
 def _parquet_paths(data: Paths, storage_options: Mapping[str, Any] | None) -> tuple[Any, list[str]]:
     from fsspec.core import get_fs_token_paths
 
-    urls = [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
+    urls = (
+        [os.fspath(data)] if isinstance(data, (str, os.PathLike)) else [os.fspath(p) for p in data]
+    )
     if not urls:
         raise EmptyDataError("no Parquet files to profile: the list of paths is empty")
     fs, _, paths = get_fs_token_paths(

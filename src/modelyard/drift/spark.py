@@ -9,15 +9,8 @@ profile, within the ``rank_error`` it states for a sketch (the default).
 Needs ``pip install pyspark`` (modelyard's ``spark`` extra) and Java 17. The executors' Python
 must have modelyard installed (in local mode: set ``PYSPARK_PYTHON`` to the driver's Python).
 
-Example (needs a Spark session, so it is not run here)::
-
-    from pyspark.sql import SparkSession
-    from modelyard.drift import spark as on_spark
-
-    session = SparkSession.builder.master("local[2]").getOrCreate()
-    lake = session.read.parquet("s3a://lake/features/2026-11/")
-    reference = on_spark.profile(lake)                        # a sketch, 10,000 points a column
-    report = on_spark.compare(reference, session.read.parquet("s3a://lake/features/2026-12/"))
+The guide's page on scale walks through a Parquet lake on Spark (a session is needed, so
+the example is there rather than here).
 """
 
 from __future__ import annotations
