@@ -79,6 +79,19 @@ def test_a_sketch_compare_keeps_ks_within_both_bounds(dask_client: object) -> No
         assert abs(ks - exact.column(column).statistic("ks").value) <= bound + 1e-12
 
 
+def test_a_current_side_of_some_of_the_reference_columns(dask_client: object) -> None:
+    data = _data.frame()
+    reference = _data.single_process(data, sample_size=None)
+    with pytest.warns(drift.DriftWarning, match="6,000 rows x 1 numeric columns"):
+        got = on_dask.profile(
+            _frame(data), kinds=reference, columns=["x", "city"], sample_size=None
+        )
+    assert got.columns == ("x", "city")
+    assert drift.compare(reference, got, columns=["x", "city"]).drifted == []
+    with pytest.raises(DriftInputError, match=r"\['zzz'\] are not in the reference"):
+        on_dask.profile(_frame(data), kinds=reference, columns=["zzz"])
+
+
 def test_empty_partitions_are_skipped(dask_client: object) -> None:
     data = _data.frame()
     with_empty = dd.concat([_frame(data.iloc[:0], parts=1), _frame(data), _frame(data.iloc[:0], 1)])

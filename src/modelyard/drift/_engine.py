@@ -77,24 +77,28 @@ class Settings:
     ) -> Settings:
         if sample_size is not None and sample_size < 2:
             raise DriftInputError(f"sample_size must be None or at least 2, got {sample_size}")
-        if isinstance(kinds, DriftProfile):
-            # The reference decides columns, bins and binning: the result is a current side.
-            return Settings(kinds.bins, kinds.binning, sample_size, kinds, None)
         chosen = None if columns is None else tuple(columns)
+        known = kinds.columns if isinstance(kinds, DriftProfile) else tuple(kinds)
+        unknown = [c for c in chosen or () if c not in known]
+        if unknown:
+            side = "reference" if isinstance(kinds, DriftProfile) else "data"
+            raise DriftInputError(
+                f"columns {unknown} are not in the {side} (it has {list(known)}); name existing "
+                "columns",
+                columns=unknown,
+            )
+        if isinstance(kinds, DriftProfile):
+            # The reference decides kinds, bins and binning: the result is a current side.
+            return Settings(kinds.bins, kinds.binning, sample_size, kinds, chosen)
         if chosen is not None:
-            unknown = [c for c in chosen if c not in kinds]
-            if unknown:
-                raise DriftInputError(
-                    f"columns {unknown} are not in the data (it has {sorted(kinds)}); "
-                    "name existing columns",
-                    columns=unknown,
-                )
             kinds = {c: kinds[c] for c in chosen}
         return Settings(bins, binning, sample_size, dict(kinds), chosen)
 
     @property
     def read_columns(self) -> list[str]:
         """The columns a partition must read."""
+        if self.columns is not None:
+            return list(self.columns)
         if isinstance(self.kinds, DriftProfile):
             return list(self.kinds.columns)
         return list(self.kinds)
@@ -102,8 +106,10 @@ class Settings:
     def profile_bytes(self, batches: Iterable[Any]) -> bytes | None:
         """One partition's profile as bytes, or ``None`` when it has no rows."""
         options: dict[str, Any] = {"sample_size": self.sample_size, "workers": 1}
-        if not isinstance(self.kinds, DriftProfile):
-            options.update(bins=self.bins, binning=self.binning, columns=self.columns)
+        if isinstance(self.kinds, DriftProfile):
+            options.update(columns=self.columns)
+        else:
+            options.update(bins=self.bins, binning=self.binning)
         with warnings.catch_warnings():
             # A partition may be constant or all missing where the whole data is not; the
             # merged profile is judged on the driver.
