@@ -102,7 +102,8 @@ def profile(
     dask = _dask()
     settings, tasks, rows = _plan(data, bins, binning, sample_size, kinds, columns, storage_options)
     if sample_size is None:
-        numeric = sum(1 for kind in _pinned(settings).values() if kind == "numeric")
+        pinned = _pinned(settings)
+        numeric = sum(1 for column in settings.read_columns if pinned[column] == "numeric")
         exact_memory_warning(rows(), numeric)
     return merge_parts(dask.compute(*tasks))
 
