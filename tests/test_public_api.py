@@ -16,6 +16,8 @@ PACKAGES = [
     "modelyard.registry",
     "modelyard.lifecycle",
     "modelyard.drift",
+    "modelyard.drift.dask",
+    "modelyard.drift.spark",
     "modelyard.errors",
     "modelyard.testing",
     "modelyard.cli",
@@ -186,6 +188,14 @@ def test_drift_exports_are_pinned() -> None:
         "quality",
         "windows",
     ]
+
+
+def test_engine_exports_are_pinned() -> None:
+    import modelyard.drift.dask
+    import modelyard.drift.spark
+
+    assert modelyard.drift.dask.__all__ == ["compare", "profile"]
+    assert modelyard.drift.spark.__all__ == ["compare", "profile"]
 
 
 def test_the_code_record_is_public() -> None:

@@ -36,6 +36,9 @@ def arrow_kind(arrow_type: Any) -> Kind:
 def _numeric(name: str, column: Any, kind: Kind) -> NDArray[np.float64]:
     import pyarrow as pa
 
+    if pa.types.is_null(column.type):
+        # A column with no values at all (Arrow cannot type it) fits any pinned kind.
+        return np.full(len(column), np.nan)
     if kind == "datetime":
         if pa.types.is_date(column.type):
             column = column.cast(pa.timestamp("ns"))

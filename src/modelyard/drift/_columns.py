@@ -94,6 +94,9 @@ def infer_kind(series: Any) -> Kind:
 def _numeric_values(name: str, series: Any, kind: Kind) -> NDArray[np.float64]:
     import pandas as pd
 
+    if series.dtype == object and series.isna().all():
+        # No values at all (all None): pandas cannot type the column; it fits any pinned kind.
+        return np.full(len(series), np.nan)
     if kind == "datetime":
         if not (
             pd.api.types.is_datetime64_any_dtype(series.dtype)

@@ -23,6 +23,7 @@ from modelyard.drift._config import (
     Statistic,
     resolve_config,
 )
+from modelyard.drift._current_profile import CurrentSide, profile_frame
 from modelyard.drift._ecdf import ecdf_distances
 from modelyard.drift._ks_pvalue import ks_pvalue
 from modelyard.drift._profile import DriftProfile, profile
@@ -182,6 +183,7 @@ def _numeric_block(
     wanted: set[str],
     config: DriftConfig,
     workers: int | None,
+    side: CurrentSide | None = None,
 ) -> tuple[_Numbers, BinCounts, Frame]:
     """The numeric statistics of ``frame``, both sides' bin counts, and the frame with its NaN
     and infinities counted."""
@@ -190,6 +192,8 @@ def _numeric_block(
     whole = index.size == len(prof.numeric_columns) and np.array_equal(index, np.arange(index.size))
     sorted_path = not wanted <= _BINNED
     edges = prof.edges if whole else prof.edges[index]
+    if side is not None:
+        return _profile_block(prof, index, frame, side, wanted, config, workers)
     if not sorted_path and bins.shared and not frame.numeric_checked:
         # Binned statistics alone: one pass counts the bins, the NaN and the infinities together.
         tally = count_below(frame.numeric, edges, workers=workers)
@@ -239,6 +243,61 @@ def _numeric_block(
                 frame.numeric_counts,
                 method=config.ks_method,
                 numerator=distances.ks_numerator if exact_sample else None,
+                workers=workers,
+            )
+        inputs = SortedInputs(distances.ks, distances.wasserstein, ks_p, prof.std[index])
+        _sorted(numbers, wanted, inputs, config)
+    return numbers, counts, frame
+
+
+def _profile_block(
+    prof: DriftProfile,
+    index: IntArray,
+    frame: Frame,
+    side: CurrentSide,
+    wanted: set[str],
+    config: DriftConfig,
+    workers: int | None,
+) -> tuple[_Numbers, BinCounts, Frame]:
+    """:func:`_numeric_block` for a current profile: its sorted sample stands in for the values,
+    and its bin counts (taken on the reference's edges) are used as they are."""
+    numbers = _Numbers({}, {}, {})
+    bins = comparison_bins(config)
+    if not side.exact and (not bins.shared or config.ks_method == "scipy"):
+        raise DriftInputError(
+            "this configuration needs every current value (it bins both samples together, or "
+            "runs scipy's KS test); profile the current data with sample_size=None"
+        )
+    current = frame.numeric
+    counts = bins.counts(
+        prof,
+        index,
+        current,
+        frame.numeric_counts,
+        side.bin_counts if bins.shared else None,
+        workers,
+    )
+    _binned_by_width(numbers, wanted, counts.reference, counts.current, counts.widths, config)
+    if not wanted <= _BINNED:
+        distances = ecdf_distances(
+            prof.sample[:, index],
+            prof.sample_counts[index],
+            current,
+            side.sample_counts,
+            current_is_sorted=True,
+            workers=workers,
+        )
+        ref_n = prof.counts[index]
+        exact_sample = np.array_equal(prof.sample_counts[index], ref_n)
+        if config.ks_method == "scipy":
+            ks_p = _scipy_ks(prof, index, current, exact_sample)
+        else:
+            ks_p = ks_pvalue(
+                distances.ks,
+                ref_n,
+                frame.numeric_counts,
+                method=config.ks_method,
+                numerator=distances.ks_numerator if exact_sample and side.exact else None,
                 workers=workers,
             )
         inputs = SortedInputs(distances.ks, distances.wasserstein, ks_p, prof.std[index])
@@ -309,7 +368,11 @@ def compare(
     Args:
         reference: a :class:`DriftProfile`, or data accepted by :func:`profile` (profiled here
             with the configuration's ``bins`` and ``binning``).
-        current: the data to check: a DataFrame, pyarrow Table, 2-D NumPy array or mapping.
+        current: the data to check: a DataFrame, pyarrow Table, 2-D NumPy array or mapping; or
+            a :class:`DriftProfile` of it made with ``profile(data, kinds=reference)`` (as
+            engines that profile partitions produce). An exact current profile gives the same
+            report as the data; a sketched one the same binned statistics (PSI, KL, JS,
+            chi-square) and KS and Wasserstein within the two profiles' ``rank_error``.
         stats: which statistics to compute: a list applied to every column where it applies
             (``psi``, ``kl``, ``js`` everywhere; ``ks``, ``wasserstein`` numeric only; ``chi2``
             categorical only), or a mapping of column name to list. Defaults: all five numeric
@@ -361,6 +424,10 @@ def compare(
             )
     names = _selected(prof, columns)
     kinds = tuple(prof.column_kinds[n] for n in names)
+    if isinstance(current, DriftProfile):
+        frame, side = profile_frame(prof, current, names, kinds)
+        plan = _plan(stats, names, kinds, cfg)
+        return _assemble(prof, frame, plan, cfg, workers, side)
     frame = to_frame(
         current,
         names=names,
@@ -463,6 +530,7 @@ def _assemble(
     plan: dict[str, tuple[Statistic, ...]],
     cfg: DriftConfig,
     workers: int | None,
+    side: CurrentSide | None = None,
 ) -> DriftReport:
     numeric_names = frame.numeric_names
     categorical_names = frame.categorical_names
@@ -473,7 +541,9 @@ def _assemble(
     blocks: list[_Block] = []
     if numeric_names:
         wanted: set[str] = {s for n in numeric_names for s in plan[n]}
-        numbers, counts, frame = _numeric_block(prof, numeric_index, frame, wanted, cfg, workers)
+        numbers, counts, frame = _numeric_block(
+            prof, numeric_index, frame, wanted, cfg, workers, side
+        )
         numeric = _Block(
             tuple(numeric_names),
             numbers,
@@ -506,7 +576,8 @@ def _assemble(
         # Everything per column is turned into Python numbers at once, not value by value.
         values = numbers.as_lists()
         adjusted = {k: v.tolist() for k, v in numeric.adjusted.items()}
-        for i, facts in enumerate(_numeric_facts(prof, numeric_index, frame, counts, cfg)):
+        facts_of = _numeric_facts(prof, numeric_index, frame, counts, cfg, side)
+        for i, facts in enumerate(facts_of):
             results = _results(plan[facts.name], values, adjusted, numeric.shortfall, i, cfg)
             entries[facts.name] = _entry(facts, results, cfg)
     if categorical_names:
@@ -529,7 +600,12 @@ def _assemble(
 
 
 def _numeric_facts(
-    prof: DriftProfile, index: IntArray, frame: Frame, counts: BinCounts, cfg: DriftConfig
+    prof: DriftProfile,
+    index: IntArray,
+    frame: Frame,
+    counts: BinCounts,
+    cfg: DriftConfig,
+    side: CurrentSide | None = None,
 ) -> list[_ColumnFacts]:
     kind_of = dict(zip(frame.names, frame.kinds, strict=True))
     bins = comparison_bins(cfg)
@@ -547,7 +623,9 @@ def _numeric_facts(
         frame.numeric_infinite.tolist(),
     )
     constant = (prof.minimum[index] == prof.maximum[index]).tolist()
-    rank_error = prof.rank_error[index].tolist()
+    # A sketched current side adds its own error to the bound on KS.
+    error = prof.rank_error[index] if side is None else prof.rank_error[index] + side.rank_error
+    rank_error = error.tolist()
     facts = []
     for i, name in enumerate(frame.numeric_names):
         kept = keep[i].tolist()

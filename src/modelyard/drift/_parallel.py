@@ -11,13 +11,28 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["column_blocks", "default_workers", "run_blocks", "sort_block"]
+from modelyard.errors import DriftInputError
+
+__all__ = ["THREADS_VARIABLE", "column_blocks", "default_workers", "run_blocks", "sort_block"]
 
 _MAX_DEFAULT_WORKERS = 4
 
 
+#: Threads when a caller does not say, for users who run modelyard under a pool of their own.
+THREADS_VARIABLE = "MODELYARD_THREADS"
+
+
 def default_workers() -> int:
-    """Threads used when a caller does not say: the usable CPUs, at most 4."""
+    """Threads used when a caller does not say: ``MODELYARD_THREADS`` if set, else the usable
+    CPUs, at most 4."""
+    setting = os.environ.get(THREADS_VARIABLE, "").strip()
+    if setting:
+        if not setting.isdigit() or int(setting) < 1:
+            raise DriftInputError(
+                f"{THREADS_VARIABLE}={setting!r} is not a thread count; set it to a whole number "
+                "of at least 1, or unset it to use one thread per CPU (at most 4)"
+            )
+        return int(setting)
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -16,7 +16,10 @@ from modelyard.errors import CodecError
 __all__ = ["profile_from_bytes", "profile_to_bytes"]
 
 FORMAT = "modelyard.drift-profile"
-VERSION = 1
+# Version 2 adds ``fixed_edges`` (a current profile binned on a reference's edges); version 1
+# profiles are read as ``fixed_edges=False``.
+VERSION = 2
+_READABLE = (1, 2)
 
 # One row per column. Numeric columns fill the sample, edges and counts; categorical columns
 # the categories. Per-column scalars are stored under these names.
@@ -87,6 +90,7 @@ def profile_to_bytes(profile: DriftProfile) -> bytes:
         # The stored sample's longest column: the reader sizes the sample by what is stored.
         "sample_rows": int(profile.sample_counts.max(initial=0)),
         "edge_count": int(profile.edges.shape[1]),
+        "fixed_edges": profile.fixed_edges,
     }
     table = table.replace_schema_metadata({"modelyard": json.dumps(settings, sort_keys=True)})
     sink = pa.BufferOutputStream()
@@ -148,11 +152,16 @@ def profile_from_bytes(data: bytes) -> DriftProfile:
         raise CodecError(f"not a serialised drift profile: {exc}") from exc
     if not isinstance(settings, dict):
         raise _invalid("its settings are not a JSON object")
-    if settings.get("format") != FORMAT or settings.get("version") != VERSION:
+    version = settings.get("version")
+    if settings.get("format") != FORMAT or isinstance(version, bool) or version not in _READABLE:
         raise CodecError(
             f"unsupported drift profile format {settings.get('format')!r} version "
-            f"{settings.get('version')!r}; this modelyard reads version {VERSION}"
+            f"{settings.get('version')!r}; this modelyard reads versions {list(_READABLE)}: "
+            "upgrade modelyard to read it"
         )
+    fixed_edges = settings.get("fixed_edges", False)
+    if not isinstance(fixed_edges, bool):
+        raise _invalid(f"setting 'fixed_edges' is {fixed_edges!r}")
     if not table.schema.remove_metadata().equals(_schema(pa)):
         raise _invalid("its columns are not those of a drift profile")
     rows = _setting(settings, "rows", 0)
@@ -225,4 +234,5 @@ def profile_from_bytes(data: bytes) -> DriftProfile:
             category_counts[r].astype(np.int64) for r in np.nonzero(~is_numeric)[0]
         ),
         categorical_missing=scalars["missing"][~is_numeric].astype(np.int64),
+        fixed_edges=fixed_edges,
     )

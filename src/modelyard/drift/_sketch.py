@@ -3,9 +3,11 @@
 A sketch of a column of ``n`` values is ``K`` of its values ``u_1 <= ... <= u_K``, each standing
 for ``n / K`` of them. Compressing a weighted sorted sample with cumulative weight ``C(x)`` takes
 ``u_j`` as the first value whose cumulative weight reaches ``(j - 1/2) n / K``; then the sketch's
-ECDF is ``round(K * F(x)) / K``, within ``1 / (2K)`` of ``F`` everywhere. Merging two sketches
-gives an ECDF that is the count-weighted mean of theirs, so its error is the weighted mean of
-theirs; a compression adds ``1 / (2K)``. :func:`merge_samples` tracks this bound per column
+ECDF is ``round(K * F(x)) / K``, within ``1 / (2K)`` of ``F`` everywhere: a single batch states
+exactly that bound. Pooling sketches gives an ECDF that is the count-weighted mean of theirs, so
+its error is the weighted mean of theirs; a compression adds ``1 / (2K)``. :func:`merge_many`
+pools any number of parts and compresses once, so merging many partitions adds ``1 / (2K)`` once,
+not once per part; :func:`merge_samples` is its two-part case. Both track the bound per column
 (``rank_error``).
 
 Because ``KS = sup |F_ref - F_cur|``, a KS statistic against a sketch is within ``rank_error`` of
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["compress", "compress_sorted", "merge_samples", "pack", "unpack"]
+__all__ = ["compress", "compress_sorted", "merge_many", "merge_samples", "pack", "unpack"]
 
 FloatArray = NDArray[np.float64]
 
@@ -51,11 +53,10 @@ def compress_sorted(values: FloatArray, size: int) -> FloatArray:
     return np.asarray(values[np.clip(index, 0, values.size - 1)], dtype=np.float64)
 
 
-def merge_samples(
-    first: tuple[FloatArray, int, float],
-    second: tuple[FloatArray, int, float],
-    size: int | None,
-) -> tuple[FloatArray, int, float]:
+State = tuple[FloatArray, int, float]
+
+
+def merge_samples(first: State, second: State, size: int | None) -> State:
     """Merge two column samples ``(sorted points, value count, rank error)``.
 
     With ``size=None`` both must be exact (every value kept) and the result is exact. Otherwise the
@@ -66,26 +67,41 @@ def merge_samples(
     >>> points, count, error
     (array([1., 2., 3.]), 3, 0.0)
     """
-    a, n_a, e_a = first
-    b, n_b, e_b = second
-    total = n_a + n_b
-    if size is not None and n_a == 0 and b.size == n_b and n_b > size:
+    return merge_many([first, second], size)
+
+
+def merge_many(parts: Sequence[State], size: int | None) -> State:
+    """Merge any number of column samples with one compression (see the module's bound).
+
+    Parts holding no values are skipped: merging with an empty part changes nothing, so a
+    sketch is never compressed a second time for it.
+
+    >>> parts = [(np.arange(10.0), 10, 0.0), (np.arange(10.0, 20.0), 10, 0.0)]
+    >>> points, count, error = merge_many(parts, 4)
+    >>> points.tolist(), count, error
+    ([2.0, 7.0, 12.0, 17.0], 20, 0.125)
+    """
+    kept = [p for p in parts if p[1] > 0]
+    if not kept:
+        return np.empty(0), 0, 0.0
+    total = sum(n for _, n, _ in kept)
+    exact = all(e == 0 and a.size == n for a, n, e in kept)
+    if len(kept) == 1:
+        a, n, e = kept[0]
+        if size is None or a.size <= size:
+            return a, n, e
         # A batch on its own: compress it directly (the common streaming step).
-        return compress_sorted(b, size), n_b, 1.0 / (2 * size)
-    exact = e_a == 0 and e_b == 0 and a.size == n_a and b.size == n_b
+        return compress_sorted(a, size), n, 1.0 / (2 * size) if exact else e + 1.0 / (2 * size)
+    values = np.concatenate([a for a, _, _ in kept])
     if size is None or (exact and total <= size):
-        return (
-            np.sort(np.concatenate([a, b]), kind="stable"),
-            total,
-            0.0 if exact else max(e_a, e_b),
-        )
-    values = np.concatenate([a, b])
-    weights = np.concatenate(
-        [np.full(a.size, n_a / max(a.size, 1)), np.full(b.size, n_b / max(b.size, 1))]
-    )
+        return np.sort(values, kind="stable"), total, 0.0 if exact else max(e for *_, e in kept)
+    if exact:
+        values.sort(kind="stable")
+        return compress_sorted(values, size), total, 1.0 / (2 * size)
+    weights = np.concatenate([np.full(a.size, n / max(a.size, 1)) for a, n, _ in kept])
     order = np.argsort(values, kind="stable")
     points = compress(values[order], weights[order], size)
-    error = (n_a * e_a + n_b * e_b) / total + 1.0 / (2 * size)
+    error = sum(n * e for _, n, e in kept) / total + 1.0 / (2 * size)
     return points, total, float(error)
 
 
