@@ -192,3 +192,10 @@ def test_the_code_record_is_public() -> None:
 
     assert "CodeRecord" in modelyard.artifacts.__all__
     assert modelyard.artifacts.CodeRecord.__module__ == "modelyard.artifacts"
+
+
+def test_folder_progress_is_public() -> None:
+    import modelyard.artifacts
+
+    assert "Progress" in modelyard.artifacts.__all__
+    assert modelyard.artifacts.Progress.__module__ == "modelyard.artifacts"
