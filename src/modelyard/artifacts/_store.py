@@ -150,8 +150,9 @@ class ArtifactStore:
         read raises :class:`~modelyard.errors.ConcurrentModificationError` and no artifact is made.
         A folder's files are stored ``io_threads`` at a time, each distinct content once: files
         the latest version of the same ``name`` already holds cost no write and no request.
-        ``progress`` (a callable, or None/False for none) is called with a :class:`Progress` on
-        the calling thread before the first file of a folder and after each one.
+        ``progress`` (a callable, or None/False for none) is called with a
+        :class:`~modelyard.artifacts.Progress` on the calling thread before the first file of a
+        folder and after each one.
 
         Raises :class:`~modelyard.errors.UnsupportedObjectError` (lists the codecs) when no codec
         handles ``obj``, :class:`~modelyard.errors.InvalidNameError` for a bad name,
