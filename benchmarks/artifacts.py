@@ -25,7 +25,7 @@ starts after ``os.sync()`` and a short pause so that it does not pay for the pre
 writeback. The machine is shared, so the run is repeated ``--rounds`` times and the best and median
 are reported.
 
-Usage: python benchmarks/artifacts.py [--size-mib 1024] [--rounds 3]
+Usage: python benchmarks/artifacts.py [--size-mib 1024] [--rounds 3] [--quick]
 """
 
 from __future__ import annotations
@@ -168,12 +168,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="a 128 MiB file, one round")
     parser.add_argument("--child", nargs=2, metavar=("TASK", "WORKDIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child[0], Path(args.child[1]))))
         return 0
 
+    if args.quick:
+        args.size_mib, args.rounds = 128, 1
     size = args.size_mib * MIB
     rows: dict[str, list[float]] = {}
     memory: dict[str, list[float]] = {}

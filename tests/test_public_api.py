@@ -209,3 +209,10 @@ def test_cli_exports_are_pinned() -> None:
     import modelyard.cli
 
     assert modelyard.cli.__all__ == ["ExitCode", "main"]
+
+
+def test_folder_progress_is_public() -> None:
+    import modelyard.artifacts
+
+    assert "Progress" in modelyard.artifacts.__all__
+    assert modelyard.artifacts.Progress.__module__ == "modelyard.artifacts"

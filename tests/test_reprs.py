@@ -58,7 +58,7 @@ NOT_REACHED = {
     "TransitionListener", "TransitionRequest", "VersionStatus", "FsspecStore", "LocalStore",
     "StagedWrite", "Store", "StoreCapabilities", "SupportsStaging", "SupportsVolatileWrite",
     "FakeClock", "StoreConformance", "ChiSquareResult", "EcdfDistances", "YardCheckpoint",
-    "MetricResult",
+    "MetricResult", "Progress",
 }  # fmt: skip
 MUST_REACH = {
     "DriftReport", "ColumnDrift", "DriftProfile", "DriftConfig", "QualityReport", "Monitoring",

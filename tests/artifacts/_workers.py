@@ -230,3 +230,21 @@ def slow_gc(root: str, trigger: str, delay: float, ttl: float, results: str) -> 
     artifacts = ArtifactStore(SlowDeletes(root, trigger, delay), lease_ttl=timedelta(seconds=ttl))
     report = artifacts.gc(grace=timedelta(0), dry_run=False, keep_named=False)
     Path(results).write_text(f"{int(report.interrupted)} {len(report.artifacts)}")
+
+
+def slow_get(root: str, ref: str, dest: str, ready: str) -> None:
+    """Restore a tree with a store that stalls after every read (until killed); ``ready`` appears
+    once some files have been written."""
+    from modelyard.artifacts import Progress
+
+    class Stalling(LocalStore):
+        def read(self, key: str) -> bytes:
+            data = super().read(key)
+            time.sleep(0.05)
+            return data
+
+    def progress(p: Progress) -> None:
+        if p.files_done >= 4:
+            Path(ready).touch()
+
+    ArtifactStore(Stalling(root), io_threads=4).get(ref, dest=dest, progress=progress)

@@ -24,6 +24,7 @@ import modelyard._internal.public as _public
 from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
 from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
+from modelyard.artifacts._progress import Progress
 from modelyard.artifacts._references import ReferenceGuard
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.artifacts._registry import (
@@ -61,6 +62,7 @@ __all__ = [
     "Manifest",
     "Payload",
     "Problem",
+    "Progress",
     "ReferenceGuard",
     "RootSource",
     "SelfDescribing",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -30,9 +31,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from modelyard.artifacts._manifest import Manifest
+from modelyard.artifacts._manifest import Manifest, TreeEntry
+from modelyard.artifacts._processes import UNKNOWN_HOST, host_id, is_gone, start_of
+from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
 from modelyard.artifacts._reading import copy_verified, corrupt, listing_bytes, read_verified
 from modelyard.artifacts._refs import ArtifactRef
+from modelyard.artifacts._writing import SMALL_FILE
 from modelyard.errors import CodecError, InputError, UntrustedLoadError
 from modelyard.storage import Store
 
@@ -144,6 +148,8 @@ def materialize(
     *,
     trusted: bool,
     direct_io: bool,
+    threads: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> Path:
     """Write the file or directory artifact into ``dest`` (a new temp folder if None)."""
     params = manifest.codec_params
@@ -161,13 +167,23 @@ def materialize(
     with _destination(dest) as folder:
         target = folder / leaf
         _refuse_existing(target)
-        staging = folder / f".{leaf}.{uuid.uuid4().hex}.part"
+        _sweep_abandoned(folder, leaf)
+        staging = folder / _staging_name(leaf)
         try:
             if tree is None:
                 copy_verified(store, manifest.digest, ref, staging, direct_io=direct_io)
             else:
                 staging.mkdir()
-                _build_tree(store, ref, manifest, staging, trusted=trusted, direct_io=direct_io)
+                _build_tree(
+                    store,
+                    ref,
+                    manifest,
+                    staging,
+                    trusted=trusted,
+                    direct_io=direct_io,
+                    threads=threads,
+                    progress=progress,
+                )
             _publish(staging, target)
         except BaseException:
             if staging.is_dir():
@@ -187,10 +203,12 @@ def _build_tree(
     *,
     trusted: bool,
     direct_io: bool,
+    threads: int,
+    progress: ProgressCallback | None,
 ) -> None:
     assert manifest.tree is not None
-    # Folders made so far, by their exact names: finding one of the others already there means
-    # the filesystem took two names for one.
+    # Folders first, one thread, by their exact names: finding one of the others already there
+    # means the filesystem took two names for one.
     made: set[str] = set()
     for entry in manifest.tree:
         parts = entry.path.split("/")
@@ -202,13 +220,33 @@ def _build_tree(
                 except FileExistsError:
                     raise _clash(ref, folder) from None
                 made.add(folder)
-        path = staging.joinpath(*parts)
+
+    def restore(entry: TreeEntry) -> int:
+        path = staging.joinpath(*entry.path.split("/"))
         try:
-            copy_verified(store, entry.digest, ref, path, direct_io=direct_io)
+            if entry.size <= SMALL_FILE:
+                _write_new(path, read_verified(store, entry.digest, entry.size, ref))
+            else:
+                copy_verified(store, entry.digest, ref, path, direct_io=direct_io)
         except FileExistsError:
             raise _clash(ref, entry.path) from None
         if entry.executable and trusted:
             path.chmod(0o755)
+        return entry.size
+
+    tracker = Tracker(progress, [entry.size for entry in manifest.tree])
+    run_bounded(manifest.tree, restore, threads=threads, on_done=tracker.done)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """A new file holding ``data`` (verified already); ``FileExistsError`` if the name is taken."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _clash(ref: ArtifactRef, path: str) -> CodecError:
@@ -283,3 +321,28 @@ def _publish(staging: Path, target: Path) -> None:
         os.replace(staging, target)
         return
     staging.unlink()
+
+
+def _staging_name(leaf: str) -> str:
+    # The writer's host and process are in the name, so that a later get into the same folder
+    # can remove what a killed one left behind (never what a live one is writing).
+    host = host_id()
+    pid = os.getpid()
+    return f".{leaf}.{host}-{pid}-{start_of(pid)}-{uuid.uuid4().hex}.part"
+
+
+def _sweep_abandoned(folder: Path, leaf: str) -> None:
+    """Remove the hidden staging entries of ``leaf`` whose writer on this host has died."""
+    if host_id() == UNKNOWN_HOST:
+        return
+    pattern = re.compile(rf"\.{re.escape(leaf)}\.([0-9a-f]+)-(\d+)-(\d+)-[0-9a-f]{{32}}\.part")
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            found = pattern.fullmatch(entry.name)
+            if found is None or not is_gone(found[1], int(found[2]), int(found[3])):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)

@@ -9,6 +9,7 @@ from typing import BinaryIO
 from modelyard.artifacts._manifest import Manifest
 from modelyard.artifacts._materialize import materialize
 from modelyard.artifacts._pipeline import CHUNK
+from modelyard.artifacts._progress import ProgressCallback
 from modelyard.artifacts._reading import VerifiedStream, listing_bytes, open_blob, read_verified
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.storage import Store
@@ -28,6 +29,8 @@ class StoredPayload:
         *,
         trusted: bool,
         direct_io: bool,
+        threads: int = 1,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self._store = store
         self._ref = ref
@@ -35,6 +38,8 @@ class StoredPayload:
         self._dest = dest
         self._trusted = trusted
         self._direct_io = direct_io
+        self._threads = threads
+        self._progress = progress
 
     @property
     def ref(self) -> ArtifactRef:
@@ -65,4 +70,6 @@ class StoredPayload:
             self._dest,
             trusted=self._trusted,
             direct_io=self._direct_io,
+            threads=self._threads,
+            progress=self._progress,
         )

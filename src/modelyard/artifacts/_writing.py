@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
 from modelyard.artifacts._manifest import TreeEntry
 from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into
+from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
 from modelyard.artifacts._targets import open_target
 from modelyard.artifacts._tree import Stamp, TreeFile, changed, check_unchanged, scan_tree
 from modelyard.errors import CodecError, InputError, KeyExistsError
@@ -196,21 +198,88 @@ def write_stream(
     return digest, size
 
 
+#: Files up to this size are read whole, hashed, and stored with one exclusive create (one
+#: request on a remote store); larger ones stream through :func:`write_file`.
+SMALL_FILE = 1024 * 1024
+
+
+def read_small(path: Path, stamp: Stamp) -> bytes:
+    """The bytes of a small file of the tree, checked against ``stamp`` before and after."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise changed(path) from exc
+    with open(fd, "rb", buffering=0) as source:
+        if Stamp.of(os.fstat(fd)) != stamp:
+            raise changed(path)
+        data = source.read(stamp.size + 1)
+        if len(data) != stamp.size or Stamp.of(os.fstat(fd)) != stamp:
+            raise changed(path)
+    return data
+
+
+class _TreeWriter:
+    """Stores the files of one tree, from any number of threads.
+
+    A blob needs no request at all when the latest version of the same name already refers to
+    it (its manifest was read under this put's lease, after any gc had finished, and gc removes a
+    manifest before its blobs), and one exclusive create otherwise: a put of N new small files
+    costs N requests plus a constant, a re-put with one changed file costs one.
+    """
+
+    def __init__(self, store: Store, previous: Mapping[str, TreeEntry], *, direct_io: bool) -> None:
+        self._store = store
+        self._previous = previous
+        self._known = {entry.digest for entry in previous.values()}
+        self._direct_io = direct_io
+        self._claimed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _claim(self, digest: str) -> bool:
+        # Two files of one tree with the same bytes: the first one stores the blob.
+        with self._lock:
+            if digest in self._known or digest in self._claimed:
+                return False
+            self._claimed.add(digest)
+            return True
+
+    def __call__(self, file: TreeFile) -> TreeEntry:
+        if file.stamp.size <= SMALL_FILE:
+            data = read_small(file.path, file.stamp)
+            digest = digest_bytes(data)
+            if self._claim(digest):
+                with contextlib.suppress(KeyExistsError):
+                    self._store.create(blob_key(digest), data)
+            size = len(data)
+        else:
+            before = self._previous.get(file.relative)
+            same_size = before is not None and before.size == file.stamp.size
+            expect = before.digest if before is not None and same_size else None
+            digest, size = write_file(
+                self._store, file.path, expect=expect, stamp=file.stamp, direct_io=self._direct_io
+            )
+        return TreeEntry(path=file.relative, digest=digest, size=size, executable=file.executable)
+
+
 def write_tree(
-    store: Store, planned: Plan, previous: Mapping[str, TreeEntry], *, direct_io: bool
+    store: Store,
+    planned: Plan,
+    previous: Mapping[str, TreeEntry],
+    *,
+    direct_io: bool,
+    threads: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> Written:
-    """One blob per file (unchanged files are shared with earlier versions), then the listing."""
+    """One blob per distinct file content (unchanged files are shared with earlier versions),
+    stored by ``threads`` threads at a time, then the listing."""
     assert planned.tree is not None
-    entries = []
-    for file in planned.tree:
-        before = previous.get(file.relative)
-        expect = before.digest if before is not None and before.size == file.stamp.size else None
-        digest, size = write_file(
-            store, file.path, expect=expect, stamp=file.stamp, direct_io=direct_io
-        )
-        entries.append(
-            TreeEntry(path=file.relative, digest=digest, size=size, executable=file.executable)
-        )
+    tracker = Tracker(progress, [f.stamp.size for f in planned.tree])
+    entries = run_bounded(
+        planned.tree,
+        _TreeWriter(store, previous, direct_io=direct_io),
+        threads=threads,
+        on_done=lambda entry: tracker.done(entry.size),
+    )
     # Before the listing, so that a folder that changed meanwhile never gets a manifest.
     root = Path(cast(os.PathLike[str], planned.encoded.content))
     check_unchanged(root, planned.tree, follow_links=planned.follow_links)
@@ -226,12 +295,21 @@ def write_content(
     direct_io: bool,
     previous_digest: Mapping[int, str] | None = None,
     previous_tree: Mapping[str, TreeEntry] | None = None,
+    threads: int = 1,
+    progress: ProgressCallback | None = None,
 ) -> Written:
     """Store what :func:`plan` checked; ``previous_*`` are hints from the latest version of the
     same name, used to recognise unchanged files without writing them."""
     content = planned.encoded.content
     if planned.tree is not None:
-        return write_tree(store, planned, previous_tree or {}, direct_io=direct_io)
+        return write_tree(
+            store,
+            planned,
+            previous_tree or {},
+            direct_io=direct_io,
+            threads=threads,
+            progress=progress,
+        )
     if isinstance(content, (bytes, bytearray, memoryview)):
         return Written(*write_bytes(store, content, direct_io=direct_io))
     if isinstance(content, os.PathLike):

@@ -1,0 +1,285 @@
+"""Folders of many small files: stored and restored by a bounded pool of threads, with progress a
+caller can switch off, each distinct content stored once, and a restore that leaves nothing
+half-written behind (even when its process is killed)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelyard.artifacts import ArtifactStore, Progress
+from modelyard.artifacts._layout import blob_key
+from modelyard.artifacts._progress import run_bounded
+from modelyard.errors import InputError, IntegrityError
+from modelyard.storage import LocalStore, MemoryStore
+from tests.artifacts import _workers
+
+
+def _tree(root: Path, count: int, *, size: int = 1000) -> Path:
+    for i in range(count):
+        folder = root / f"part{i % 7}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i:05d}.bin").write_bytes(i.to_bytes(4, "big") * (size // 4))
+    return root
+
+
+class Counting(MemoryStore):
+    """A memory store that counts the calls made to it, by kind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+
+    def _count(self, kind: str) -> None:
+        with self._calls_lock:
+            self.calls[kind] += 1
+
+    def create(self, key: str, data: Any) -> None:
+        self._count("create")
+        super().create(key, data)
+
+    def exists(self, key: str) -> bool:
+        self._count("exists")
+        return super().exists(key)
+
+    def read(self, key: str) -> bytes:
+        self._count("read")
+        return super().read(key)
+
+    def take(self) -> Counter[str]:
+        taken, self.calls = self.calls, Counter()
+        return taken
+
+
+def test_progress_counts_every_file_and_byte_on_the_calling_thread(tmp_path: Path) -> None:
+    folder = _tree(tmp_path / "data", 40)
+    artifacts = ArtifactStore(MemoryStore(), io_threads=4)
+    seen: list[Progress] = []
+    threads: set[int] = set()
+
+    def progress(p: Progress) -> None:
+        seen.append(p)
+        threads.add(threading.get_ident())
+
+    ref = artifacts.put(folder, progress=progress)
+    assert [p.files_done for p in seen] == list(range(41))
+    assert seen[0] == Progress(0, 40, 0, 40_000)
+    assert seen[-1] == Progress(40, 40, 40_000, 40_000) and seen[-1].fraction == 1.0
+    assert [p.bytes_done for p in seen] == sorted(p.bytes_done for p in seen)
+    seen.clear()
+    out = artifacts.get(ref, dest=tmp_path / "out", progress=progress)
+    assert [p.files_done for p in seen] == list(range(41))
+    assert seen[-1] == Progress(40, 40, 40_000, 40_000)
+    assert threads == {threading.get_ident()}
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.bin")) == sorted(
+        p.relative_to(folder).as_posix() for p in folder.rglob("*.bin")
+    )
+
+
+@pytest.mark.parametrize("silent", [None, False])
+def test_progress_can_be_switched_off(tmp_path: Path, silent: Any) -> None:
+    folder = _tree(tmp_path / "data", 5)
+    artifacts = ArtifactStore(MemoryStore())
+    ref = artifacts.put(folder, progress=silent)
+    assert artifacts.get(ref, dest=tmp_path / "out", progress=silent).is_dir()
+
+
+def test_a_progress_that_is_not_callable_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    folder = _tree(tmp_path / "data", 3)
+    store = MemoryStore()
+    artifacts = ArtifactStore(store)
+    with pytest.raises(InputError, match="progress must be a callable"):
+        artifacts.put(folder, progress=True)  # type: ignore[arg-type]
+    assert store.list("") == []
+    ref = artifacts.put(folder)
+    with pytest.raises(InputError, match="progress must be a callable"):
+        artifacts.get(ref, dest=tmp_path / "out", progress="bar")  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "4"])
+def test_io_threads_must_be_a_positive_whole_number(bad: Any) -> None:
+    with pytest.raises(InputError, match="io_threads"):
+        ArtifactStore(MemoryStore(), io_threads=bad)
+
+
+def test_io_threads_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELYARD_IO_THREADS", "3")
+    assert ArtifactStore(MemoryStore()).io_threads == 3
+    monkeypatch.setenv("MODELYARD_IO_THREADS", "many")
+    with pytest.raises(InputError, match="MODELYARD_IO_THREADS='many'"):
+        ArtifactStore(MemoryStore())
+    monkeypatch.delenv("MODELYARD_IO_THREADS")
+    assert ArtifactStore(MemoryStore()).io_threads == 8
+
+
+def test_the_pool_size_does_not_change_what_is_stored(tmp_path: Path) -> None:
+    folder = _tree(tmp_path / "data", 60)
+    (folder / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024))  # streamed, not read whole
+    serial = ArtifactStore(MemoryStore(), io_threads=1)
+    one = serial.manifest(serial.put(folder))
+    store = MemoryStore()
+    many = ArtifactStore(store, io_threads=8)
+    ref = many.put(folder)
+    assert many.manifest(ref).digest == one.digest
+    assert many.manifest(ref).tree == one.tree
+    out = many.get(ref, dest=tmp_path / "out")
+    assert (out / "big.bin").read_bytes() == (folder / "big.bin").read_bytes()
+    assert many.verify(ref).ok
+
+
+def test_a_re_put_with_one_changed_file_writes_one_blob_and_asks_nothing_else(
+    tmp_path: Path,
+) -> None:
+    folder = _tree(tmp_path / "data", 200)
+    store = Counting()
+    artifacts = ArtifactStore(store, io_threads=4)
+    artifacts.put(folder, name="images")
+    first = store.take()
+    # One create per file, plus a constant (listing, manifest, name entry, lease); no lookups
+    # per file.
+    assert 200 <= first["create"] <= 200 + 6
+    assert first["exists"] <= 6
+    (folder / "part3" / "00010.bin").write_bytes(b"changed")
+    blobs_before = set(store.list("blobs/"))
+    ref = artifacts.put(folder, name="images")
+    again = store.take()
+    tree = artifacts.manifest(ref).tree
+    assert tree is not None
+    changed = next(e for e in tree if e.path == "part3/00010.bin")
+    assert set(store.list("blobs/")) - blobs_before == {
+        blob_key(changed.digest),
+        blob_key(artifacts.manifest(ref).digest),  # the new listing
+    }
+    assert again["create"] <= 1 + 6
+    assert again["exists"] <= 6
+    assert again["read"] <= 6
+
+
+def test_identical_files_in_one_tree_are_stored_once(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for i in range(50):
+        (folder / f"{i}.txt").write_bytes(b"same bytes")
+    store = Counting()
+    ref = ArtifactStore(store, io_threads=8).put(folder)
+    assert store.calls["create"] <= 1 + 4
+    assert len(store.list("blobs/")) == 2  # the file's bytes and the listing
+    out = ArtifactStore(store).get(ref, dest=tmp_path / "out")
+    assert {p.read_bytes() for p in out.iterdir()} == {b"same bytes"}
+
+
+def test_trees_stored_file_by_file_before_are_still_read(tmp_path: Path) -> None:
+    # A tree whose blobs were written before a put knew any of them (every file a fresh write)
+    # is the same tree: the layout did not change.
+    folder = _tree(tmp_path / "data", 20)
+    store = MemoryStore()
+    ref = ArtifactStore(store, io_threads=1).put(folder, name="t")
+    out = ArtifactStore(store, io_threads=6).get(ref, dest=tmp_path / "out")
+    for path in folder.rglob("*.bin"):
+        assert (out / path.relative_to(folder)).read_bytes() == path.read_bytes()
+
+
+def test_a_failed_parallel_get_leaves_nothing_and_no_thread_writes_afterwards(
+    tmp_path: Path,
+) -> None:
+    folder = _tree(tmp_path / "data", 100)
+    store = MemoryStore()
+    artifacts = ArtifactStore(store, io_threads=8)
+    ref = artifacts.put(folder)
+    tree = artifacts.manifest(ref).tree
+    assert tree is not None
+    store.write(blob_key(tree[37].digest), b"tampered")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    with pytest.raises(IntegrityError):
+        artifacts.get(ref, dest=dest)
+    time.sleep(0.2)
+    assert list(dest.iterdir()) == []
+
+
+def test_the_pool_stops_at_the_first_failure_and_waits_for_what_is_in_flight() -> None:
+    started: list[int] = []
+    lock = threading.Lock()
+    finished: list[int] = []
+
+    def work(i: int) -> int:
+        with lock:
+            started.append(i)
+        if i == 5:
+            raise ValueError("five")
+        time.sleep(0.01)
+        with lock:
+            finished.append(i)
+        return i
+
+    with pytest.raises(ValueError, match="five"):
+        run_bounded(range(1000), work, threads=3, on_done=lambda _: None)
+    count = len(started)
+    time.sleep(0.1)
+    assert len(started) == count < 30  # bounded: never more than twice the pool ahead
+    assert sorted(finished) == sorted(i for i in started if i != 5)
+    assert run_bounded(range(50), lambda i: i * 2, threads=4, on_done=lambda _: None) == [
+        i * 2 for i in range(50)
+    ]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    return multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a dead writer is recognised through /proc")
+def test_a_killed_get_leaves_no_half_written_tree_and_the_next_get_cleans_up(
+    tmp_path: Path,
+) -> None:
+    root = str(tmp_path / "store")
+    folder = _tree(tmp_path / "data", 200)
+    artifacts = ArtifactStore(LocalStore(root))
+    ref = artifacts.put(folder, name="images")
+    dest = tmp_path / "out"
+    dest.mkdir()
+    ready = tmp_path / "ready"
+    child = _context().Process(target=_workers.slow_get, args=(root, ref.id, str(dest), str(ready)))
+    child.start()
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert time.monotonic() < deadline and child.is_alive()
+        time.sleep(0.01)
+    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
+    # The tree's name never appeared: what was written sits in one hidden staging folder.
+    left = list(dest.iterdir())
+    assert len(left) == 1 and left[0].name.startswith(".data.") and left[0].name.endswith(".part")
+    assert not (dest / "data").exists()
+    out = artifacts.get(ref, dest=dest)
+    assert [p.name for p in dest.iterdir()] == ["data"]
+    assert len(list(out.rglob("*.bin"))) == 200
+
+
+def test_a_live_writers_staging_folder_is_left_alone(tmp_path: Path) -> None:
+    folder = _tree(tmp_path / "data", 3)
+    artifacts = ArtifactStore(MemoryStore())
+    ref = artifacts.put(folder)
+    dest = tmp_path / "out"
+    dest.mkdir()
+    from modelyard.artifacts._materialize import _staging_name
+
+    busy = dest / _staging_name("data")  # this (live) process's name
+    busy.mkdir()
+    artifacts.get(ref, dest=dest)
+    assert busy.is_dir()

@@ -1,0 +1,62 @@
+"""Requests a folder's put and get cost on S3, counted at the server: one per new blob (one per
+file for a get) plus a constant, whatever the size of the tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modelyard.artifacts import ArtifactStore
+from modelyard.storage import FsspecStore
+
+from ..conftest import S3Requests
+
+pytestmark = pytest.mark.s3
+
+#: Requests a put makes besides its blobs (lease, gc check, latest version, listing, manifest,
+#: name entry, lease release) and a get besides its files (name, manifest, listing).
+CONSTANT = 12
+
+
+def _tree(root: Path, count: int) -> Path:
+    for i in range(count):
+        folder = root / f"d{i % 5}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{i}.bin").write_bytes(i.to_bytes(4, "big") * 500)
+    return root
+
+
+def test_a_put_costs_one_request_per_new_blob_plus_a_constant(
+    tmp_path: Path, s3_url: str, s3_endpoint: str, s3_requests: S3Requests
+) -> None:
+    pytest.importorskip("s3fs", minversion="2024.12.0")
+    store = FsspecStore(s3_url, endpoint_url=s3_endpoint, key="testing", secret="testing")
+    artifacts = ArtifactStore(store, io_threads=8, code_lineage=False)
+    folder = _tree(tmp_path / "data", 60)
+    s3_requests.take()
+    artifacts.put(folder, name="images")
+    first = s3_requests.take()
+    puts = [r for r in first if r[0] == "PUT" and "/blobs/" in r[1]]
+    assert len(puts) == 61  # 60 files and the listing
+    assert len(first) <= 60 + CONSTANT, _kinds(first)
+
+    (folder / "d2" / "7.bin").write_bytes(b"changed")
+    ref = artifacts.put(folder, name="images")
+    again = s3_requests.take()
+    assert len([r for r in again if r[0] == "PUT" and "/blobs/" in r[1]]) == 2
+    assert len(again) <= 1 + CONSTANT, _kinds(again)
+
+    out = artifacts.get(ref, dest=tmp_path / "out")
+    restored = s3_requests.take()
+    assert len(restored) <= 60 + CONSTANT, _kinds(restored)
+    assert (out / "d2" / "7.bin").read_bytes() == b"changed"
+    assert len(list(out.rglob("*.bin"))) == 60
+
+
+def _kinds(requests: list[tuple[str, str, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for method, path, _ in requests:
+        kind = f"{method} {path.split('/')[3] if path.count('/') > 3 else path}"
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
