@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -114,10 +115,12 @@ class Feed:
         *,
         limit: int | None = None,
         lookback: timedelta = LOOKBACK,
+        known: Callable[[Marker], bool] | None = None,
     ) -> tuple[list[FeedEvent], Cursor]:
         """The events after ``cursor`` in feed order (at most ``limit``) and the cursor after
         them. Costs one listing per folder from the cursor's floor to ``now`` (one or two for a
-        reader that keeps up) and, per new marker, the reads that check its event."""
+        reader that keeps up) and, per new marker, the reads that check its event. Markers that
+        ``known`` says the reader has already seen otherwise are passed over unread."""
         floor = None if cursor.floor is None else _parse_at(cursor.floor[:23])
         fresh = sorted(
             marker
@@ -134,7 +137,8 @@ class Feed:
             wanted = len(fresh) if limit is None else limit - len(delivered)
             chunk = fresh[position : position + wanted]
             position += len(chunk)
-            checked, pending = self._check(chunk, target)
+            unknown = chunk if known is None else [m for m in chunk if not known(m)]
+            checked, pending = self._check(unknown, target)
             for marker in chunk:
                 if marker in pending:
                     continue  # its event is being written: the marker stays for the next read

@@ -15,10 +15,13 @@
     feed/<YYYY-MM-DD>/<HH>/<MM>/<at>_<seq:012d>_<name>
                                              a marker: event <seq> of <name>, committed at <at>
                                              (empty; the event itself stays in the log)
+    catalog/catalog.json                     a summary of every model's versions for search,
+                                             rebuilt from the logs at will (_catalog.py)
 
 Each top-level prefix is written by a different kind of change, so that a store's own permissions
 (an S3 bucket policy) can give each to a different role: CI writes ``models/`` and ``feed/`` (and
-the artifacts), a release role also ``stages/production/``, an administrator ``governance/``.
+the artifacts), readers that search ``catalog/`` (an index: a reader that may not write keeps its
+copy in memory), a release role also ``stages/production/``, an administrator ``governance/``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from datetime import datetime, timezone
 
 __all__ = [
+    "CATALOG",
     "GOVERNANCE_LOG",
     "FEED",
     "INDEX",
@@ -55,6 +59,7 @@ NAMES = f"{ROOT}/_names/"
 GOVERNANCE_LOG = "governance/log/"
 STAGES = "stages/"
 FEED = "feed/"
+CATALOG = "catalog/catalog.json"
 
 _SEQ = re.compile(r"^(\d{12})\.json$")
 # Model names never hold a "/" and the time and the number have fixed widths with no "_", so a
