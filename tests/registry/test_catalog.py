@@ -173,7 +173,7 @@ def test_a_missing_catalog_is_rebuilt_from_the_logs() -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    ["garbage", "truncated", "edited", "schema", "header"],
+    ["garbage", "truncated", "edited", "schema", "header", "row"],
 )
 def test_a_damaged_or_hand_edited_catalog_is_rebuilt_not_trusted(
     damage: str, caplog: pytest.LogCaptureFixture
@@ -188,13 +188,17 @@ def test_a_damaged_or_hand_edited_catalog_is_rebuilt_not_trusted(
         raw = b"\x00\xffnot a catalog"
     elif damage == "truncated":
         raw = raw[: len(raw) // 2]
-    elif damage == "edited":  # fraud's row removed by hand
-        rows = [row for row in json.loads(body) if row[0] != "fraud"]
-        raw = header + b"\n" + json.dumps(rows).encode()
+    elif damage == "edited":  # fraud's tag changed by hand
+        raw = header + b"\n" + body.replace(b'"team":"ops"', b'"team":"oops"')
     elif damage == "schema":  # a later modelyard's catalog
         doc = json.loads(header)
         doc["schema_version"] = 99
         raw = json.dumps(doc).encode() + b"\n" + body
+    elif damage == "row":  # a row that is not its model's, with the digest made to match
+        rest = body.replace(b'["churn",1,', b'["churm",1,')
+        doc = json.loads(header)
+        doc["digest"] = "sha256:" + hashlib.sha256(rest).hexdigest()
+        raw = json.dumps(doc).encode() + b"\n" + rest
     else:
         raw = b"[1, 2]\n" + body
     registry.store.write(CATALOG, raw)
@@ -217,16 +221,15 @@ def test_a_forged_catalog_can_narrow_a_search_but_never_change_what_it_returns()
     registry.register("churn", b"w", tags={"team": "risk"}, metrics={"auc": 0.7})
     registry.search()
     header, _, body = registry.store.read(CATALOG).partition(b"\n")
-    rows = json.loads(body)
-    rows[0][4][0][4] = {"team": "ops"}  # a tag the version never had
-    rows[0][4][0][5] = {"auc": 0.99}
-    forged = json.dumps(rows).encode()
+    # A tag and a metric the version never had, with the digest made to match.
+    forged = body.replace(b'"risk"', b'"rusk"').replace(b'"auc":0.7', b'"auc":0.9')
+    assert forged.count(b'"rusk"') == 2  # in the index and in the row
     doc = json.loads(header)
-    doc["body"] = "sha256:" + hashlib.sha256(forged).hexdigest()
+    doc["digest"] = "sha256:" + hashlib.sha256(forged).hexdigest()
     registry.store.write(CATALOG, json.dumps(doc).encode() + b"\n" + forged)
     reader = Registry(registry.store, actor="ana")
-    assert reader.search(tags={"team": "ops"}) == []
-    assert reader.search(min_metrics={"auc": 0.9}) == []
+    assert reader.search(tags={"team": "rusk"}) == []
+    assert reader.search(min_metrics={"auc": 0.8}) == []
     # What it hides, a rebuild from the logs brings back.
     assert reader.search(tags={"team": "risk"}) == []
     assert reader.rebuild_catalog() == 1

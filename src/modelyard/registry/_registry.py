@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import getpass
 import itertools
 import logging
@@ -43,7 +42,8 @@ from modelyard.lifecycle import (
     notify,
 )
 from modelyard.registry._card import ModelCard, build_card
-from modelyard.registry._catalog import Catalog, Filters
+from modelyard.registry._catalog import Catalog
+from modelyard.registry._catalog_rows import Filters
 from modelyard.registry._copy import CopyResult, copy_version
 from modelyard.registry._events import (
     AliasDeleted,
@@ -1103,11 +1103,7 @@ class Registry:
         )
         # The catalog picks the models with a matching version; their versions are read from the
         # logs, so what search returns is what the logs say (the catalog is only an index).
-        names = [
-            row.name
-            for row in self._catalog.rows()
-            if (name is None or fnmatch.fnmatchcase(row.name, name)) and filters.admits(row)
-        ]
+        names = self._catalog.select(filters, name)
         states = [self._log.state(n) for n in names]
         return search_versions(
             [s for s in states if s.head > 0],
