@@ -4,8 +4,9 @@ of the models it may return.
 Stored form (``catalog/catalog.json``), three parts separated by a newline:
 
 * a header: ``{"schema_version", "cursor", "digest"}``, the digest (sha256) covering the rest;
-* an index: ``{"names", "ends", "tags", "model_tags"}``: the model names in order, where each
-  model's row ends in the rows part, and which models have a version (``tags``) or the model
+* an index: ``{"names", "heads", "ends", "tags", "model_tags"}``: the model names in order,
+  the event each model's row is current to, where each model's row ends in the rows part, and
+  which models have a version (``tags``) or the model
   itself (``model_tags``) tagged ``key=value``, as ``{key: {value: [names]}}``;
 * the rows, one JSON document per model, back to back (see ``ModelRow.to_json``).
 
@@ -38,6 +39,7 @@ class Table:
     def __init__(self) -> None:
         self._blob = b""
         self._spans: dict[str, tuple[int, int]] = {}
+        self._heads: dict[str, int] = {}
         self._rows: dict[str, ModelRow] = {}
         self.tags: Postings = {}
         self.model_tags: Postings = {}
@@ -53,8 +55,7 @@ class Table:
         return len(self._spans.keys() | self._rows.keys())
 
     def head(self, name: str) -> int | None:
-        row = self.get(name)
-        return None if row is None else row.head
+        return self._heads.get(name)
 
     def get(self, name: str) -> ModelRow | None:
         row = self._rows.get(name)
@@ -66,8 +67,8 @@ class Table:
                 raise IntegrityError(
                     f"{CATALOG}: the row of {name!r} cannot be read: {exc}"
                 ) from None
-            if row.name != name:
-                raise IntegrityError(f"{CATALOG}: the row of {name!r} holds {row.name!r}")
+            if row.name != name or row.head != self._heads.get(name):
+                raise IntegrityError(f"{CATALOG}: the row of {name!r} is not the one indexed")
             self._rows[name] = row
         return row
 
@@ -80,6 +81,7 @@ class Table:
                 self.model_tags.get(key, {}).get(value, set()).discard(row.name)
         self._spans.pop(row.name, None)
         self._rows[row.name] = row
+        self._heads[row.name] = row.head
         for key, value in _version_tags(row):
             self.tags.setdefault(key, {}).setdefault(value, set()).add(row.name)
         for key, value in row.tags.items():
@@ -123,6 +125,7 @@ def encode(table: Table, cursor: Cursor) -> bytes:
         ends.append(end)
     index = {
         "names": names,
+        "heads": [table._heads[name] for name in names],
         "ends": ends,
         "tags": _lists(table.tags),
         "model_tags": _lists(table.model_tags),
@@ -156,11 +159,12 @@ def decode(raw: bytes) -> tuple[Table, Cursor]:
         cursor = Cursor.decode(header.get("cursor"))
         text, _, blob = rest.partition(b"\n")
         index = json.loads(text)
-        names, ends = index["names"], index["ends"]
-        if len(names) != len(ends) or (ends and ends[-1] != len(blob)):
+        names, heads, ends = index["names"], index["heads"], index["ends"]
+        if not len(names) == len(heads) == len(ends) or (ends and ends[-1] != len(blob)):
             raise ValueError("the index does not match the rows")
         table = Table()
         table._blob = blob
+        table._heads = dict(zip(names, heads, strict=True))
         table._spans = dict(zip(names, zip([0, *ends[:-1]], ends, strict=True), strict=True))
         table.tags = _sets(index["tags"])
         table.model_tags = _sets(index["model_tags"])

@@ -1124,9 +1124,8 @@ class Registry:
 
         The catalog is an index that :meth:`search` keeps current from the event feed and
         rebuilds by itself when it is missing or damaged. Rebuild it by hand after restoring
-        the ``models/`` folder from a backup, or when a writer was killed between an event and
-        its feed marker (the feed then never names that event, see :meth:`watch`). Reads every
-        model's log.
+        the ``models/`` folder from a backup, or after a machine crash lost a feed marker (the
+        feed then never names that event, see :meth:`watch`). Reads every model's log.
 
         >>> from modelyard.storage import MemoryStore
         >>> registry = Registry(MemoryStore(), actor="ana")
