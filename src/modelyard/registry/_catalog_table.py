@@ -37,7 +37,7 @@ class Table:
     """Every model's row: stored bytes decoded on first use, and postings of tags to models."""
 
     def __init__(self) -> None:
-        self._blob = b""
+        self._blob: bytes | memoryview = b""
         self._spans: dict[str, tuple[int, int]] = {}
         self._heads: dict[str, int] = {}
         self._rows: dict[str, ModelRow] = {}
@@ -62,7 +62,7 @@ class Table:
         if row is None and name in self._spans:
             start, end = self._spans[name]
             try:
-                row = ModelRow.from_json(json.loads(self._blob[start:end]))
+                row = ModelRow.from_json(json.loads(bytes(self._blob[start:end])))
             except (ValueError, TypeError) as exc:
                 raise IntegrityError(
                     f"{CATALOG}: the row of {name!r} cannot be read: {exc}"
@@ -119,7 +119,7 @@ def encode(table: Table, cursor: Cursor) -> bytes:
             ).encode()
         else:
             start, stop = table._spans[name]
-            text = table._blob[start:stop]
+            text = bytes(table._blob[start:stop])
         parts.append(text)
         end += len(text)
         ends.append(end)
@@ -142,9 +142,11 @@ def encode(table: Table, cursor: Cursor) -> bytes:
 
 def decode(raw: bytes) -> tuple[Table, Cursor]:
     """A stored catalog; :class:`IntegrityError` for one that cannot be used as it is."""
-    head, newline, rest = raw.partition(b"\n")
+    # Offsets into one buffer, not slices: the rows part is most of the bytes, copied for nothing.
+    view = memoryview(raw)
+    first = raw.find(b"\n")
     try:
-        header = json.loads(head)
+        header = json.loads(raw[:first] if first >= 0 else raw)
         if not isinstance(header, dict):
             raise ValueError("the header is not an object")
         version = header.get("schema_version")
@@ -154,16 +156,21 @@ def decode(raw: bytes) -> tuple[Table, Cursor]:
                 f"{SCHEMA_VERSION}",
                 key=CATALOG,
             )
-        if not newline or header.get("digest") != "sha256:" + hashlib.sha256(rest).hexdigest():
+        digest = "sha256:" + hashlib.sha256(view[first + 1 :]).hexdigest()
+        if first < 0 or header.get("digest") != digest:
             raise IntegrityError(f"{CATALOG} does not match its digest", key=CATALOG)
         cursor = Cursor.decode(header.get("cursor"))
-        text, _, blob = rest.partition(b"\n")
-        index = json.loads(text)
+        second = raw.find(b"\n", first + 1)
+        if second < 0:
+            raise ValueError("the rows are missing")
+        index = json.loads(raw[first + 1 : second])
         names, heads, ends = index["names"], index["heads"], index["ends"]
-        if not len(names) == len(heads) == len(ends) or (ends and ends[-1] != len(blob)):
+        if not len(names) == len(heads) == len(ends) or (
+            ends and ends[-1] != len(raw) - second - 1
+        ):
             raise ValueError("the index does not match the rows")
         table = Table()
-        table._blob = blob
+        table._blob = view[second + 1 :]
         table._heads = dict(zip(names, heads, strict=True))
         table._spans = dict(zip(names, zip([0, *ends[:-1]], ends, strict=True), strict=True))
         table.tags = _sets(index["tags"])
