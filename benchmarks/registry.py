@@ -3,6 +3,8 @@
     python benchmarks/registry.py [--quick]
 
 The 1,000-model figures (skipped by ``--quick``) include one ``registry.verify()`` of every chain.
+The search catalog's growth table runs at 100, 1,000 and 10,000 models (``--quick``: 100 and
+1,000; see ``_catalog_bench.py``).
 The event feed's figures (requests of an idle poll with 1,000 models, latency from a commit to a
 watcher, ``events()`` throughput) are measured in both modes, on a folder that does not fsync.
 
@@ -23,7 +25,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _feed_bench import feed_rows  # beside this script, which is run as a file
+from _catalog_bench import catalog_rows  # beside this script, which is run as a file
+from _feed_bench import feed_rows
 
 from modelyard.registry import Registry
 from modelyard.storage import LocalStore
@@ -148,6 +151,7 @@ def main() -> None:
         concurrent_verdict = f"{len(versions)}/100 ok" if ok else f"FAIL: {len(versions)}/100"
 
         feed = feed_rows(root / "feed")
+        catalog = catalog_rows(root, (100, 1000) if args.quick else (100, 1000, 10_000))
 
         big: list[tuple[str, float]] = []
         if not args.quick:
@@ -218,6 +222,8 @@ def main() -> None:
     for what, value in big:
         print(f"{what:52} {value:12.3f}")
     for line in feed:
+        print(line)
+    for line in catalog:
         print(line)
     print(
         "\n* MLflow figures measured separately on this kind of machine, quoted from the registry issue."

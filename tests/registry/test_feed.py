@@ -13,6 +13,7 @@ import pytest
 
 from modelyard.errors import InputError
 from modelyard.registry import FeedEvent, Registry, _cursor
+from modelyard.registry._events import parse_event
 from modelyard.storage import LocalStore, MemoryStore, Store
 from modelyard.testing import FakeClock
 from modelyard.yard import open_yard
@@ -23,7 +24,6 @@ def _seen(events: Any) -> list[tuple[str, int]]:
 
 
 def _marker(registry: Registry, model: str, seq: int) -> str:
-    registry._feed.flush()  # markers are written on a thread of their own
     (key,) = [k for k in registry.store.list("feed/") if k.endswith(f"_{seq:012d}_{model}")]
     return key
 
@@ -78,7 +78,7 @@ def test_a_marker_that_lands_late_is_delivered_once(registry: Registry, clock: F
 
 
 def test_a_marker_naming_a_missing_or_different_event_is_skipped_and_logged(
-    registry: Registry, caplog: pytest.LogCaptureFixture
+    registry: Registry, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     registry.register("churn", b"c1")
     real = _marker(registry, "churn", 1)
@@ -89,9 +89,40 @@ def test_a_marker_naming_a_missing_or_different_event_is_skipped_and_logged(
     other_at = at[:-2] + ("1Z" if at[-2] != "1" else "2Z")
     registry.store.write(f"{folder}/{other_at}_000000000001_churn", b"")  # another time
     with caplog.at_level(logging.WARNING, logger="modelyard.registry"):
-        assert _seen(registry.events()) == [("churn", 1)]
-    assert "event 9 of model 'churn'" in caplog.text
+        page = registry.events()
+        assert _seen(page) == [("churn", 1)]
+        # An event past the head may be being written: its marker waits out the look-back.
+        assert "event 9 of model 'churn'" not in caplog.text
+        clock.advance(seconds=31)
+        assert _seen(registry.events(page.cursor)) == []
+    assert "event 9 of model 'churn', which was never written" in caplog.text
     assert "does not match event 1 of model 'churn'" in caplog.text
+
+
+def test_a_marker_written_before_its_event_is_delivered_once_the_event_lands(
+    registry: Registry, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry.register("churn", b"c1")
+    clock.advance(seconds=1)
+    marks: list[str] = []
+    real_mark = registry._feed.mark
+    registry._feed.mark = lambda name, event: marks.append(name)  # type: ignore[method-assign]
+    registry.register("churn", b"c2")
+    registry._feed.mark = real_mark  # type: ignore[method-assign]
+    # Move event 2 aside and write its marker: the state of a writer between the two.
+    event = registry.store.read("models/churn/log/000000000002.json")
+    registry.store.delete("models/churn/log/000000000002.json")
+    reader = Registry(registry.store, clock=clock, actor="ana")
+    registry._feed.mark("churn", parse_event(event, "event 2"))
+    with caplog.at_level(logging.WARNING, logger="modelyard.registry"):
+        page = reader.events()
+        assert _seen(page) == [("churn", 1)]
+        registry.store.create("models/churn/log/000000000002.json", event)
+        clock.advance(seconds=5)
+        again = reader.events(page.cursor)
+    assert _seen(again) == [("churn", 2)]
+    assert _seen(reader.events(again.cursor)) == []
+    assert marks == ["churn"] and caplog.text == ""
 
 
 def test_a_marker_of_an_edited_event_is_not_delivered(

@@ -1,23 +1,31 @@
 """The yard's event feed: every committed event of every model, in one order, from any process.
 
-The truth stays in the model logs. After an event is committed, its writer also stores an empty
+The truth stays in the model logs. Just before an event is created, its writer stores an empty
 *marker* whose key names the event (``feed/<day>/<hour>/<minute>/<at>_<seq>_<model>``, see
-``_layout.py``). A reader lists the minute folders from its cursor's floor to now: an idle poll of
-a watcher that keeps up costs one or two listings and nothing else, however many models the yard
-holds. A new marker is never trusted: the event it names is read from the model's log and checked
-along the chain to the model's verified head, and its time must be the marker's; a marker that
-names a missing or different event is logged and skipped.
+``_layout.py``), so that the marker of every event whose write has returned is there for any
+process to see: the yard's search catalog relies on it (``_catalog.py``). A reader lists the
+minute folders from its cursor's floor to now: an idle poll of a watcher that keeps up costs one
+or two listings and nothing else, however many models the yard holds. A new marker is never
+trusted: the event it names is read from the model's log and checked along the chain to the
+model's verified head, and its time must be the marker's; a marker that names a different event
+is logged and skipped. A marker that names an event past the model's head is an event being
+written: it is left for the next read while it is younger than ``LOOKBACK``, and skipped with a
+warning after that (its writer lost the race and was killed before it withdrew the marker, or
+its create failed).
 
 Markers are rebuilt from the logs, so they are written without waiting for the disk where the
-store allows it, on a thread of their own where the store's durable writes would make them wait
-(``_markers.py``). A crash, or a writer killed between its event and its marker, can lose one:
-``watch`` heals that by reconciling with the model heads (``_watch.py``).
+store allows it: created before the event's own durable write, a marker costs a registration
+about 20 µs, where one created right after the fsyncs of the commit would wait half a millisecond
+for the filesystem's journal. A failed marker write is logged, never raised, and a machine crash
+can lose a marker written without waiting for the disk: ``watch`` heals that by reconciling with
+the model heads (``_watch.py``), and the catalog by a rebuild.
 """
 
 from __future__ import annotations
 
 import logging
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -34,7 +42,6 @@ from modelyard.registry._layout import (
     parse_marker,
 )
 from modelyard.registry._log import EventLog
-from modelyard.registry._markers import MarkerWriter
 from modelyard.registry._records import FeedEvent
 from modelyard.storage import Store, SupportsVolatileWrite
 
@@ -68,29 +75,23 @@ class Feed:
         self.store = store
         self.log = log
         self._volatile = isinstance(store, SupportsVolatileWrite)
-        # A store that fsyncs its writes makes a file created right after them wait for its
-        # journal (see _markers.py): there, markers go to a thread of their own. Elsewhere a
-        # marker is written before the commit returns, so the store is settled when it does.
-        durable = store.capabilities.durable and self._volatile
-        self._writer = MarkerWriter(self._write) if durable else None
 
     # -- writing ---------------------------------------------------------------------------------
 
     def mark(self, name: str, event: Event) -> None:
-        """Queue the marker of committed ``event`` (see ``_markers.py``)."""
-        key = feed_key(event.at, event.seq, name)
-        if self._writer is None:
-            self._write(key)
-        else:
-            self._writer.put(key)
+        """Store the marker of ``event``, about to be created (see ``EventLog.append``)."""
+        self._write(feed_key(event.at, event.seq, name))
 
-    def flush(self) -> None:
-        """Wait until the markers of this object's commits are written."""
-        if self._writer is not None:
-            self._writer.flush()
+    def unmark(self, name: str, event: Event) -> None:
+        """Withdraw the marker of ``event``, whose create lost the race for its number."""
+        try:
+            self.store.delete(feed_key(event.at, event.seq, name))
+        except Exception:
+            # Left behind, it names another writer's event or one past the head: readers skip it.
+            logger.info("could not withdraw the feed marker of a lost race", exc_info=True)
 
     def _write(self, key: str) -> None:
-        """Store a marker; a failure is logged, never raised (the event is committed, and
+        """Store a marker; a failure is logged, never raised (the event is still written, and
         reconciliation delivers it)."""
         try:
             if self._volatile:
@@ -99,8 +100,8 @@ class Feed:
                 self.store.write(key, b"")
         except Exception:
             logger.warning(
-                "could not write the feed marker %s; the event is committed, and watchers that "
-                "reconcile will still see it",
+                "could not write the feed marker %s; the event is written all the same, and "
+                "watchers that reconcile will still see it",
                 key,
                 exc_info=True,
             )
@@ -114,11 +115,12 @@ class Feed:
         *,
         limit: int | None = None,
         lookback: timedelta = LOOKBACK,
+        known: Callable[[Marker], bool] | None = None,
     ) -> tuple[list[FeedEvent], Cursor]:
         """The events after ``cursor`` in feed order (at most ``limit``) and the cursor after
         them. Costs one listing per folder from the cursor's floor to ``now`` (one or two for a
-        reader that keeps up) and, per new marker, the reads that check its event."""
-        self.flush()  # a process sees its own commits
+        reader that keeps up) and, per new marker, the reads that check its event. Markers that
+        ``known`` says the reader has already seen otherwise are passed over unread."""
         floor = None if cursor.floor is None else _parse_at(cursor.floor[:23])
         fresh = sorted(
             marker
@@ -135,8 +137,11 @@ class Feed:
             wanted = len(fresh) if limit is None else limit - len(delivered)
             chunk = fresh[position : position + wanted]
             position += len(chunk)
-            checked = self._check(chunk)
+            unknown = chunk if known is None else [m for m in chunk if not known(m)]
+            checked, pending = self._check(unknown, target)
             for marker in chunk:
+                if marker in pending:
+                    continue  # its event is being written: the marker stays for the next read
                 handled.append(marker.name)
                 event = checked.get(marker)
                 if event is not None:
@@ -152,16 +157,21 @@ class Feed:
         # A truncated read: the markers not looked at stay for the next read.
         return events, Cursor.decode(events[-1].cursor) if events else cursor
 
-    def checked_events(self, name: str, seqs: list[int]) -> dict[int, Event]:
+    def checked_events(
+        self, name: str, seqs: list[int], *, ahead: set[int] | None = None
+    ) -> dict[int, Event]:
         """Events ``seqs`` of ``name``, each checked along the chain to the model's verified
-        head; an event that cannot be checked is logged and left out."""
+        head; an event that cannot be checked is logged and left out. The numbers of ``seqs``
+        past the head are added to ``ahead`` when it is given (and then not logged)."""
         try:
             state = self.log.state(name)
         except (IntegrityError, NotFoundError) as exc:
             logger.warning("feed: skipping events of model %r: %s", name, exc)
             return {}
         wanted = [seq for seq in seqs if 1 <= seq <= state.head]
-        for seq in sorted(set(seqs) - set(wanted)):
+        if ahead is not None:
+            ahead.update(seq for seq in seqs if seq > state.head)
+        for seq in sorted(set(seqs) - set(wanted) - (ahead or set())):
             logger.warning(
                 "feed: a marker names event %d of model %r, which has %d events; skipped",
                 seq,
@@ -189,16 +199,31 @@ class Feed:
             return {}
         return {seq: events[seq - start] for seq in wanted}
 
-    def _check(self, markers: list[Marker]) -> dict[Marker, Event]:
+    def _check(self, markers: list[Marker], target: str) -> tuple[dict[Marker, Event], set[Marker]]:
+        """The checked event of each marker, and the markers of events being written (past
+        their model's head, and younger than ``target``)."""
         by_model: dict[str, list[Marker]] = {}
         for marker in markers:
             by_model.setdefault(marker.model, []).append(marker)
         found: dict[Marker, Event] = {}
+        pending: set[Marker] = set()
         for name, group in by_model.items():
-            events = self.checked_events(name, [marker.seq for marker in group])
+            ahead: set[int] = set()
+            events = self.checked_events(name, [marker.seq for marker in group], ahead=ahead)
             for marker in group:
                 event = events.get(marker.seq)
                 if event is None:
+                    if marker.seq in ahead:
+                        if marker.at >= target:
+                            pending.add(marker)
+                        else:
+                            logger.warning(
+                                "feed: marker %s names event %d of model %r, which was never "
+                                "written; skipped",
+                                marker.name,
+                                marker.seq,
+                                name,
+                            )
                     continue
                 if marker_at(event.at) != marker.at:
                     logger.warning(
@@ -211,7 +236,7 @@ class Feed:
                     )
                     continue
                 found[marker] = event
-        return found
+        return found, pending
 
     def _markers(self, prefix: str) -> list[Marker]:
         markers: list[Marker] = []

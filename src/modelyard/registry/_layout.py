@@ -15,10 +15,13 @@
     feed/<YYYY-MM-DD>/<HH>/<MM>/<at>_<seq:012d>_<name>
                                              a marker: event <seq> of <name>, committed at <at>
                                              (empty; the event itself stays in the log)
+    catalog/catalog.json                     a summary of every model's versions for search,
+                                             rebuilt from the logs at will (_catalog.py)
 
 Each top-level prefix is written by a different kind of change, so that a store's own permissions
 (an S3 bucket policy) can give each to a different role: CI writes ``models/`` and ``feed/`` (and
-the artifacts), a release role also ``stages/production/``, an administrator ``governance/``.
+the artifacts), readers that search ``catalog/`` (an index: a reader that may not write keeps its
+copy in memory), a release role also ``stages/production/``, an administrator ``governance/``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from datetime import datetime, timezone
 
 __all__ = [
+    "CATALOG",
     "GOVERNANCE_LOG",
     "FEED",
     "INDEX",
@@ -55,6 +59,7 @@ NAMES = f"{ROOT}/_names/"
 GOVERNANCE_LOG = "governance/log/"
 STAGES = "stages/"
 FEED = "feed/"
+CATALOG = "catalog/catalog.json"
 
 _SEQ = re.compile(r"^(\d{12})\.json$")
 # Model names never hold a "/" and the time and the number have fixed widths with no "_", so a
@@ -177,7 +182,15 @@ def parse_marker(key: str) -> tuple[str, int, str] | None:
     match = _MARKER.fullmatch(last)
     if match is None:
         return None
-    at = datetime.strptime(match.group(1), _AT).replace(tzinfo=timezone.utc)
-    if folder + "/" != feed_prefix(at, "minute"):
+    at = match.group(1)
+    # Built from the text rather than with strptime, which costs more than the rest of a feed
+    # read; datetime() still refuses a time that does not exist.
+    try:
+        datetime(
+            int(at[:4]), int(at[4:6]), int(at[6:8]), int(at[9:11]), int(at[11:13]), int(at[13:15])
+        )
+    except ValueError:
         return None
-    return match.group(1), int(match.group(2)), match.group(3)
+    if folder != f"{FEED}{at[:4]}-{at[4:6]}-{at[6:8]}/{at[9:11]}/{at[11:13]}":
+        return None
+    return at, int(match.group(2)), match.group(3)

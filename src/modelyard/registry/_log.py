@@ -22,7 +22,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
@@ -39,6 +39,14 @@ from modelyard.storage import Store
 __all__ = ["EventLog"]
 
 E = TypeVar("E", bound=Event)
+
+
+class Announcer(Protocol):
+    """Told of each event just before it is created (the feed's markers)."""
+
+    def mark(self, name: str, event: Event) -> None: ...
+
+    def unmark(self, name: str, event: Event) -> None: ...
 
 
 class EventLog:
@@ -212,13 +220,19 @@ class EventLog:
     # -- writes ----------------------------------------------------------------------------------
 
     def append(
-        self, state: ModelState, event: E, *, protected: frozenset[str] = frozenset()
+        self,
+        state: ModelState,
+        event: E,
+        *,
+        protected: frozenset[str] = frozenset(),
+        announce: Announcer | None = None,
     ) -> tuple[ModelState, E]:
         """Create event ``state.head + 1`` from ``event``; return the new state and the event as
         stored. :class:`KeyExistsError` if another writer got there first.
 
         If the event changes who holds a stage of ``protected``, its countersign is created
-        first (see ``_countersign.py``)."""
+        first (see ``_countersign.py``). ``announce`` is told of the event just before it is
+        created, and told to withdraw that if the create loses the race (see ``_feed.py``)."""
         name, seq = state.name, state.head + 1
         model_id = state.model_id
         if model_id is None:  # the model's first chained event: claim the name, fix the id
@@ -245,7 +259,14 @@ class EventLog:
                 self.store.create(INDEX + name, b"")
             except KeyExistsError:
                 pass
-        self.store.create(log_key(name, seq), raw)
+        if announce is not None:
+            announce.mark(name, sealed)
+        try:
+            self.store.create(log_key(name, seq), raw)
+        except KeyExistsError:
+            if announce is not None:
+                announce.unmark(name, sealed)
+            raise
         self._remember(new_state)
         if snapshot is not None:
             try:

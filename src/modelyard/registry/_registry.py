@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import getpass
 import itertools
 import logging
@@ -43,6 +42,8 @@ from modelyard.lifecycle import (
     notify,
 )
 from modelyard.registry._card import ModelCard, build_card
+from modelyard.registry._catalog import Catalog
+from modelyard.registry._catalog_rows import Filters
 from modelyard.registry._copy import CopyResult, copy_version
 from modelyard.registry._events import (
     AliasDeleted,
@@ -78,7 +79,7 @@ from modelyard.registry._records import (
     RegistryEvent,
 )
 from modelyard.registry._report import RegistryReport
-from modelyard.registry._search import search_versions
+from modelyard.registry._search import check_search, search_versions
 from modelyard.registry._state import ModelState
 from modelyard.registry._validate import (
     RESERVED_ALIASES,
@@ -185,6 +186,7 @@ class Registry:
             GovernanceLog(store), self._log, code=lifecycle, clock=self.clock, retry=self.retry
         )
         self._feed = Feed(store, self._log)
+        self._catalog = Catalog(self._feed, self._log, self.clock.now)
         self._listeners: list[RegistryListener] = []
         self._transition_listeners: list[TransitionListener] = []
         self._listener_lock = threading.Lock()
@@ -1089,12 +1091,8 @@ class Registry:
             validate_name(alias, kind="alias")
         if state is not None:
             validate_name(state, kind="state")
-        names = self._log.names()
-        if name is not None:
-            names = [n for n in names if fnmatch.fnmatchcase(n, name)]
-        states = [self._log.state(n) for n in names]
-        return search_versions(
-            [s for s in states if s.head > 0],
+        check_search(order_by, limit)
+        filters = Filters(
             tags=check_tags(tags),
             model_tags=check_tags(model_tags),
             min_metrics=check_metrics(min_metrics),
@@ -1102,10 +1100,40 @@ class Registry:
             state=state,
             alias=alias,
             include_deleted=include_deleted,
+        )
+        # The catalog picks the models with a matching version; their versions are read from the
+        # logs, so what search returns is what the logs say (the catalog is only an index).
+        names = self._catalog.select(filters, name)
+        states = [self._log.state(n) for n in names]
+        return search_versions(
+            [s for s in states if s.head > 0],
+            tags=filters.tags,
+            model_tags=filters.model_tags,
+            min_metrics=filters.min_metrics,
+            max_metrics=filters.max_metrics,
+            state=state,
+            alias=alias,
+            include_deleted=include_deleted,
             order_by=order_by,
             descending=descending,
             limit=limit,
         )
+
+    def rebuild_catalog(self) -> int:
+        """Rebuild the yard's search catalog from the model logs; the number of models in it.
+
+        The catalog is an index that :meth:`search` keeps current from the event feed and
+        rebuilds by itself when it is missing or damaged. Rebuild it by hand after restoring
+        the ``models/`` folder from a backup, or after a machine crash lost a feed marker (the
+        feed then never names that event, see :meth:`watch`). Reads every model's log.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"weights")
+        >>> registry.rebuild_catalog()
+        1
+        """
+        return self._catalog.rebuild()
 
     # -- the feed --------------------------------------------------------------------------------
 
@@ -1264,14 +1292,15 @@ class Registry:
                 state, probed = self._write_state(name), True
                 continue
             try:
-                state, event = self._log.append(state, event, protected=protected)
+                state, event = self._log.append(
+                    state, event, protected=protected, announce=self._feed
+                )
             except KeyExistsError:
                 if delay is None:
                     break
                 time.sleep(delay)
                 state, probed = self._write_state(name), True
                 continue
-            self._feed.mark(name, event)
             self._notify(name, event)
             return state, event
         raise ConcurrentModificationError(

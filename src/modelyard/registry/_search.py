@@ -11,7 +11,7 @@ from modelyard.errors import InputError
 from modelyard.registry._records import ModelVersion
 from modelyard.registry._state import ModelState
 
-__all__ = ["OrderBy", "search_versions"]
+__all__ = ["OrderBy", "check_search", "metrics_match", "search_versions"]
 
 OrderBy = Literal["created_at", "version", "name"] | str
 
@@ -32,9 +32,7 @@ def search_versions(
     descending: bool,
     limit: int | None,
 ) -> list[ModelVersion]:
-    key = _sort_key(order_by)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise InputError(f"limit must be a non-negative integer, got {limit!r}")
+    key = check_search(order_by, limit)
     found: list[ModelVersion] = []
     for model in states:
         if any(model.tags.get(k) != v for k, v in model_tags.items()):
@@ -49,7 +47,7 @@ def search_versions(
                 continue
             if any(version.tags.get(k) != v for k, v in tags.items()):
                 continue
-            if not _metrics_match(version.metrics, min_metrics, max_metrics):
+            if not metrics_match(version.metrics, min_metrics, max_metrics):
                 continue
             found.append(model.record(version))
     if order_by.startswith("metrics."):
@@ -65,7 +63,15 @@ def search_versions(
     return found if limit is None else found[:limit]
 
 
-def _metrics_match(
+def check_search(order_by: str, limit: int | None) -> Any:
+    """The sort key of ``order_by``; :class:`InputError` for a bad ``order_by`` or ``limit``."""
+    key = _sort_key(order_by)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InputError(f"limit must be a non-negative integer, got {limit!r}")
+    return key
+
+
+def metrics_match(
     metrics: Mapping[str, float], low: Mapping[str, float], high: Mapping[str, float]
 ) -> bool:
     for name, threshold in low.items():

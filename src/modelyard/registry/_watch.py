@@ -1,6 +1,6 @@
 """Watching the feed: poll it, and heal markers that were lost by reconciling with the logs.
 
-A marker is lost when its writer is killed between the event and the marker, or the machine
+A marker is lost when writing it failed (its event is written all the same), or the machine
 crashes before a marker that was written without waiting for the disk reaches it. The event is
 committed all the same, so a watcher that should never miss one reconciles every
 ``reconcile_every`` seconds: it lists the models and reads each model's head (a full scan, a few
