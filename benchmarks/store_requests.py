@@ -100,7 +100,10 @@ def scenarios(files: int) -> dict[str, tuple[Setup, Run]]:
             _two_versions,
             lambda yard, root, _: yard.registry.resolve("churn@champion"),
         ),
-        "resolve @latest": (_two_versions, lambda yard, root, _: yard.registry.resolve("churn@latest")),
+        "resolve @latest": (
+            _two_versions,
+            lambda yard, root, _: yard.registry.resolve("churn@latest"),
+        ),
         "load @latest": (_two_versions, lambda yard, root, _: yard.registry.load("churn@latest")),
         f"search {SEARCHED_MODELS} models": (_models, lambda yard, root, _: yard.registry.search()),
     }
