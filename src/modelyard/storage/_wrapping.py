@@ -109,10 +109,10 @@ class WrappedStore:
         self._inner.delete(key)
 
     def __getattr__(self, name: str) -> Any:
-        # Reached only for names the class lacks. Private names are refused at once: unpickling
-        # looks some up before ``_inner`` exists.
+        # Reached only for names the class lacks; ``__dict__`` is read directly so that a lookup
+        # before ``_inner`` is set (while unpickling) cannot recurse.
         inner = self.__dict__.get("_inner")
-        if not name.startswith("_") and name in _DESCRIPTIVE and hasattr(inner, name):
+        if name in _DESCRIPTIVE and hasattr(inner, name):
             return getattr(inner, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
