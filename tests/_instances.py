@@ -12,6 +12,7 @@ import pandas as pd
 import modelyard as my
 from modelyard import drift
 from modelyard.lifecycle import Lifecycle
+from modelyard.storage import CountingStore, FsspecStore, LatencyStore
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -90,6 +91,9 @@ def roots() -> list[Any]:
         drift.DriftConfig(),
         drift.windows(cur, time="ts", every="1D"),
         drift.LiveMonitor(profile, every="1D"),
+        # Over a store without staging, so that the wrappers are their public classes exactly.
+        CountingStore(FsspecStore("memory://instances-counted")),
+        LatencyStore(FsspecStore("memory://instances-slow")),
     ]
 
 

@@ -107,6 +107,34 @@ def test_registry_exports_are_pinned() -> None:
     ]
 
 
+def test_storage_exports_are_pinned() -> None:
+    import modelyard.storage
+
+    assert modelyard.storage.__all__ == [
+        "ENTRY_POINT_GROUP",
+        "CountingStore",
+        "Data",
+        "FsspecStore",
+        "LatencyStore",
+        "LocalStore",
+        "MemoryStore",
+        "StagedWrite",
+        "Store",
+        "StoreCapabilities",
+        "StoreFactory",
+        "StorePluginWarning",
+        "SupportsStaging",
+        "SupportsVolatileWrite",
+        "iter_chunks",
+        "join_chunks",
+        "open_store",
+        "register_store",
+        "registered_stores",
+        "validate_key",
+        "validate_prefix",
+    ]
+
+
 def test_lifecycle_exports_are_pinned() -> None:
     import modelyard.lifecycle
 

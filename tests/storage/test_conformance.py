@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.storage import FsspecStore, LocalStore, MemoryStore, Store
+from modelyard.storage import (
+    CountingStore,
+    FsspecStore,
+    LatencyStore,
+    LocalStore,
+    MemoryStore,
+    Store,
+)
 from modelyard.testing import StoreConformance
 
 
@@ -42,3 +49,28 @@ class TestFsspecS3(StoreConformance):
     @pytest.fixture
     def store(self, s3_url: str, s3_endpoint: str) -> Store:
         return FsspecStore(s3_url, endpoint_url=s3_endpoint, key="testing", secret="testing")
+
+
+class TestCountingLocalStore(StoreConformance):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return CountingStore(LocalStore(tmp_path / "store"))
+
+
+class TestCountingMemoryStore(StoreConformance):
+    @pytest.fixture
+    def store(self) -> Store:
+        return CountingStore(MemoryStore())
+
+
+class TestLatencyLocalStore(StoreConformance):
+    # A millisecond: enough to shift the timing of the races, little enough to keep them quick.
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return LatencyStore(LocalStore(tmp_path / "store"), latency=0.001)
+
+
+class TestLatencyMemoryStore(StoreConformance):
+    @pytest.fixture
+    def store(self) -> Store:
+        return LatencyStore(MemoryStore(), latency=0.001)

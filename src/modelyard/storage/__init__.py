@@ -6,13 +6,18 @@
 >>> store.read("greeting"), store.exists("missing")
 (b'hello', False)
 
+:class:`CountingStore` and :class:`LatencyStore` wrap any store to count its requests or to add
+a round trip's wait to each, which tells what an operation will cost on a remote bucket.
+
 See ``docs/storage.md`` for writing your own store and checking it with
 :class:`modelyard.testing.StoreConformance`.
 """
 
 import modelyard._internal.public as _public
+from modelyard.storage._counting import CountingStore
 from modelyard.storage._fsspec import FsspecStore
 from modelyard.storage._keys import validate_key, validate_prefix
+from modelyard.storage._latency import LatencyStore
 from modelyard.storage._local import LocalStore
 from modelyard.storage._memory import MemoryStore
 from modelyard.storage._open import (
@@ -36,8 +41,10 @@ from modelyard.storage._protocol import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "CountingStore",
     "Data",
     "FsspecStore",
+    "LatencyStore",
     "LocalStore",
     "MemoryStore",
     "StagedWrite",
