@@ -2,7 +2,8 @@
 
 The one command whose ``--json`` output is not one document: it prints one JSON object per line
 (JSON Lines), an event per line as it arrives, and a last line ``{"cursor": "..."}`` that
-``--since`` resumes from. A consumer reads line by line and never waits for the end.
+``--since`` resumes from (when one is known: after an event, with ``--since`` or ``--once``).
+A consumer reads line by line and never waits for the end.
 """
 
 from __future__ import annotations
