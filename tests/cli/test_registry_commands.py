@@ -97,6 +97,11 @@ def test_not_found_and_usage_errors(where: Path, tmp_path: Path) -> None:
         assert data["error"]["exit_code"] == 2 and data["error"]["message"]
     # A reading command never creates a yard.
     assert run_json("registry", "ls", yard=tmp_path / "typo")[0] == 3
+    # Nor does register: the artifact it names must be in an existing yard.
+    assert (
+        run_json("registry", "register", "churn", "sha256:" + "a" * 64, yard=tmp_path / "typo")[0]
+        == 3
+    )
     assert not (tmp_path / "typo").exists()
 
 

@@ -24,8 +24,7 @@ def add(group: Group) -> None:
         _register,
         description=(
             "Register the artifact ARTIFACT_REF names (artifacts:/churn-model@latest, "
-            "sha256:..., churn-model:1a2b3c) as the next version of NAME. Creates the yard if "
-            "there is none."
+            "sha256:..., churn-model:1a2b3c) as the next version of NAME."
         ),
     )
     register.add_argument("name", metavar="NAME")
@@ -121,7 +120,9 @@ def _register(ctx: Context) -> ExitCode:
     artifact = str(parse_reference(args.artifact, expect="artifact"))
     metrics = as_dict(args.metric, "--metric")
     tags = as_dict(args.tag, "--tag")
-    yard = ctx.yard(create=True)
+    # The artifact must be stored already, so a location without a yard is a typo: not found,
+    # and no new empty yard is left behind.
+    yard = ctx.yard()
     version = yard.registry.register(
         args.name,
         artifact,
