@@ -24,17 +24,20 @@ __all__ = ["ExitCode", "main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command (``argv`` defaults to ``sys.argv[1:]``) and return its exit code."""
-    from modelyard.cli._app import build_parser
+    from modelyard.cli._app import UsageError, build_parser
     from modelyard.cli._context import Context
     from modelyard.cli._failures import report
     from modelyard.cli._output import Output
 
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as stop:  # --help, --version, or a usage error argparse printed
+        args = parser.parse_args(words)
+    except SystemExit as stop:  # --help or --version
         code = stop.code
         return code if isinstance(code, int) else ExitCode.USAGE
+    except UsageError as error:
+        return _usage(error, json="--json" in words)
     out = Output(json=bool(args.json))
     handler = getattr(args, "handler", None)
     if handler is None:
@@ -47,6 +50,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as error:  # every failure becomes a documented exit code
         return int(report(error, out))
+
+
+def _usage(error: Exception, *, json: bool) -> int:
+    """A command line argparse refused: its usage and message on stderr, as argparse prints
+    them, and with ``--json`` the same ``{"error": ...}`` document as any other failure."""
+    from modelyard.cli._output import Output
+
+    parser = getattr(error, "parser", None)
+    if parser is not None:
+        parser.print_usage(sys.stderr)
+        prog = parser.prog
+    else:
+        prog = "modelyard"
+    message = f"{prog}: error: {error}"
+    sys.stderr.write(message + "\n")
+    if json:
+        body = {"type": "InputError", "exit_code": int(ExitCode.USAGE), "message": str(error)}
+        Output(json=True).emit({"error": body}, "")
+    return ExitCode.USAGE
 
 
 publish(__name__, globals(), __all__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from modelyard._version import __version__
 from modelyard.cli._exit import ExitCode
@@ -19,7 +19,7 @@ from modelyard.cli._exit import ExitCode
 if TYPE_CHECKING:
     from modelyard.cli._context import Context
 
-__all__ = ["GROUPS", "Group", "Handler", "build_parser"]
+__all__ = ["GROUPS", "Group", "Handler", "Parser", "UsageError", "build_parser"]
 
 Handler = Callable[["Context"], ExitCode]
 
@@ -39,6 +39,22 @@ JSON object (the result, or {"error": {...}}).
 
 environment: MODELYARD_YARD (the yard), MODELYARD_ACTOR (who acts), MODELYARD_PROGRESS=0 (no
 progress bars on a terminal)."""
+
+
+class UsageError(Exception):
+    """A command line argparse refused; carries the parser, to print its usage."""
+
+    def __init__(self, message: str, parser: argparse.ArgumentParser) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are raised, not printed, so that ``--json`` can
+    report them in its one document too (subcommand parsers are made of the same class)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message, self)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -70,7 +86,7 @@ class Group:
 
     def __init__(
         self,
-        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+        subparsers: argparse._SubParsersAction[Any],
         common: argparse.ArgumentParser,
     ) -> None:
         self._subparsers = subparsers
@@ -80,7 +96,7 @@ class Group:
         self, name: str, help: str, handler: Handler, *, description: str | None = None
     ) -> argparse.ArgumentParser:
         """Declare ``name``; returns its parser for the command's own arguments."""
-        parser = self._subparsers.add_parser(
+        parser: argparse.ArgumentParser = self._subparsers.add_parser(
             name,
             help=help,
             description=description or help,
@@ -93,7 +109,7 @@ class Group:
 
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="modelyard",
         description="modelyard on the command line: artifacts, registry, drift and lifecycle.",
         epilog=EPILOG,

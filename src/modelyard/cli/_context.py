@@ -33,7 +33,7 @@ class Context:
     def yard(self, *, create: bool = False) -> Yard:
         """The yard at ``--yard``. Commands that only read pass ``create=False`` (the default),
         so a mistyped location is "not found" rather than a new, empty yard; the commands that
-        store something new (``artifacts put``, ``registry register``) may create it."""
+        store something new (``artifacts put``) may create it."""
         with self._lock:
             if self._yard is None:
                 from modelyard.errors import NotFoundError
@@ -43,8 +43,8 @@ class Context:
                     self._yard = open_yard(self.location, create=create, actor=self.actor)
                 except NotFoundError as error:
                     raise NotFoundError(
-                        f"no yard at {self.location}: check --yard or $MODELYARD_YARD (the "
-                        "commands that store something new create a yard where there is none)",
+                        f"no yard at {self.location}: check --yard or $MODELYARD_YARD (only the "
+                        "command 'modelyard artifacts put' creates a yard where there is none)",
                         location=self.location,
                     ) from error
             return self._yard
