@@ -203,6 +203,11 @@ def test_compare_reads_a_profile_file(tmp_path: Path, files: dict[str, Path]) ->
     assert run("drift", "profile", str(files["reference"]), "--output", str(out)).returncode == 0
     code, data = run_json("drift", "compare", str(out), str(files["drifted"]))
     assert code == 1 and data["drifted"] == ["age"] and data["reference"] == str(out)
+    # --format speaks of the data files; the profile file is known by its content.
+    oddly_named = tmp_path / "live.data"
+    oddly_named.write_bytes(files["stable"].read_bytes())
+    code, data = run_json("drift", "compare", str(out), str(oddly_named), "--format", "csv")
+    assert code == 0 and data["drifted"] == []
 
 
 def test_compare_options_reach_the_library(tmp_path: Path, files: dict[str, Path]) -> None:
@@ -356,3 +361,21 @@ def test_monitor_not_found_exits_3(tmp_path: Path, files: dict[str, Path]) -> No
         "drift", "monitor", str(files["reference"]), str(tmp_path / "none.csv"), "--rows", "10"
     )
     assert code == 3 and json.dumps(data).count("none.csv") >= 1
+
+
+def test_declaring_the_commands_imports_no_heavy_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from modelyard.cli import main\n"
+        "for argv in (['drift', 'compare', '--help'], ['lifecycle', 'set', '--help']):\n"
+        "    assert main(argv) == 0\n"
+        "heavy = ('pandas', 'pyarrow', 'scipy', 'sklearn', 'modelyard.drift')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

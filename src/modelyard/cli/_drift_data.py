@@ -171,7 +171,8 @@ def reference(text: str, fmt: str | None, ctx: Context) -> Reference:
     path = _existing(Path(text))
     with path.open("rb") as head:
         magic = head.read(len(_PROFILE_MAGIC))
-    if fmt is None and magic == _PROFILE_MAGIC:
+    # No Parquet or CSV file starts so (0xFF is never UTF-8), whatever --format says of CURRENT.
+    if magic == _PROFILE_MAGIC:
         return Reference(DriftProfile.from_bytes(path.read_bytes()), None, text)
     return Reference(read_data(path, data_format(path, fmt)), None, text)
 
