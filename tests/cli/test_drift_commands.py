@@ -379,3 +379,16 @@ def test_declaring_the_commands_imports_no_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_library_warnings_are_one_line_each_on_stderr(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    pd.DataFrame({"a": [np.nan] * 50, "b": np.arange(50.0)}).to_csv(empty, index=False)
+    full = tmp_path / "full.csv"
+    pd.DataFrame({"a": np.arange(50.0), "b": np.arange(50.0)}).to_csv(full, index=False)
+    done = run("drift", "compare", str(full), str(empty))
+    assert done.returncode == 0
+    assert "modelyard: warning: column 'a' has no values in the current data" in done.stderr
+    assert "DriftWarning" not in done.stderr and ".py:" not in done.stderr
+    code, data = run_json("drift", "profile", str(empty), "--output", str(tmp_path / "p.bin"))
+    assert code == 0 and len(data["warnings"]) == 1 and "'a'" in data["warnings"][0]

@@ -14,6 +14,7 @@ from modelyard.cli._drift_data import (
     read_data,
     reference,
     row_groups,
+    warnings_noted,
     write_whole,
 )
 from modelyard.cli._exit import ExitCode
@@ -218,13 +219,14 @@ def _profile(ctx: Context) -> ExitCode:
 
         validate_name(args.name, kind="artifact name")
     batches, rows = row_groups(path, fmt, ctx, f"profiling {path.name}")
-    result = drift.profile(
-        batches,
-        bins=args.bins,
-        categorical=args.categorical or None,
-        sample_size=args.sample_size,
-        expected_rows=rows,
-    )
+    with warnings_noted(ctx) as noted:
+        result = drift.profile(
+            batches,
+            bins=args.bins,
+            categorical=args.categorical or None,
+            sample_size=args.sample_size,
+            expected_rows=rows,
+        )
     data: dict[str, Any] = {
         "id": None,
         "name": None,
@@ -233,6 +235,7 @@ def _profile(ctx: Context) -> ExitCode:
         "columns": dict(result.column_kinds),
         "sample_size": args.sample_size,
         "bins": args.bins,
+        "warnings": noted,
     }
     if args.output is not None:
         write_whole(args.output, result.to_bytes())
@@ -272,7 +275,8 @@ def _compare(ctx: Context) -> ExitCode:
     current_format = data_format(current_path, args.format)
     ref = reference(args.reference, args.format, ctx)
     current = read_data(current_path, current_format)
-    report = drift.compare(ref.value, current, **_options(args))
+    with warnings_noted(ctx):
+        report = drift.compare(ref.value, current, **_options(args))
     stored = None
     if args.store is not None:
         parents = [ref.artifact] if ref.artifact is not None else []
@@ -335,7 +339,10 @@ def _monitor(ctx: Context) -> ExitCode:
             f"{', '.join(_names(current))}",
             column=args.time,
         )
-    result = drift.monitor(ref.value, current, quality=args.quality, **windowing, **_options(args))
+    with warnings_noted(ctx):
+        result = drift.monitor(
+            ref.value, current, quality=args.quality, **windowing, **_options(args)
+        )
     if args.html is not None:
         result.save_html(args.html)
     alerts = [

@@ -5,7 +5,9 @@ pandas and pyarrow are imported inside the functions, so declaring the commands 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,3 +189,20 @@ def write_whole(path: Path, data: bytes) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
     partial.write_bytes(data)
     os.replace(partial, path)
+
+
+@contextlib.contextmanager
+def warnings_noted(ctx: Context) -> Iterator[list[str]]:
+    """Collect the library's warnings (a constant column, a column with no values) and print
+    each once on stderr as a line of its own, not as Python's source-located warning text."""
+    seen: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield seen
+        finally:
+            for warning in caught:
+                text = str(warning.message)
+                if text not in seen:
+                    seen.append(text)
+                    ctx.out.note(f"modelyard: warning: {text}")
