@@ -61,3 +61,33 @@ def run_json(*args: str, **kwargs: Any) -> tuple[int, Any]:
             f"stdout is not one JSON document (exit {done.returncode}):\n{done.stdout}\n"
             f"stderr:\n{done.stderr}"
         ) from error
+
+
+def run_on_terminal(*args: str, yard: str | Path) -> tuple[int, bytes]:
+    """``modelyard *args`` with stderr on a pseudo-terminal (where progress bars are drawn): the
+    exit code and what was drawn there."""
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k != "MODELYARD_PROGRESS"}
+    environment["MODELYARD_YARD"] = str(yard)
+    done = subprocess.run(
+        [console_script(), *args],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+    os.close(follower)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal's other end is closed: all was read
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    return done.returncode, drawn

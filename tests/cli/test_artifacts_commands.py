@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import modelyard as my
-from tests.cli._run import console_script, run, run_json
+from tests.cli._run import console_script, run, run_json, run_on_terminal
 
 COMMIT = "c0ffee" + "0" * 34
 CI = {
@@ -188,3 +188,22 @@ def test_ls_show_and_lineage(tmp_path: Path) -> None:
     assert graph["descendants"] == []
     assert run_json("artifacts", "lineage", "nothing@latest", yard=where)[0] == 3
     assert run("artifacts", "lineage", clean.id, "--depth", "-1", yard=where).returncode == 2
+
+
+def test_folder_put_and_get_draw_a_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(40):
+        (tree / f"part-{i}.txt").write_text(str(i))
+    yard = tmp_path / "yard"
+    piped = run("artifacts", "put", str(tree), "--name", "tree", yard=yard)
+    assert piped.returncode == 0 and "files" not in piped.stderr
+    code, drawn = run_on_terminal("artifacts", "put", str(tree), "--name", "tree", yard=yard)
+    assert code == 0 and b"40/40 files" in drawn
+    code, drawn = run_on_terminal(
+        "artifacts", "get", "tree@latest", "--output", str(tmp_path / "out"), yard=yard
+    )
+    assert code == 0 and b"40/40 files" in drawn
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in tree.iterdir()
+    )

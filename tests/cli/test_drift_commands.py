@@ -13,7 +13,7 @@ import pytest
 
 import modelyard as my
 import modelyard.drift as drift
-from tests.cli._run import run, run_json
+from tests.cli._run import run, run_json, run_on_terminal
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -111,37 +111,13 @@ def test_profile_refuses_bad_input_before_writing_anything(
 def test_a_progress_bar_on_a_terminal_and_none_in_a_pipe(
     tmp_path: Path, files: dict[str, Path]
 ) -> None:
-    import os
-    import pty
-    import subprocess
-
-    from tests.cli._run import console_script
 
     piped = run("drift", "profile", str(files["reference"]), yard=tmp_path / "yard")
     assert piped.returncode == 0 and "row groups" not in piped.stderr
-    leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "MODELYARD_PROGRESS"}
-    env["MODELYARD_YARD"] = str(tmp_path / "yard")
-    done = subprocess.run(
-        [console_script(), "drift", "profile", str(files["reference"])],
-        stdout=subprocess.PIPE,
-        stderr=follower,
-        env=env,
-        timeout=120,
-        check=False,
+    code, drawn = run_on_terminal(
+        "drift", "profile", str(files["reference"]), yard=tmp_path / "yard"
     )
-    os.close(follower)
-    drawn = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        drawn += chunk
-    os.close(leader)
-    assert done.returncode == 0
+    assert code == 0
     assert b"4/4 row groups" in drawn
 
 

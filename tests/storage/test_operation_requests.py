@@ -33,21 +33,35 @@ COSTS: dict[str, dict[str, int]] = {
     "open a yard": {"read": 1},
     "put a small object": {"exists": 1, "list": 2, "write": 1, "create": 3, "delete": 1},
     f"put a folder of {FOLDER_FILES} files": {
-        "exists": 11,
+        "exists": 1,
         "list": 3,
         "write": 1,
         "create": 13,
         "delete": 1,
     },
     "get a small object (name@latest)": {"read": 2, "list": 1},
-    f"get a folder of {FOLDER_FILES} files": {"read": 2, "open": 10, "list": 1},
+    f"get a folder of {FOLDER_FILES} files": {"read": 12, "list": 1},
     "register a first version": {"read": 5, "exists": 4, "list": 5, "write": 1, "create": 4},
     "register a second version": {"read": 5, "exists": 3, "list": 4, "write": 1, "create": 1},
     "resolve an alias": {"read": 6, "exists": 1, "list": 2},
     "resolve @latest": {"read": 6, "exists": 1, "list": 2},
     "load @latest": {"read": 8, "exists": 1, "list": 2},
-    f"search {SEARCHED_MODELS} models": {"read": 10, "exists": 4, "list": 6},
+    f"search {SEARCHED_MODELS} models": {"read": 15, "exists": 4, "list": 7, "write": 1},
 }
+
+#: Requests an operation may make beyond its row, and why. The catalog brings itself up to date
+#: from the event feed, whose markers are listed by time slice: when the feed's look-back window
+#: crosses a slice boundary, one more listing is made.
+SLACK: dict[str, dict[str, int]] = {f"search {SEARCHED_MODELS} models": {"list": 1}}
+
+
+def _within(counts: dict[str, int], expected: dict[str, int], slack: dict[str, int]) -> bool:
+    kinds = set(counts) | set(expected)
+    return all(
+        expected.get(k, 0) <= counts.get(k, 0) <= expected.get(k, 0) + slack.get(k, 0)
+        for k in kinds
+    )
+
 
 # The S3 requests behind each store request for small values (FsspecStore; see
 # test_s3_requests.py): opening fetches the size and ETag first, and S3 deletes a missing key
@@ -187,7 +201,7 @@ def test_requests_of_each_operation_on_s3(
     http = Counter(
         "LIST" if "list-type=2" in query else method for method, _, query in s3_requests.take()
     )
-    assert counts == COSTS[operation]
+    assert _within(counts, COSTS[operation], SLACK.get(operation, {})), counts
     expected_http = Counter(method for kind, n in counts.items() for method in _HTTP[kind] * n)
     assert http == expected_http
 

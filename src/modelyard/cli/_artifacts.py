@@ -25,7 +25,8 @@ from modelyard.cli._values import as_dict, non_negative_int, text_pair
 
 if TYPE_CHECKING:
     from modelyard.artifacts import ArtifactRef, Manifest
-    from modelyard.cli._progress import Progress
+    from modelyard.artifacts import Progress as FolderProgress
+    from modelyard.artifacts._progress import ProgressCallback
 
 __all__ = ["add", "describe_ref"]
 
@@ -147,13 +148,14 @@ def _put(ctx: Context) -> ExitCode:
         validate_name(args.name, kind="artifact name")
     parents = [str(parse_reference(p, expect="artifact")) for p in args.parent]
     yard = ctx.yard(create=True)
-    with _observed(ctx, f"storing {path.name}"):
+    with _observed(ctx, f"storing {path.name}") as progress:
         ref = yard.artifacts.put(
             path,
             name=args.name,
             metadata=metadata,
             parents=parents,
             follow_links=args.follow_links,
+            progress=progress,
         )
     data = describe_ref(ref)
     ctx.out.emit(data, f"{ref.id}\nstored {path} as {ref.spec} ({ref.size} bytes)")
@@ -161,19 +163,22 @@ def _put(ctx: Context) -> ExitCode:
 
 
 @contextlib.contextmanager
-def _observed(ctx: Context, label: str) -> Iterator[Progress | None]:
-    """The one place a file or folder put/get draws its bar.
+def _observed(ctx: Context, label: str) -> Iterator[ProgressCallback | None]:
+    """The one place a file or folder put/get draws its bar: a callback for the library's
+    ``progress=``, or None (silent) when nobody watches a terminal."""
+    bar = ctx.progress(label, unit=" files")
+    if bar is None:
+        yield None
+        return
+    drawn = bar
 
-    The library's folder put and get report no progress yet; when they take a progress
-    callback, pass ``bar.update`` to them here and every command that stores or restores a file
-    or folder shows it.
-    """
-    bar = None  # ctx.progress(label, unit=" bytes") once the library reports progress
+    def show(progress: FolderProgress) -> None:
+        drawn.update(progress.files_done, progress.files_total)
+
     try:
-        yield bar
+        yield show
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
 
 
 # -- get -----------------------------------------------------------------------------------------
@@ -200,8 +205,8 @@ def _get(ctx: Context) -> ExitCode:
             _bytes_to_stdout(ctx, ref)
             return ExitCode.OK
         kind = "directory" if manifest.codec == "directory" else "file"
-        with _observed(ctx, f"restoring {ref.spec}"):
-            _restore(ctx, ref, output, trusted=args.trusted)
+        with _observed(ctx, f"restoring {ref.spec}") as progress:
+            _restore(ctx, ref, output, trusted=args.trusted, progress=progress)
     else:
         if output is None:
             _bytes_to_stdout(ctx, ref)
@@ -213,14 +218,22 @@ def _get(ctx: Context) -> ExitCode:
     return ExitCode.OK
 
 
-def _restore(ctx: Context, ref: ArtifactRef, output: Path, *, trusted: bool) -> None:
+def _restore(
+    ctx: Context,
+    ref: ArtifactRef,
+    output: Path,
+    *,
+    trusted: bool,
+    progress: ProgressCallback | None = None,
+) -> None:
     """Restore a file or folder artifact as ``output``: written beside it under a temporary name
     (the library writes it whole or not at all) and renamed into place."""
     parent = output.parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".modelyard-get-", dir=parent))
     try:
-        written = Path(ctx.yard().artifacts.get(ref, dest=staging, trusted=trusted))
+        artifacts = ctx.yard().artifacts
+        written = Path(artifacts.get(ref, dest=staging, trusted=trusted, progress=progress))
         _claim(written, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
