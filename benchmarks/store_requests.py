@@ -227,7 +227,13 @@ def main(argv: list[str] | None = None) -> None:
             opening = label == "open a yard"
             fast, requests = median_run(local, setup, run, opening=opening, repeat=repeat)
             waited, slow_requests = median_run(slow, setup, run, opening=opening, repeat=repeat)
-            assert slow_requests == requests, (label, requests, slow_requests)
+            # A search lists the event feed by time slice: one listing more when its look-back
+            # window crosses a slice boundary (see SLACK in tests/storage/test_operation_requests.py).
+            assert abs(slow_requests - requests) <= label.startswith("search"), (
+                label,
+                requests,
+                slow_requests,
+            )
             predicted = fast + requests * args.latency
             row = [
                 label,

@@ -26,7 +26,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUN_LANGUAGES = ("python", "pycon")
 # Every info string the pages may use ("" is a plain block); Python under another name would
 # escape the run.
-KNOWN_LANGUAGES = (*RUN_LANGUAGES, "bash", "text", "json", "toml", "mermaid", "")
+KNOWN_LANGUAGES = (*RUN_LANGUAGES, "bash", "text", "json", "toml", "yaml", "mermaid", "")
 NOT_RUN = re.compile(r"^# not run: (?P<why>\S.*)$")
 # A snippet include, which pymdownx.snippets renders as the file it names: the reader sees that
 # file, so that file is what runs, as a script.

@@ -1,4 +1,4 @@
-"""The ``dev`` extra resolves at once: boto3 (from moto) is held in the botocore window that
+"""The ``test`` extra (and so ``dev``) resolves at once: boto3 (from moto) is held in the botocore window that
 aiobotocore (from s3fs) accepts, so pip never backtracks through boto3 and botocore releases."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _dev_requirement(name: str) -> Requirement:
     with (ROOT / "pyproject.toml").open("rb") as file:
         extras = tomllib.load(file)["project"]["optional-dependencies"]
-    found = [Requirement(line) for line in extras["dev"] if Requirement(line).name == name]
-    assert found, f"the dev extra does not constrain {name}"
+    found = [Requirement(line) for line in extras["test"] if Requirement(line).name == name]
+    assert found, f"the test extra does not constrain {name}"
     return found[0]
 
 
