@@ -63,7 +63,13 @@ def roots() -> list[Any]:
     multi = drift.multivariate(ref[["x", "y"]], cur[["x", "y", "ts"]], time="ts", every="5D")
     quality = drift.quality(profile, cur[["x", "y", "plan"]])
     perf = drift.performance(cur, prediction="p", label="label", time="ts", every="5D")
+    # A code record is made here, not only by a put with lineage on: a checkout without git (a
+    # source archive) records none.
+    code = my.artifacts.CodeRecord(
+        commit="0123456789abcdef0123456789abcdef01234567", dirty=False, branch="main", argv=("x",)
+    )
     return [
+        code,
         yard,
         yard.store,
         yard.artifacts,
