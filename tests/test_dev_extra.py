@@ -1,5 +1,6 @@
-"""The ``test`` extra (and so ``dev``) resolves at once: boto3 (from moto) is held in the botocore window that
-aiobotocore (from s3fs) accepts, so pip never backtracks through boto3 and botocore releases."""
+"""The ``test`` extra (and so ``dev``) resolves at once: boto3 (from moto) is held in the botocore
+window that aiobotocore (from s3fs) accepts, so pip never backtracks through boto3 and botocore
+releases."""
 
 from __future__ import annotations
 
