@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from modelyard.drift._arrow import iter_arrow_columns
 from modelyard.drift._binning import quantile_edges, sorted_columns, uniform_edges
 from modelyard.drift._columns import NUMERIC_KINDS, Kind, is_arrow, to_frame
+from modelyard.drift._parallel import column_blocks, run_blocks
 from modelyard.drift._sketch import merge_many, pack
 from modelyard.drift._warnings import DriftWarning
 from modelyard.errors import DriftInputError, EmptyDataError
@@ -937,20 +938,25 @@ def merge(*profiles: DriftProfile) -> DriftProfile:
 def _merge_sorted(profiles: Sequence[DriftProfile], columns: int) -> tuple[FloatArray, IntArray]:
     """Exact samples merged column by column into one Fortran-ordered array.
 
-    Each column's sorted runs are copied end to end into the output and sorted there in place
-    with a stable sort (Timsort for floats), which finds the runs and merges them: about
-    ``n log(parts)`` work, and the only memory beyond the output is one column's merge buffer.
+    Each column's sorted runs are copied end to end into its own contiguous slot of the output
+    and sorted there in place: no copy beyond the output, and a contiguous sort is several times
+    quicker than sorting the stacked samples along their strided axis. Columns are spread over
+    the default threads (NumPy sorts without the GIL).
     """
     counts = np.sum([p.sample_counts for p in profiles], axis=0).astype(np.int64)
     rows = int(counts.max(initial=0))
     sample = np.empty((rows, columns), dtype=np.float64, order="F")
-    for j in range(columns):
-        target = sample[:, j]
-        end = 0
-        for p in profiles:
-            n = int(p.sample_counts[j])
-            target[end : end + n] = p.sample[:n, j]
-            end += n
-        target[:end].sort(kind="stable")
-        target[end:] = np.nan
+
+    def work(block: slice) -> None:
+        for j in range(*block.indices(columns)):
+            target = sample[:, j]
+            end = 0
+            for p in profiles:
+                n = int(p.sample_counts[j])
+                target[end : end + n] = p.sample[:n, j]
+                end += n
+            target[:end].sort()
+            target[end:] = np.nan
+
+    run_blocks(work, column_blocks(columns, 1), None)
     return sample, counts
