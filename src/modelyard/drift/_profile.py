@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from modelyard.drift._arrow import iter_arrow_columns
 from modelyard.drift._binning import quantile_edges, sorted_columns, uniform_edges
-from modelyard.drift._columns import NUMERIC_KINDS, Kind, is_arrow, to_frame
+from modelyard.drift._columns import NUMERIC_KINDS, Kind, is_arrow, iter_frame_columns, to_frame
 from modelyard.drift._parallel import column_blocks, run_blocks
 from modelyard.drift._sketch import merge_many, pack
 from modelyard.drift._warnings import DriftWarning
@@ -326,7 +326,12 @@ class _Builder:
 
     def add(self, data: object) -> None:
         if is_arrow(data):
-            self._add_arrow(data)
+            self._add_columns(iter_arrow_columns, data)
+            return
+        if not isinstance(data, np.ndarray):
+            # DataFrames and mappings column by column too: stacking the numeric columns into
+            # one matrix first cost a copy of the data and a sorted copy of that.
+            self._add_columns(iter_frame_columns, data)
             return
         frame = to_frame(
             data,
@@ -358,8 +363,8 @@ class _Builder:
             self._add_sorted([])
         self._add_categorical(categorical)
 
-    def _add_arrow(self, batch: object) -> None:
-        names, kinds, rows, values = iter_arrow_columns(
+    def _add_columns(self, reader: Any, batch: object) -> None:
+        names, kinds, rows, values = reader(
             batch,
             names=self.names,
             kinds=self.kinds,
