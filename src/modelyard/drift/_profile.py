@@ -306,9 +306,11 @@ class _Builder:
         self.chunks: list[list[FloatArray]] = []
         # The first batch's sorted matrix, used as the sample when there is only one batch.
         self.whole: FloatArray | None = None
-        # Sketch mode: sketches of batches, merged like a binary counter (two of the same level
-        # make one of the next), so the error bound grows with log2(batches), not batches.
-        self.levels: list[tuple[int, list[tuple[FloatArray, int, float]]]] = []
+        # Sketch mode: sketches of batches, pooled like a counter in base ``fan`` (``fan`` states
+        # of one level make one of the next in one compression), so the error bound grows with
+        # log_fan(batches). ``fan`` keeps the pending points per column near 2**18.
+        self.levels: list[list[list[tuple[FloatArray, int, float]]]] = []
+        self.fan = 2 if sample_size is None else max(2, min(64, (1 << 18) // sample_size))
         self.missing: IntArray = np.zeros(0, dtype=np.int64)
         self.infinite: IntArray = np.zeros(0, dtype=np.int64)
         self.minimum: FloatArray = np.zeros(0)
@@ -447,11 +449,14 @@ class _Builder:
                 self.pending[j] = merge_many([(column, column.size, 0.0)], self.sample_size)
         if self.sample_size is not None and final:
             state, level = self.pending, 0
-            while self.levels and self.levels[-1][0] == level:
-                _, previous = self.levels.pop()
-                state = self._merge_states(previous, state)
+            while True:
+                if level == len(self.levels):
+                    self.levels.append([])
+                self.levels[level].append(state)
+                if len(self.levels[level]) < self.fan:
+                    break
+                state, self.levels[level] = self._pool(self.levels[level]), []
                 level += 1
-            self.levels.append((level, state))
 
     def _add_categorical(self, parts: Iterable[tuple[int, tuple[dict[str, int], int]]]) -> None:
         for index, (counts, missing) in parts:
@@ -460,12 +465,14 @@ class _Builder:
                 target[label] = target.get(label, 0) + count
             self.cat_missing[index] += int(missing)
 
-    def _merge_states(
-        self,
-        first: list[tuple[FloatArray, int, float]],
-        second: list[tuple[FloatArray, int, float]],
+    def _pool(
+        self, states: list[list[tuple[FloatArray, int, float]]]
     ) -> list[tuple[FloatArray, int, float]]:
-        return [merge_many([a, b], self.sample_size) for a, b in zip(first, second, strict=True)]
+        """Per column, the states' sketches merged in one compression."""
+        return [
+            merge_many([state[j] for state in states], self.sample_size)
+            for j in range(len(self.missing))
+        ]
 
     def _write(self, j: int, column: FloatArray) -> None:
         assert self.buffer is not None
@@ -527,13 +534,9 @@ class _Builder:
             rank_error = np.zeros(counts.shape)
             sample_counts = counts
         else:
-            # The levels pooled in one compression per column, as merge() does.
-            states = [level for _, level in self.levels]
+            # Every level's states pooled in one compression per column, as merge() does.
+            sketch = self._pool([state for level in self.levels for state in level])
             self.levels = []
-            sketch = [
-                merge_many([state[j] for state in states], self.sample_size)
-                for j in range(len(self.missing))
-            ]
             sample = pack([s[0] for s in sketch])
             sample_counts = np.array([s[0].size for s in sketch], dtype=np.int64)
             counts = np.array([s[1] for s in sketch], dtype=np.int64)
