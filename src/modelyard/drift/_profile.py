@@ -712,7 +712,8 @@ def profile(
             (equal-width bins over the reference's range).
         sample_size: ``None`` keeps every value (exact KS and Wasserstein); an integer ``K``
             keeps a sketch of at most ``K`` values per column whose ECDF is within
-            ``rank_error`` (about ``1/(2K)``) of the exact one.
+            ``rank_error`` of the exact one: ``1/(2K)`` for one batch; pooling the sketches of a
+            stream's batches adds ``1/(2K)`` per level (the guide has the rule).
         workers: threads for sorting blocks of columns (default ``None``: the environment
             variable ``MODELYARD_THREADS`` if set, else one per usable CPU, at most 4; ``1`` runs
             on the calling thread alone, as a task of a Dask or Spark worker should). The profile
