@@ -266,3 +266,39 @@ def test_threads_follow_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("MODELYARD_THREADS", "many")
     with pytest.raises(DriftInputError, match="MODELYARD_THREADS"):
         drift.profile(np.random.default_rng(0).normal(size=(10, 2)))
+
+
+def test_a_dataframe_is_profiled_without_copying_it_whole() -> None:
+    import tracemalloc
+
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(rng.normal(size=(200_000, 10)), columns=[f"c{i}" for i in range(10)])
+    size = frame.to_numpy().nbytes
+    tracemalloc.start()
+    try:
+        sketched = drift.profile(frame, sample_size=500, workers=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Column by column: about one column's sorted copy, where stacking took twice the frame.
+    assert peak < 0.3 * size
+    as_arrow = drift.profile(pa.Table.from_pandas(frame), sample_size=500, workers=1)
+    assert sketched == as_arrow
+
+
+def test_a_stream_of_batches_is_compressed_once_more_not_once_per_level() -> None:
+    rng = np.random.default_rng(9)
+    size = 200
+    values = rng.lognormal(size=40 * 5_000)
+    streamed = drift.profile(iter(np.split(values[:, None], 40)), sample_size=size)
+    # 40 batch sketches (1/(2K) each) pooled in one compression: 1/K, where pairwise merging
+    # stated about (2 + log2 40)/(2K).
+    assert streamed.rank_error[0] == pytest.approx(1 / size)
+    points = streamed.sample[: streamed.sample_counts[0], 0]
+    exact = np.sort(values)
+    grid = np.concatenate([points, exact[::53]])
+    measured = np.abs(
+        np.searchsorted(points, grid, side="right") / points.size
+        - np.searchsorted(exact, grid, side="right") / exact.size
+    ).max()
+    assert measured <= streamed.rank_error[0]

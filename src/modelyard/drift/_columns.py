@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 
 from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError
 
-__all__ = ["Frame", "Kind", "check_numeric", "to_frame"]
+__all__ = ["Frame", "Kind", "check_numeric", "iter_frame_columns", "to_frame"]
 
 Kind = Literal["numeric", "datetime", "categorical", "boolean"]
 NUMERIC_KINDS: frozenset[str] = frozenset({"numeric", "datetime"})
@@ -266,31 +266,15 @@ def check_names(expected: tuple[str, ...], found: tuple[str, ...]) -> None:
         )
 
 
-def to_frame(
-    data: object,
-    *,
-    names: Sequence[str] | None = None,
-    kinds: Sequence[Kind] | None = None,
-    categorical: Sequence[str] = (),
-    numeric: Sequence[str] = (),
-    columns: Sequence[str] | None = None,
-    check_values: bool = True,
-) -> Frame:
-    """Convert one batch. With ``names``/``kinds`` (from a profile) the batch must match them.
-
-    ``check_values=False`` leaves NaN and infinities in the numeric block uncounted, for a
-    caller that counts them in a pass of its own (see :func:`check_numeric`)."""
-    if isinstance(data, np.ndarray):
-        if columns is not None:
-            data = data[:, [int(c) for c in columns]] if data.ndim == 2 else data
-        frame = _from_numpy(data, names, kinds, check_values) if not categorical else None
-        if frame is not None:
-            return frame
-        import pandas as pd
-
-        array = data if data.ndim == 2 else data[:, None]
-        data = pd.DataFrame(array, columns=[str(i) for i in range(array.shape[1])])
-    df = to_pandas(data)
+def _choose(
+    df: Any,
+    names: Sequence[str] | None,
+    kinds: Sequence[Kind] | None,
+    categorical: Sequence[str],
+    numeric: Sequence[str],
+    columns: Sequence[str] | None,
+) -> tuple[tuple[str, ...], dict[str, Any], list[Kind]]:
+    """The names (as str), their DataFrame labels and the kinds of the columns to read."""
     df_names = tuple(str(c) for c in df.columns)
     if len(set(df_names)) != len(df_names):
         raise DriftInputError("column names must be unique (after conversion to str)")
@@ -330,6 +314,65 @@ def to_frame(
             missing=unknown,
             unexpected=[],
         )
+    return df_names, by_name, chosen_kinds
+
+
+def iter_frame_columns(
+    data: object,
+    *,
+    names: Sequence[str] | None,
+    kinds: Sequence[Kind] | None,
+    categorical: Sequence[str],
+    numeric: Sequence[str],
+    columns: Sequence[str] | None,
+) -> tuple[tuple[str, ...], tuple[Kind, ...], int, Iterator[tuple[int, Any]]]:
+    """A DataFrame (or mapping) read one column at a time, as ``iter_arrow_columns`` reads Arrow.
+
+    Numeric columns come out as float64 arrays (a view of the frame's own block where pandas
+    allows), never stacked into a matrix: the extra memory is one column, not a copy of the
+    frame. The iterator yields ``(position, values)`` for numeric columns and
+    ``(position, (counts, missing))`` for categorical ones.
+    """
+    df = to_pandas(data)
+    df_names, by_name, chosen_kinds = _choose(df, names, kinds, categorical, numeric, columns)
+
+    def values() -> Iterator[tuple[int, Any]]:
+        for index, (name, kind) in enumerate(zip(df_names, chosen_kinds, strict=True)):
+            series = df[by_name[name]]
+            if kind in NUMERIC_KINDS:
+                yield index, _numeric_values(name, series, kind)
+            else:
+                yield index, _category_counts(series)
+
+    return df_names, tuple(chosen_kinds), len(df), values()
+
+
+def to_frame(
+    data: object,
+    *,
+    names: Sequence[str] | None = None,
+    kinds: Sequence[Kind] | None = None,
+    categorical: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
+    check_values: bool = True,
+) -> Frame:
+    """Convert one batch. With ``names``/``kinds`` (from a profile) the batch must match them.
+
+    ``check_values=False`` leaves NaN and infinities in the numeric block uncounted, for a
+    caller that counts them in a pass of its own (see :func:`check_numeric`)."""
+    if isinstance(data, np.ndarray):
+        if columns is not None:
+            data = data[:, [int(c) for c in columns]] if data.ndim == 2 else data
+        frame = _from_numpy(data, names, kinds, check_values) if not categorical else None
+        if frame is not None:
+            return frame
+        import pandas as pd
+
+        array = data if data.ndim == 2 else data[:, None]
+        data = pd.DataFrame(array, columns=[str(i) for i in range(array.shape[1])])
+    df = to_pandas(data)
+    df_names, by_name, chosen_kinds = _choose(df, names, kinds, categorical, numeric, columns)
     numeric_cols = [
         _numeric_values(n, df[by_name[n]], k)
         for n, k in zip(df_names, chosen_kinds, strict=True)
