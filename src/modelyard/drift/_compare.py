@@ -24,7 +24,7 @@ from modelyard.drift._config import (
     resolve_config,
 )
 from modelyard.drift._current_profile import CurrentSide, profile_frame
-from modelyard.drift._ecdf import ecdf_distances
+from modelyard.drift._ecdf import EcdfDistances, ecdf_distances
 from modelyard.drift._ks_pvalue import ks_pvalue
 from modelyard.drift._profile import DriftProfile, profile
 from modelyard.drift._report import (
@@ -232,21 +232,7 @@ def _numeric_block(
     )
     _binned_by_width(numbers, wanted, counts.reference, counts.current, counts.widths, config)
     if distances is not None:
-        ref_n = prof.counts[index]
-        exact_sample = np.array_equal(prof.sample_counts[index], ref_n)
-        if config.ks_method == "scipy":
-            ks_p = _scipy_ks(prof, index, current, exact_sample)
-        else:
-            ks_p = ks_pvalue(
-                distances.ks,
-                ref_n,
-                frame.numeric_counts,
-                method=config.ks_method,
-                numerator=distances.ks_numerator if exact_sample else None,
-                workers=workers,
-            )
-        inputs = SortedInputs(distances.ks, distances.wasserstein, ks_p, prof.std[index])
-        _sorted(numbers, wanted, inputs, config)
+        _sorted_from(numbers, wanted, prof, index, frame, distances, config, workers, exact=True)
     return numbers, counts, frame
 
 
@@ -287,22 +273,42 @@ def _profile_block(
             current_is_sorted=True,
             workers=workers,
         )
-        ref_n = prof.counts[index]
-        exact_sample = np.array_equal(prof.sample_counts[index], ref_n)
-        if config.ks_method == "scipy":
-            ks_p = _scipy_ks(prof, index, current, exact_sample)
-        else:
-            ks_p = ks_pvalue(
-                distances.ks,
-                ref_n,
-                frame.numeric_counts,
-                method=config.ks_method,
-                numerator=distances.ks_numerator if exact_sample and side.exact else None,
-                workers=workers,
-            )
-        inputs = SortedInputs(distances.ks, distances.wasserstein, ks_p, prof.std[index])
-        _sorted(numbers, wanted, inputs, config)
+        _sorted_from(
+            numbers, wanted, prof, index, frame, distances, config, workers, exact=side.exact
+        )
     return numbers, counts, frame
+
+
+def _sorted_from(
+    numbers: _Numbers,
+    wanted: set[str],
+    prof: DriftProfile,
+    index: IntArray,
+    frame: Frame,
+    distances: EcdfDistances,
+    config: DriftConfig,
+    workers: int | None,
+    *,
+    exact: bool,
+) -> None:
+    """KS (with its p-value) and Wasserstein from the ECDF distances of a block of columns.
+    ``exact`` says whether the current side holds every value (data, or an exact profile): the
+    exact KS p-value's integer numerator is used only when both sides hold every value."""
+    ref_n = prof.counts[index]
+    exact_sample = np.array_equal(prof.sample_counts[index], ref_n)
+    if config.ks_method == "scipy":
+        ks_p = _scipy_ks(prof, index, frame.numeric, exact_sample)
+    else:
+        ks_p = ks_pvalue(
+            distances.ks,
+            ref_n,
+            frame.numeric_counts,
+            method=config.ks_method,
+            numerator=distances.ks_numerator if exact_sample and exact else None,
+            workers=workers,
+        )
+    inputs = SortedInputs(distances.ks, distances.wasserstein, ks_p, prof.std[index])
+    _sorted(numbers, wanted, inputs, config)
 
 
 def _scipy_ks(

@@ -103,6 +103,24 @@ class Settings:
             return list(self.kinds.columns)
         return list(self.kinds)
 
+    @property
+    def numeric_read_columns(self) -> list[str]:
+        """The read columns profiled as numbers (what an exact profile holds every value of)."""
+        if isinstance(self.kinds, DriftProfile):
+            numeric = set(self.kinds.numeric_columns)
+            return [c for c in self.read_columns if c in numeric]
+        return [c for c in self.read_columns if self.kinds[c] == "numeric"]
+
+    def check_columns(self, present: Sequence[str]) -> None:
+        """Refuse data that lacks a column to read, before any task runs."""
+        missing = [c for c in self.read_columns if c not in present]
+        if missing:
+            raise DriftInputError(
+                f"columns {missing} are not in the data (it has {list(present)}); profile the "
+                "same columns as the reference",
+                columns=missing,
+            )
+
     def profile_bytes(self, batches: Iterable[Any]) -> bytes | None:
         """One partition's profile as bytes, or ``None`` when it has no rows."""
         options: dict[str, Any] = {"sample_size": self.sample_size, "workers": 1}

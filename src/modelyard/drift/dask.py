@@ -102,9 +102,7 @@ def profile(
     dask = _dask()
     settings, tasks, rows = _plan(data, bins, binning, sample_size, kinds, columns, storage_options)
     if sample_size is None:
-        pinned = _pinned(settings)
-        numeric = sum(1 for column in settings.read_columns if pinned[column] == "numeric")
-        exact_memory_warning(rows(), numeric)
+        exact_memory_warning(rows(), len(settings.numeric_read_columns))
     return merge_parts(dask.compute(*tasks))
 
 
@@ -143,13 +141,6 @@ def compare(
     )
 
 
-def _pinned(settings: Settings) -> Mapping[str, PinnedKind]:
-    if isinstance(settings.kinds, DriftProfile):
-        ref = settings.kinds
-        return {c: "numeric" if c in ref.numeric_columns else "categorical" for c in ref.columns}
-    return settings.kinds
-
-
 def _plan(
     data: Any,
     bins: int,
@@ -167,7 +158,7 @@ def _plan(
         settings = Settings.build(
             bins=bins, binning=binning, sample_size=sample_size, kinds=schema_kinds, columns=columns
         )
-        _check_columns(settings, list(data.columns))
+        settings.check_columns(list(data.columns))
         frame = data[settings.read_columns]
         tasks = [_delayed(_frame_part)(part, settings) for part in frame.to_delayed()]
         return settings, tasks, lambda: int(frame.map_partitions(len).sum().compute())
@@ -179,7 +170,7 @@ def _plan(
         settings = Settings.build(
             bins=bins, binning=binning, sample_size=sample_size, kinds=file_kinds, columns=columns
         )
-        _check_columns(settings, _parquet_columns(fs, paths[0]))
+        settings.check_columns(_parquet_columns(fs, paths[0]))
         tasks = [_delayed(_parquet_part)(fs, path, settings) for path in paths]
         return settings, tasks, lambda: sum(_parquet_rows(fs, p) for p in paths)
     raise DriftInputError(
@@ -192,16 +183,6 @@ def _delayed(function: Any) -> Any:
     from dask.delayed import delayed
 
     return delayed(function, pure=True)
-
-
-def _check_columns(settings: Settings, present: Sequence[str]) -> None:
-    missing = [c for c in settings.read_columns if c not in present]
-    if missing:
-        raise DriftInputError(
-            f"columns {missing} are not in the data (it has {list(present)}); profile the "
-            "same columns as the reference",
-            columns=missing,
-        )
 
 
 def _frame_kinds(frame: Any) -> dict[str, PinnedKind]:

@@ -87,17 +87,10 @@ def profile(
         kinds=kinds if kinds is not None else _schema_kinds(data.schema),
         columns=columns,
     )
-    missing = [c for c in settings.read_columns if c not in data.columns]
-    if missing:
-        raise DriftInputError(
-            f"columns {missing} are not in the data (it has {list(data.columns)}); profile the "
-            "same columns as the reference",
-            columns=missing,
-        )
+    settings.check_columns(list(data.columns))
     selected = data.select(*settings.read_columns)
     if sample_size is None:
-        numeric = [c for c in settings.read_columns if _is_numeric(settings, c)]
-        exact_memory_warning(int(selected.count()), len(numeric))
+        exact_memory_warning(int(selected.count()), len(settings.numeric_read_columns))
 
     def partition(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
@@ -144,12 +137,6 @@ def compare(
     return compare_profiles(
         reference, current, stats=stats, thresholds=thresholds, columns=columns, config=config
     )
-
-
-def _is_numeric(settings: Settings, column: str) -> bool:
-    if isinstance(settings.kinds, DriftProfile):
-        return column in settings.kinds.numeric_columns
-    return settings.kinds[column] == "numeric"
 
 
 def _schema_kinds(schema: Any) -> dict[str, PinnedKind]:
