@@ -113,6 +113,7 @@ def test_storage_exports_are_pinned() -> None:
     assert modelyard.storage.__all__ == [
         "ENTRY_POINT_GROUP",
         "CountingStore",
+        "CreateBatch",
         "Data",
         "FsspecStore",
         "LatencyStore",
@@ -123,6 +124,7 @@ def test_storage_exports_are_pinned() -> None:
         "StoreCapabilities",
         "StoreFactory",
         "StorePluginWarning",
+        "SupportsCreateBatch",
         "SupportsStaging",
         "SupportsVolatileWrite",
         "iter_chunks",

@@ -283,3 +283,74 @@ def test_a_live_writers_staging_folder_is_left_alone(tmp_path: Path) -> None:
     busy.mkdir()
     artifacts.get(ref, dest=dest)
     assert busy.is_dir()
+
+
+def _stored(store: LocalStore) -> dict[str, bytes]:
+    return {key: store.read(key) for key in store.list("blobs/")}
+
+
+def test_a_batched_put_stores_what_one_create_per_file_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _tree(tmp_path / "data", 60)
+    (folder / "same.bin").write_bytes((folder / "part0" / "00000.bin").read_bytes())
+    (folder / "big.bin").write_bytes(os.urandom(2 * 1024 * 1024))  # streamed, never batched
+    monkeypatch.setenv("MODELYARD_BATCH_CREATE", "0")
+    one_by_one = LocalStore(tmp_path / "one")
+    plain = ArtifactStore(one_by_one, code_lineage=False)
+    first = plain.manifest(plain.put(folder, name="files"))
+    monkeypatch.delenv("MODELYARD_BATCH_CREATE")
+    batched = LocalStore(tmp_path / "batched")
+    artifacts = ArtifactStore(batched, code_lineage=False)
+    second = artifacts.put(folder, name="files")
+    assert artifacts.manifest(second).digest == first.digest
+    assert artifacts.manifest(second).tree == first.tree
+    assert _stored(batched) == _stored(one_by_one)
+    out = artifacts.get(second, dest=tmp_path / "out")
+    assert (out / "big.bin").read_bytes() == (folder / "big.bin").read_bytes()
+    assert artifacts.verify(second).ok
+
+
+def test_a_large_folder_is_committed_batch_by_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelyard.artifacts._writing as writing
+
+    monkeypatch.setattr(writing, "BATCH_FILES", 7)
+    store = LocalStore(tmp_path / "store")
+    made: list[Any] = []
+    real = LocalStore.create_batch
+
+    def create_batch(self: LocalStore) -> Any:
+        made.append(real(self))
+        return made[-1]
+
+    monkeypatch.setattr(LocalStore, "create_batch", create_batch)
+    folder = _tree(tmp_path / "data", 50)
+    artifacts = ArtifactStore(store, io_threads=4, code_lineage=False)
+    ref = artifacts.put(folder)
+    assert len(made) == 8  # ceil(50 / 7)
+    assert len(artifacts.manifest(ref).tree or ()) == 50
+    assert artifacts.verify(ref).ok
+
+
+def test_a_failed_batched_put_publishes_nothing_of_its_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelyard.artifacts._writing as writing
+
+    real = writing.read_small
+    calls = Counter[str]()
+
+    def failing(path: Path, stamp: Any) -> bytes:
+        calls["read"] += 1
+        if calls["read"] == 30:
+            raise OSError("the disk went away")
+        return real(path, stamp)
+
+    monkeypatch.setattr(writing, "read_small", failing)
+    store = LocalStore(tmp_path / "store")
+    with pytest.raises(OSError, match="went away"):
+        ArtifactStore(store, io_threads=4, code_lineage=False).put(_tree(tmp_path / "data", 40))
+    assert store.list("") == []
+    assert os.listdir(tmp_path / "store" / ".staging") == []

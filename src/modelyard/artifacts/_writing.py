@@ -26,7 +26,7 @@ from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
 from modelyard.artifacts._targets import open_target
 from modelyard.artifacts._tree import Stamp, TreeFile, changed, check_unchanged, scan_tree
 from modelyard.errors import CodecError, InputError, KeyExistsError
-from modelyard.storage import Store
+from modelyard.storage import CreateBatch, Store, SupportsCreateBatch
 
 __all__ = ["Plan", "Written", "plan", "write_content"]
 
@@ -218,6 +218,24 @@ def read_small(path: Path, stamp: Stamp) -> bytes:
     return data
 
 
+#: Files of a folder stored per batch, when the store batches creates: bounds the temp files a
+#: killed put leaves behind and the values held before their commit.
+BATCH_FILES = 4096
+
+
+def batch_creates() -> bool:
+    """Whether a folder's small files are stored in batches where the store offers them
+    (``MODELYARD_BATCH_CREATE=0`` turns it off: one ``create`` per file)."""
+    value = os.environ.get("MODELYARD_BATCH_CREATE", "1").strip().lower()
+    return value not in {"0", "false", "no", "off"}
+
+
+def _batches(store: Store) -> Callable[[], CreateBatch] | None:
+    if isinstance(store, SupportsCreateBatch) and batch_creates():
+        return store.create_batch
+    return None
+
+
 class _TreeWriter:
     """Stores the files of one tree, from any number of threads.
 
@@ -229,6 +247,8 @@ class _TreeWriter:
 
     def __init__(self, store: Store, previous: Mapping[str, TreeEntry], *, direct_io: bool) -> None:
         self._store = store
+        #: Small files go here instead of one ``create`` each, when the store batches.
+        self.batch: CreateBatch | None = None
         self._previous = previous
         self._known = {entry.digest for entry in previous.values()}
         self._direct_io = direct_io
@@ -248,8 +268,11 @@ class _TreeWriter:
             data = read_small(file.path, file.stamp)
             digest = digest_bytes(data)
             if self._claim(digest):
-                with contextlib.suppress(KeyExistsError):
-                    self._store.create(blob_key(digest), data)
+                if self.batch is not None:
+                    self.batch.create(blob_key(digest), data)
+                else:
+                    with contextlib.suppress(KeyExistsError):
+                        self._store.create(blob_key(digest), data)
             size = len(data)
         else:
             before = self._previous.get(file.relative)
@@ -274,12 +297,24 @@ def write_tree(
     stored by ``threads`` threads at a time, then the listing."""
     assert planned.tree is not None
     tracker = Tracker(progress, [f.stamp.size for f in planned.tree])
-    entries = run_bounded(
-        planned.tree,
-        _TreeWriter(store, previous, direct_io=direct_io),
-        threads=threads,
-        on_done=lambda entry: tracker.done(entry.size),
-    )
+    writer = _TreeWriter(store, previous, direct_io=direct_io)
+    entries: list[TreeEntry] = []
+    new_batch = _batches(store)
+    step = BATCH_FILES if new_batch is not None else max(len(planned.tree), 1)
+    for start in range(0, len(planned.tree), step):
+        batch = writer.batch = new_batch() if new_batch is not None else None
+        try:
+            entries += run_bounded(
+                planned.tree[start : start + step],
+                writer,
+                threads=threads,
+                on_done=lambda entry: tracker.done(entry.size),
+            )
+            if batch is not None:
+                batch.commit()
+        finally:
+            if batch is not None:
+                batch.abort()
     # Before the listing, so that a folder that changed meanwhile never gets a manifest.
     root = Path(cast(os.PathLike[str], planned.encoded.content))
     check_unchanged(root, planned.tree, follow_links=planned.follow_links)

@@ -29,10 +29,12 @@ from modelyard.storage._open import (
     registered_stores,
 )
 from modelyard.storage._protocol import (
+    CreateBatch,
     Data,
     StagedWrite,
     Store,
     StoreCapabilities,
+    SupportsCreateBatch,
     SupportsStaging,
     SupportsVolatileWrite,
     iter_chunks,
@@ -42,6 +44,7 @@ from modelyard.storage._protocol import (
 __all__ = [
     "ENTRY_POINT_GROUP",
     "CountingStore",
+    "CreateBatch",
     "Data",
     "FsspecStore",
     "LatencyStore",
@@ -52,6 +55,7 @@ __all__ = [
     "StoreCapabilities",
     "StoreFactory",
     "StorePluginWarning",
+    "SupportsCreateBatch",
     "SupportsStaging",
     "SupportsVolatileWrite",
     "iter_chunks",

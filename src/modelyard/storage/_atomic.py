@@ -17,7 +17,7 @@ from pathlib import Path
 from modelyard.errors import InvalidKeyError, KeyExistsError
 from modelyard.storage._protocol import Data, iter_chunks
 
-__all__ = ["StagedFile", "ensure_dir", "fsync_dir"]
+__all__ = ["StagedFile", "ensure_dir", "folder_conflict", "fsync_dir"]
 
 # O_CLOEXEC keeps temp-file descriptors out of child processes started while a write is in flight.
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -98,7 +98,9 @@ class StagedFile:
             raise
         return staged
 
-    def _close(self) -> None:
+    def close(self) -> None:
+        """Finish writing (flushed to disk when durable); the file stays until published or
+        aborted."""
         if self._fd is not None:
             fd, self._fd = self._fd, None
             try:
@@ -112,13 +114,13 @@ class StagedFile:
         # Every step before the link can fail (the final fsync, making the parent folders on a
         # full disk): the temp file goes in all cases, so a failed call leaves nothing behind.
         try:
-            self._close()
+            self.close()
             ensure_dir(target.parent, durable=self._durable, key=key)
             try:
                 os.link(self.path, target)
             except FileExistsError:
                 if target.is_dir():
-                    raise _folder_conflict(key) from None
+                    raise folder_conflict(key) from None
                 raise KeyExistsError(
                     f"key {key!r} already exists; create() never overwrites (use write() to "
                     "replace)",
@@ -131,13 +133,13 @@ class StagedFile:
     def replace(self, target: Path, *, key: str) -> None:
         """Publish under ``target``, replacing any previous value in one atomic step."""
         try:
-            self._close()
+            self.close()
             ensure_dir(target.parent, durable=self._durable, key=key)
             try:
                 os.replace(self.path, target)
             except (IsADirectoryError, PermissionError) as exc:
                 if target.is_dir():
-                    raise _folder_conflict(key) from exc
+                    raise folder_conflict(key) from exc
                 raise
         finally:
             self.abort()
@@ -158,11 +160,11 @@ class StagedFile:
 
     def abort(self) -> None:
         try:
-            self._close()
+            self.close()
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
 
 
-def _folder_conflict(key: str) -> InvalidKeyError:
+def folder_conflict(key: str) -> InvalidKeyError:
     return _conflict(key, "it is the folder of other keys", "key is a folder")

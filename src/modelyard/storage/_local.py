@@ -14,6 +14,7 @@ from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError, Sto
 from modelyard.storage._atomic import StagedFile, ensure_dir
 from modelyard.storage._failures import os_failures, store_error
 from modelyard.storage._keys import validate_key, validate_prefix
+from modelyard.storage._local_batch import LocalCreateBatch
 from modelyard.storage._protocol import Data, StoreCapabilities
 
 __all__ = ["LocalStore", "LocalStagedWrite"]
@@ -203,6 +204,11 @@ class LocalStore:
         """Start a write whose key is chosen when it is committed (see ``SupportsStaging``)."""
         with self._failures(None, "stage a write in"):
             return LocalStagedWrite(self)
+
+    def create_batch(self) -> LocalCreateBatch:
+        """Many creates made durable at once (see ``SupportsCreateBatch``): the files are flushed
+        together, then linked, then each folder that gained one is flushed once."""
+        return LocalCreateBatch(self)
 
     def sweep_staging(self, older_than: float = 3600.0) -> int:
         """Delete temp files left by writers that died, if older than ``older_than`` seconds.

@@ -156,6 +156,47 @@ class SupportsStaging(Protocol):
 
 
 @runtime_checkable
+class CreateBatch(Protocol):
+    """Exclusive creates of many keys, published together by :meth:`commit`.
+
+    Many small values (the files of a folder) cost a store mostly per-value overhead: on a local
+    disk, flushing each file and its folder. A batch takes the values first and pays for
+    durability once for all of them.
+    """
+
+    def create(self, key: str, data: Data) -> None:
+        """Take ``data`` for ``key``; nothing is visible until :meth:`commit`. Safe to call from
+        several threads. An invalid key is refused here, before anything is written."""
+        ...
+
+    def commit(self) -> builtins.list[str]:
+        """Publish every value as :meth:`Store.create` would (exclusive and whole), and return
+        once all are as durable as ``create`` makes them.
+
+        A key that already exists keeps its value; the keys found so are returned, in the order
+        they were given. If the process dies during the commit, some keys may be published,
+        each whole. The batch is finished afterwards, as after :meth:`abort`: a later
+        ``create`` or ``commit`` raises :class:`ValueError` saying it is finished.
+        """
+        ...
+
+    def abort(self) -> None:
+        """Discard every value not yet published. Safe to call after :meth:`commit`."""
+        ...
+
+
+@runtime_checkable
+class SupportsCreateBatch(Protocol):
+    """Optional extension of :class:`Store`: many exclusive creates made durable at once.
+
+    Used for the files of a folder artifact. Stores without this ability get one
+    :meth:`Store.create` per value.
+    """
+
+    def create_batch(self) -> CreateBatch: ...
+
+
+@runtime_checkable
 class SupportsVolatileWrite(Protocol):
     """Optional extension of :class:`Store`: a cheaper ``write`` that may be lost in a crash.
 

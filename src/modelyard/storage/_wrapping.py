@@ -8,7 +8,9 @@ the ``open`` that made it.
 
 The optional abilities (:class:`SupportsStaging`, :class:`SupportsVolatileWrite`) are offered
 exactly when the wrapped store has them, because callers choose their path by ``isinstance``:
-a wrapper that always offered staging would change what it measures.
+a wrapper that always offered staging would change what it measures. Batched creates
+(:class:`SupportsCreateBatch`) are never offered: a wrapper stands for a remote bucket, which
+has no batch, so a folder's files are counted and delayed one ``create`` each.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from modelyard.errors import InvalidKeyError, KeyExistsError, NotFoundError
-from modelyard.storage import Store, StoreCapabilities
+from modelyard.storage import CreateBatch, Store, StoreCapabilities, SupportsCreateBatch
 
 __all__ = ["StoreConformance"]
 
@@ -114,7 +114,8 @@ class StoreConformance:
     The checks cover what modelyard's artifacts and registry rely on: exact key and prefix
     validation, listings sorted by code point with plain string prefixes, folders that are not
     keys, all-or-nothing writes, exclusive creates, replacing writes, ``NotFoundError`` for what is
-    absent.
+    absent. A store that offers batched creates (:class:`~modelyard.storage.SupportsCreateBatch`)
+    is checked for them too.
     """
 
     #: Processes racing ``create`` on one key; exactly one must win.
@@ -376,6 +377,78 @@ class StoreConformance:
         thread.join()
         assert not seen, "a reader saw bytes that were neither the old nor the new value"
 
+    # -- batched creates (stores that offer them) -------------------------------------------------
+
+    def test_a_batch_publishes_on_commit_only(self, store: Store) -> None:
+        batch = _batch_of(store)
+        values = {f"batch/{i % 3}/v{i}": _payload(i) for i in range(20)}
+        for key, value in values.items():
+            batch.create(key, value)
+        assert store.list("batch/") == []
+        assert batch.commit() == []
+        assert {key: store.read(key) for key in store.list("batch/")} == values
+
+    def test_a_batch_keeps_what_exists_and_says_so(self, store: Store) -> None:
+        batch = _batch_of(store)
+        store.create("batch/b", b"first")
+        store.create("batch/d", b"first")
+        for key in ("batch/a", "batch/b", "batch/c", "batch/d"):
+            batch.create(key, key.encode())
+        assert batch.commit() == ["batch/b", "batch/d"]
+        assert [store.read(k) for k in ("batch/a", "batch/b", "batch/c", "batch/d")] == [
+            b"batch/a",
+            b"first",
+            b"batch/c",
+            b"first",
+        ]
+
+    def test_a_batch_refuses_invalid_keys_before_writing(self, store: Store) -> None:
+        batch = _batch_of(store)
+        batch.create("batch/ok", b"ok")
+        for key in ("", "a//b", "../up", None):
+            with pytest.raises(InvalidKeyError):
+                batch.create(key, b"x")
+        assert batch.commit() == []
+        assert store.list("") == ["batch/ok"]
+
+    def test_an_aborted_batch_publishes_nothing(self, store: Store) -> None:
+        batch = _batch_of(store)
+        for i in range(5):
+            batch.create(f"batch/{i}", _payload(i))
+        batch.abort()
+        batch.abort()
+        assert store.list("") == []
+        with pytest.raises(ValueError, match="finished"):
+            batch.create("batch/late", b"x")
+
+    def test_a_batch_is_finished_by_its_commit(self, store: Store) -> None:
+        batch = _batch_of(store)
+        batch.create("batch/one", b"1")
+        batch.commit()
+        batch.abort()  # does nothing after a commit
+        assert store.read("batch/one") == b"1"
+        with pytest.raises(ValueError, match="finished"):
+            batch.create("batch/two", b"2")
+        with pytest.raises(ValueError, match="finished"):
+            batch.commit()
+
+    def test_a_batch_takes_values_from_threads(self, store: Store) -> None:
+        batch = _batch_of(store)
+
+        def add(first: int) -> None:
+            for i in range(first, first + 25):
+                batch.create(f"batch/t{i:03d}", _payload(i))
+
+        threads = [threading.Thread(target=add, args=(25 * t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert batch.commit() == []
+        keys = store.list("batch/")
+        assert keys == [f"batch/t{i:03d}" for i in range(100)]
+        assert all(store.read(f"batch/t{i:03d}") == _payload(i) for i in range(100))
+
     # -- processes -------------------------------------------------------------------------------
 
     def test_store_pickles_for_other_processes(self, store: Store) -> None:
@@ -472,6 +545,12 @@ class StoreConformance:
 
 
 # -- helpers run in child processes (module level, so spawn can import them) ----------------------
+
+
+def _batch_of(store: Store) -> CreateBatch:
+    if not isinstance(store, SupportsCreateBatch):
+        pytest.skip("the store does not batch creates")
+    return store.create_batch()
 
 
 def _payload(index: int) -> bytes:
