@@ -405,7 +405,7 @@ class StoreConformance:
     def test_a_batch_refuses_invalid_keys_before_writing(self, store: Store) -> None:
         batch = _batch_of(store)
         batch.create("batch/ok", b"ok")
-        for key in ("", "a//b", "../up", None):
+        for key in BAD_KEYS:
             with pytest.raises(InvalidKeyError):
                 batch.create(key, b"x")
         assert batch.commit() == []
