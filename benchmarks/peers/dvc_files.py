@@ -9,6 +9,10 @@ The same tree (``--files`` files of 1-8 KiB of random bytes in 100 sub-folders) 
   ``dvc fetch`` (remote to cache) then ``dvc checkout`` (cache to folder); the checkout alone is
   reported too.
 
+modelyard's put is also timed with one durable create per file (``MODELYARD_BATCH_CREATE=0``) and
+with batches flushed file by file (``MODELYARD_SYNCFS=0``), so the run shows what batching is worth
+on the machine at hand.
+
 A re-put after one file changed is timed for both (modelyard: a new version of the same name;
 DVC: ``dvc add`` and ``dvc push`` again). Each step runs in its own process, DVC through its
 command line as its users run it, and both tools work on the same disk. Ratios are DVC's time over
@@ -100,6 +104,20 @@ def run(files: int, threads: int, work: Path) -> dict[str, float]:
     results["modelyard put"] = _modelyard("put", store, source, threads)
     restored = work / "modelyard-out"
     results["modelyard get"] = _modelyard("get", store, restored, threads)
+    # The same put with one durable create per file, as before batches (and as
+    # MODELYARD_BATCH_CREATE=0 gives), and with batches flushed file by file
+    # (MODELYARD_SYNCFS=0): what each part of the batching is worth on this machine.
+    for label, variable in (
+        ("one create per file", "MODELYARD_BATCH_CREATE"),
+        ("no syncfs", "MODELYARD_SYNCFS"),
+    ):
+        os.environ[variable] = "0"
+        try:
+            results[f"modelyard put, {label}"] = _modelyard(
+                "put", work / f"store, {label}", source, threads
+            )
+        finally:
+            del os.environ[variable]
 
     # DVC: a repository without git around the same files (copied, so that both start equal).
     repo = work / "dvc-repo"
@@ -167,6 +185,8 @@ def report(results: dict[str, float], threads: int, *, as_json: bool) -> None:
         print(
             f"  {key:12} modelyard {ours:8.2f} s   dvc {peer:8.2f} s   dvc/modelyard {peer / ours:5.1f}x"
         )
+    for label in ("one create per file", "no syncfs"):
+        print(f"  put, {label:20} modelyard {results[f'modelyard put, {label}']:8.2f} s")
     print(
         f"  dvc parts: add {results['dvc add']:.2f} s, push {results['dvc push']:.2f} s, "
         f"fetch {results['dvc fetch']:.2f} s, checkout {results['dvc checkout']:.2f} s "

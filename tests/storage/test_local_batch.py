@@ -67,35 +67,33 @@ def test_the_local_store_batches(tmp_path: Path) -> None:
     assert isinstance(LocalStore(tmp_path), SupportsCreateBatch)
 
 
-def test_one_filesystem_flush_and_one_flush_per_folder(
+def test_with_syncfs_a_batch_flushes_the_filesystem_twice_and_nothing_else(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = LocalStore(tmp_path)
-    for folder in range(4):
-        store.create(f"blobs/{folder}/seed", b"makes the folder exist")
     flushes = Flushes(monkeypatch, syncfs=True)
     batch = store.create_batch()
-    for key, value in _values(200, 4).items():
+    for key, value in _values(200, 4).items():  # into 4 new folders
         batch.create(key, value)
     assert batch.commit() == []
-    assert flushes.count["syncfs"] == 1
-    assert flushes.count["file"] == 0
-    assert flushes.folders() == {str(tmp_path / "blobs" / str(f)): 1 for f in range(4)}
+    assert flushes.count == {"syncfs": 2}
+    assert len(store.list("blobs/")) == 200
 
 
 def test_without_syncfs_each_file_is_flushed_as_it_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = LocalStore(tmp_path)
-    store.create("blobs/0/seed", b"")
+    for folder in range(3):
+        store.create(f"blobs/{folder}/seed", b"makes the folder exist")
     flushes = Flushes(monkeypatch, syncfs=False)
     batch = store.create_batch()
-    for key, value in _values(50, 1).items():
+    for key, value in _values(60, 3).items():
         batch.create(key, value)
-    assert flushes.count["file"] == 50
+    assert flushes.count["file"] == 60
     batch.commit()
     assert flushes.count["syncfs"] == 0
-    assert flushes.folders() == {str(tmp_path / "blobs" / "0"): 1}
+    assert flushes.folders() == {str(tmp_path / "blobs" / str(f)): 1 for f in range(3)}
 
 
 def test_syncfs_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,7 +117,7 @@ def test_a_store_that_is_not_durable_never_flushes(
     assert len(store.list("blobs/")) == 30
 
 
-def test_nothing_is_linked_before_the_bytes_are_flushed(
+def test_nothing_is_linked_before_the_bytes_are_flushed_nor_returned_before_the_links(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = LocalStore(tmp_path)
@@ -134,8 +132,9 @@ def test_nothing_is_linked_before_the_bytes_are_flushed(
     for key, value in _values(10, 2).items():
         batch.create(key, value)
     batch.commit()
-    assert seen_at_flush == [[]]
-    assert len(store.list("blobs/")) == 10
+    assert len(seen_at_flush) == 2
+    assert seen_at_flush[0] == []  # the bytes are flushed before the first link
+    assert len(seen_at_flush[1]) == 10  # and the links before the commit returns
 
 
 def test_a_failed_flush_publishes_nothing_and_leaves_no_temp_file(

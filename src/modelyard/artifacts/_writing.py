@@ -220,7 +220,7 @@ def read_small(path: Path, stamp: Stamp) -> bytes:
 
 #: Files of a folder stored per batch, when the store batches creates: bounds the temp files a
 #: killed put leaves behind and the values held before their commit.
-BATCH_FILES = 4096
+BATCH_FILES = 16384
 
 
 def batch_creates() -> bool:

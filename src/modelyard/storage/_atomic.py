@@ -70,8 +70,9 @@ def _conflict(key: str, what: str, reason: str) -> InvalidKeyError:
 class StagedFile:
     """Bytes written to a private temp file, then published under a key atomically."""
 
-    def __init__(self, staging_dir: Path, *, durable: bool) -> None:
-        staging_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, staging_dir: Path, *, durable: bool, made: bool = False) -> None:
+        if not made:
+            staging_dir.mkdir(parents=True, exist_ok=True)
         self._durable = durable
         self.path = staging_dir / f"{uuid.uuid4().hex}.tmp"
         self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o644)
@@ -87,9 +88,10 @@ class StagedFile:
         return len(data)
 
     @classmethod
-    def of(cls, staging_dir: Path, data: Data, *, durable: bool) -> StagedFile:
-        """A staged file holding ``data``; nothing is left behind if writing it fails."""
-        staged = cls(staging_dir, durable=durable)
+    def of(cls, staging_dir: Path, data: Data, *, durable: bool, made: bool = False) -> StagedFile:
+        """A staged file holding ``data``; nothing is left behind if writing it fails
+        (``made``: the staging folder is known to exist)."""
+        staged = cls(staging_dir, durable=durable, made=made)
         try:
             for chunk in iter_chunks(data):
                 staged.write(chunk)
