@@ -129,7 +129,7 @@ _OPEN_FLAGS |= getattr(os, "O_BINARY", 0)
 
 def write_file(
     store: Store,
-    path: Path,
+    path: Path | str,
     *,
     expect: str | None = None,
     stamp: Stamp | None = None,
@@ -203,7 +203,7 @@ def write_stream(
 SMALL_FILE = 1024 * 1024
 
 
-def read_small(path: Path, stamp: Stamp) -> bytes:
+def read_small(path: Path | str, stamp: Stamp) -> bytes:
     """The bytes of a small file of the tree, checked against ``stamp`` before and after."""
     try:
         fd = os.open(path, _OPEN_FLAGS)

@@ -74,7 +74,7 @@ class StagedFile:
         if not made:
             staging_dir.mkdir(parents=True, exist_ok=True)
         self._durable = durable
-        self.path = staging_dir / f"{uuid.uuid4().hex}.tmp"
+        self.path = os.path.join(staging_dir, f"{uuid.uuid4().hex}.tmp")
         self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o644)
         self.size = 0
 

@@ -78,14 +78,14 @@ class LocalCreateBatch:
         self._durable = store.durable
         # With syncfs everything is flushed at commit; without, each file as it is written.
         self._syncfs = self._durable and syncfs_enabled()
-        self._staged: list[tuple[str, Path, StagedFile]] = []
+        self._staged: list[tuple[str, str, StagedFile]] = []
         self._lock = threading.Lock()
         self._finished = False
         with store._failures(None, "stage a batch of creates in"):
             store._staging.mkdir(parents=True, exist_ok=True)
 
     def create(self, key: str, data: Data) -> None:
-        path = self._store._path(key)
+        path = self._store._file(key)  # a string: a Path per value would cost more than the link
         self._check_open()
         with self._store._failures(key, "create"):
             staged = StagedFile.of(
@@ -111,20 +111,17 @@ class LocalCreateBatch:
         try:
             if staged and self._syncfs:
                 self._flush_filesystem()
-            folders: dict[Path, None] = {}
-            known: set[Path] = set()
+            folders: dict[str, None] = {}
             for key, path, file in staged:
                 with self._store._failures(key, "create"):
-                    if not self._link(key, path, file, known):
+                    if not self._link(key, path, file, folders):
                         existed.append(key)
-                        continue
-                folders[path.parent] = None
             if folders and self._syncfs:
                 self._flush_filesystem()
             elif self._durable:
                 for folder in folders:
-                    with self._store._failures(None, f"flush the folder {folder.name!r} in"):
-                        fsync_dir(folder)
+                    with self._store._failures(None, f"flush the folder {folder!r} in"):
+                        fsync_dir(Path(folder))
         finally:
             for _, _, file in staged:
                 file.abort()
@@ -134,18 +131,19 @@ class LocalCreateBatch:
         with self._store._failures(None, "flush a batch of creates in"):
             _flush_filesystem(self._store._staging)
 
-    def _link(self, key: str, path: Path, file: StagedFile, known: set[Path]) -> bool:
-        folder = path.parent
-        if folder not in known:
+    def _link(self, key: str, path: str, file: StagedFile, folders: dict[str, None]) -> bool:
+        """Link one value; ``folders`` collects the folders that gained a key."""
+        folder = os.path.dirname(path)
+        if folder not in folders:
             # A new folder is flushed by the closing syncfs, or here without one.
-            ensure_dir(folder, durable=self._durable and not self._syncfs, key=key)
-            known.add(folder)
+            ensure_dir(Path(folder), durable=self._durable and not self._syncfs, key=key)
         try:
             os.link(file.path, path)
         except FileExistsError:
-            if path.is_dir():
+            if os.path.isdir(path):
                 raise folder_conflict(key) from None
             return False
+        folders[folder] = None
         return True
 
     def abort(self) -> None:
