@@ -20,7 +20,7 @@ from modelyard.artifacts import ArtifactStore, Progress
 from modelyard.artifacts._layout import blob_key
 from modelyard.artifacts._progress import run_bounded
 from modelyard.errors import InputError, IntegrityError
-from modelyard.storage import LocalStore, MemoryStore
+from modelyard.storage import LatencyStore, LocalStore, MemoryStore
 from tests.artifacts import _workers
 
 
@@ -122,7 +122,20 @@ def test_io_threads_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(InputError, match="MODELYARD_IO_THREADS='many'"):
         ArtifactStore(MemoryStore())
     monkeypatch.delenv("MODELYARD_IO_THREADS")
-    assert ArtifactStore(MemoryStore()).io_threads == 8
+    assert ArtifactStore(LatencyStore(MemoryStore())).io_threads == 8
+
+
+def test_a_local_store_moves_one_file_at_a_time_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MODELYARD_IO_THREADS", raising=False)
+    assert ArtifactStore(LocalStore(tmp_path)).io_threads == 1
+    assert ArtifactStore(MemoryStore()).io_threads == 1
+    assert ArtifactStore(LatencyStore(LocalStore(tmp_path))).io_threads == 8
+    assert ArtifactStore(LatencyStore(LocalStore(tmp_path), latency=0)).io_threads == 1
+    assert ArtifactStore(LocalStore(tmp_path), io_threads=4).io_threads == 4
+    monkeypatch.setenv("MODELYARD_IO_THREADS", "6")
+    assert ArtifactStore(LocalStore(tmp_path)).io_threads == 6
 
 
 def test_the_pool_size_does_not_change_what_is_stored(tmp_path: Path) -> None:

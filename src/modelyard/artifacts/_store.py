@@ -87,7 +87,8 @@ class ArtifactStore:
     on, unset: on); where the platform or filesystem has no direct IO it is not used either way.
     ``io_threads`` is how many files of a folder a ``put`` or ``get`` moves at once (at most
     twice as many are held in memory): None (the default) reads ``$MODELYARD_IO_THREADS``
-    (unset: 8).
+    (unset: 8, or 1 for a store whose capabilities say ``local``: a local disk answers at once,
+    and threads only contend; pass 8 for a folder mounted over the network).
     Safe to share between threads and processes.
 
     >>> from modelyard.storage import MemoryStore
@@ -116,7 +117,9 @@ class ArtifactStore:
         self.lease_ttl = lease_ttl
         self.direct_io = direct_io_setting(direct_io)
         self.code_lineage = code_lineage_setting(code_lineage)
-        self.io_threads = io_threads_setting(io_threads)
+        self.io_threads = io_threads_setting(
+            io_threads, local=getattr(store.capabilities, "local", False)
+        )
         # Manifests parsed for reference_guard, by id. A manifest's bytes are fixed by its id
         # (the id is their digest), so only whether it is still stored needs asking again.
         self._guarded: dict[str, Manifest] = {}

@@ -109,6 +109,7 @@ class FsspecStore:
             durable=kind in ("local", "s3"),
             # S3 (and other object stores) have flat key spaces: "a" and "a/b" live side by side.
             hierarchical_keys=kind in ("local", "memory"),
+            local=kind in ("local", "memory"),
         )
 
     # -- paths ---------------------------------------------------------------------------------

@@ -8,12 +8,13 @@ wait in parallel, as they would on the network.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Any
 
 from modelyard.errors import InputError
-from modelyard.storage._protocol import Store
+from modelyard.storage._protocol import Store, StoreCapabilities
 from modelyard.storage._wrapping import WrappedStore
 
 __all__ = ["LatencyStore"]
@@ -55,6 +56,13 @@ class LatencyStore(WrappedStore):
     def latency(self) -> float:
         """The seconds added to each request."""
         return self._latency
+
+    @property
+    def capabilities(self) -> StoreCapabilities:
+        """The wrapped store's, but never ``local`` when requests wait: a round trip is what
+        overlapping requests saves."""
+        inner = self._inner.capabilities
+        return dataclasses.replace(inner, local=inner.local and not self._latency)
 
     def _request(self, kind: str) -> None:
         if self._latency:

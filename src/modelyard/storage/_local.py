@@ -60,6 +60,8 @@ class LocalStore:
             shared_across_processes=True,
             durable=self.durable,
             hierarchical_keys=True,  # a file cannot also be a folder
+            # A network-mounted folder is not: pass ArtifactStore(io_threads=) there.
+            local=True,
         )
 
     def __repr__(self) -> str:

@@ -58,6 +58,7 @@ class MemoryStore:
             shared_across_processes=False,
             durable=False,
             hierarchical_keys=True,
+            local=True,
         )
 
     def __repr__(self) -> str:

@@ -64,6 +64,11 @@ class StoreCapabilities:
             space (S3), where ``"a"`` and ``"a/b"`` are two independent keys. modelyard never
             stores such a pair itself (its names contain no ``/``), which is what lets a yard move
             between any two stores; a store must say which of the two it is, and behave so.
+        local: requests are answered by this machine (its memory, or a disk of its own) with no
+            round trip to wait for, so doing several at once saves nothing: each costs a few
+            short system calls, and threads only contend for the interpreter. A folder's files
+            are then moved one at a time by default (see ``ArtifactStore(io_threads=)``). False
+            (the default) for a store that waits on a network.
     """
 
     atomic_create: bool
@@ -71,6 +76,7 @@ class StoreCapabilities:
     shared_across_processes: bool
     durable: bool
     hierarchical_keys: bool = True
+    local: bool = False
 
 
 @runtime_checkable
