@@ -9,9 +9,10 @@ The same tree (``--files`` files of 1-8 KiB of random bytes in 100 sub-folders) 
   ``dvc fetch`` (remote to cache) then ``dvc checkout`` (cache to folder); the checkout alone is
   reported too.
 
-modelyard's put is also timed with one durable create per file (``MODELYARD_BATCH_CREATE=0``) and
-with batches flushed file by file (``MODELYARD_SYNCFS=0``), so the run shows what batching is worth
-on the machine at hand.
+modelyard's put is also timed with one durable create per file (``MODELYARD_BATCH_CREATE=0``),
+with batches flushed file by file (``MODELYARD_SYNCFS=0``), and put and get on 8 threads (the
+library moves a local folder's files on one), so the run shows what each choice is worth on the
+machine at hand.
 
 A re-put after one file changed is timed for both (modelyard: a new version of the same name;
 DVC: ``dvc add`` and ``dvc push`` again). Each step runs in its own process, DVC through its
@@ -21,7 +22,7 @@ modelyard's, so >= 5 meets the target.
 DVC runs from its own environment (``benchmarks/peers/requirements-dvc.txt``), found on ``PATH`` or
 beside this Python; modelyard must be importable by this Python.
 
-Usage: python benchmarks/peers/dvc_files.py [--files 100000] [--quick] [--threads 8]
+Usage: python benchmarks/peers/dvc_files.py [--files 100000] [--quick] [--threads N]
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ from pathlib import Path
 from modelyard.artifacts import ArtifactStore
 from modelyard.storage import LocalStore
 action, store, folder, threads = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
-artifacts = ArtifactStore(LocalStore(store), io_threads=threads, code_lineage=False)
+artifacts = ArtifactStore(LocalStore(store), io_threads=threads or None, code_lineage=False)
 if action == "put":
     print(artifacts.put(folder, name="images").id)
 else:
@@ -82,6 +83,7 @@ else:
 
 
 def _modelyard(action: str, store: Path, folder: Path, threads: int) -> float:
+    """One put or get in its own process; ``threads`` 0 leaves io_threads to the library."""
     command = [sys.executable, "-c", _MODELYARD, action, str(store), str(folder), str(threads)]
     return _timed(command, store.parent)
 
@@ -105,8 +107,8 @@ def run(files: int, threads: int, work: Path) -> dict[str, float]:
     restored = work / "modelyard-out"
     results["modelyard get"] = _modelyard("get", store, restored, threads)
     # The same put with one durable create per file, as before batches (and as
-    # MODELYARD_BATCH_CREATE=0 gives), and with batches flushed file by file
-    # (MODELYARD_SYNCFS=0): what each part of the batching is worth on this machine.
+    # MODELYARD_BATCH_CREATE=0 gives), with batches flushed file by file (MODELYARD_SYNCFS=0),
+    # and on 8 threads: what each choice is worth on this machine.
     for label, variable in (
         ("one create per file", "MODELYARD_BATCH_CREATE"),
         ("no syncfs", "MODELYARD_SYNCFS"),
@@ -118,6 +120,10 @@ def run(files: int, threads: int, work: Path) -> dict[str, float]:
             )
         finally:
             del os.environ[variable]
+    if threads != 8:
+        eight = work / "store, 8 threads"
+        results["modelyard put, 8 threads"] = _modelyard("put", eight, source, 8)
+        results["modelyard get, 8 threads"] = _modelyard("get", eight, work / "out, 8", 8)
 
     # DVC: a repository without git around the same files (copied, so that both start equal).
     repo = work / "dvc-repo"
@@ -162,7 +168,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="10,000 files")
-    parser.add_argument("--threads", type=int, default=8, help="modelyard's io_threads")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="modelyard's io_threads (default: the library's)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     files = 10_000 if args.quick else args.files
@@ -178,15 +186,17 @@ def report(results: dict[str, float], threads: int, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(results), flush=True)
         return
-    print(f"{results['files']:,.0f} files, {results['mib']:.0f} MiB, io_threads={threads}")
+    shown = threads or "the library's default"
+    print(f"{results['files']:,.0f} files, {results['mib']:.0f} MiB, io_threads={shown}")
     for key in ("put", "get/restore", "re-put"):
         mine, theirs = key.split("/")[0], key.split("/")[-1]
         ours, peer = results[f"modelyard {mine}"], results[f"dvc {theirs}"]
         print(
             f"  {key:12} modelyard {ours:8.2f} s   dvc {peer:8.2f} s   dvc/modelyard {peer / ours:5.1f}x"
         )
-    for label in ("one create per file", "no syncfs"):
-        print(f"  put, {label:20} modelyard {results[f'modelyard put, {label}']:8.2f} s")
+    for label in ("put, one create per file", "put, no syncfs", "put, 8 threads", "get, 8 threads"):
+        if f"modelyard {label}" in results:
+            print(f"  {label:26} modelyard {results[f'modelyard {label}']:8.2f} s")
     print(
         f"  dvc parts: add {results['dvc add']:.2f} s, push {results['dvc push']:.2f} s, "
         f"fetch {results['dvc fetch']:.2f} s, checkout {results['dvc checkout']:.2f} s "
