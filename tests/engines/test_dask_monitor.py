@@ -6,15 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 import modelyard.drift as drift
-from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError, EmptyDataError
-from modelyard.errors import InputError
+from modelyard.errors import (
+    ColumnMismatchError,
+    ColumnTypeError,
+    DriftInputError,
+    EmptyDataError,
+    InputError,
+)
 from tests.engines import _data
 
 dd = pytest.importorskip("dask.dataframe")

@@ -4,32 +4,43 @@ time range alone, and a partition's rows placed in windows by binary search, che
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
 import modelyard.drift as drift
-from modelyard.drift._engine_windows import Grid, Range, gather, plan, time_range, window_part
+from modelyard.drift._engine_windows import (
+    Grid,
+    Plan,
+    Range,
+    gather,
+    plan,
+    time_range,
+    window_part,
+)
 from modelyard.errors import ColumnMismatchError, ColumnTypeError, DriftInputError, InputError
 
 REFERENCE = drift.profile(pd.DataFrame({"x": np.arange(50.0)}), sample_size=None)
 
 
-def _plan(every: object, step: object = None, anchor: str = "calendar") -> object:
-    return plan(
-        REFERENCE,
-        time="ts",
-        every=every,
-        step=step,
-        anchor=anchor,  # type: ignore[arg-type]
-        sample_size=None,
-        stats=None,
-        thresholds=None,
-        columns=None,
-        config=None,
-        engine="dask",
-    )
+def _plan(every: object, step: object = None, anchor: str = "calendar", **changed: Any) -> Plan:
+    arguments: dict[str, Any] = {
+        "time": "ts",
+        "every": every,
+        "step": step,
+        "anchor": anchor,
+        "sample_size": None,
+        "stats": None,
+        "thresholds": None,
+        "columns": None,
+        "config": None,
+        "engine": "dask",
+    }
+    return plan(changed.pop("reference", REFERENCE), **{**arguments, **changed})
 
 
 def _times(timezone: str | None, seed: int = 0) -> pd.DataFrame:
@@ -65,9 +76,9 @@ def test_the_grid_from_the_range_is_the_grid_of_the_whole_column(
     timezone: str | None, every: str, step: str | None, anchor: str
 ) -> None:
     data = _times(timezone)
-    want = drift.windows(data, time="ts", every=every, step=step, anchor=anchor)  # type: ignore[arg-type]
+    want = drift.windows(data, time="ts", every=every, step=step, anchor=anchor)
     found = time_range(pa.Table.from_pandas(data, preserve_index=False), "ts")
-    grid = Grid.build(found, timezone, _plan(every, step, anchor))  # type: ignore[arg-type]
+    grid = Grid.build(found, timezone, _plan(every, step, anchor))
     assert np.array_equal(grid.windows.start, want.start)
     assert np.array_equal(grid.windows.end, want.end)
     assert (grid.windows.timezone, grid.windows.every, grid.windows.step) == (
@@ -84,14 +95,14 @@ def test_partitions_place_their_rows_in_the_windows_of_the_whole_column(
     timezone: str | None, every: str, step: str | None, anchor: str
 ) -> None:
     data = _times(timezone, seed=1)
-    want = drift.windows(data, time="ts", every=every, step=step, anchor=anchor)  # type: ignore[arg-type]
+    want = drift.windows(data, time="ts", every=every, step=step, anchor=anchor)
     table = pa.Table.from_pandas(data, preserve_index=False)
     plan_ = _plan(every, step, anchor)
     cuts = [0, 1, 120, 121, 377, 500]  # an empty part, a one-row part, uneven parts
-    found = sum((time_range(table.slice(a, b - a), "ts") for a, b in zip(cuts, cuts[1:])), Range())
+    found = sum((time_range(table.slice(a, b - a), "ts") for a, b in pairwise(cuts)), Range())
     assert found == time_range(table, "ts")
-    grid = Grid.build(found, timezone, plan_)  # type: ignore[arg-type]
-    parts = [window_part(table.slice(a, b - a), plan_, grid) for a, b in zip(cuts, cuts[1:])]  # type: ignore[arg-type]
+    grid = Grid.build(found, timezone, plan_)
+    parts = [window_part(table.slice(a, b - a), plan_, grid) for a, b in pairwise(cuts)]
     total = gather(r for p in parts for r in p.records())
     rows = [total.windows.get(w, (0, []))[0] for w in range(len(grid))]
     assert rows == want.rows.tolist()
@@ -112,17 +123,15 @@ def test_no_time_at_all_gives_no_windows() -> None:
     data = pd.DataFrame({"ts": pd.Series([pd.NaT, pd.NaT], dtype="datetime64[ns]"), "x": [1.0, 2]})
     found = time_range(data, "ts")
     assert found == Range(rows=2, missing=2)
-    grid = Grid.build(found, None, _plan("1D"))  # type: ignore[arg-type]
+    grid = Grid.build(found, None, _plan("1D"))
     assert len(grid) == 0
-    part = window_part(pa.Table.from_pandas(data, preserve_index=False), _plan("1D"), grid)  # type: ignore[arg-type]
+    part = window_part(pa.Table.from_pandas(data, preserve_index=False), _plan("1D"), grid)
     assert (part.rows, part.missing, part.windows) == (2, 2, {})
 
 
 def test_bad_arguments_are_refused_as_monitor_refuses_them() -> None:
     with pytest.raises(DriftInputError, match="must be a DriftProfile"):
-        plan(pd.DataFrame({"x": [1.0]}), time="ts", every="1D", step=None, anchor="calendar",
-             sample_size=None, stats=None, thresholds=None, columns=None, config=None,
-             engine="dask")  # fmt: skip
+        _plan("1D", reference=pd.DataFrame({"x": [1.0]}))
     with pytest.raises(InputError, match="every= is needed"):
         _plan(None)
     with pytest.raises(InputError):
@@ -130,14 +139,11 @@ def test_bad_arguments_are_refused_as_monitor_refuses_them() -> None:
     with pytest.raises(InputError, match="anchor"):
         _plan("1D", anchor="noon")
     with pytest.raises(InputError, match="time= must name"):
-        plan(REFERENCE, time=None, every="1D", step=None, anchor="calendar", sample_size=None,
-             stats=None, thresholds=None, columns=None, config=None, engine="dask")  # fmt: skip
+        _plan("1D", time=None)
     with pytest.raises(DriftInputError, match="bins each comparison"):
-        plan(REFERENCE, time="ts", every="1D", step=None, anchor="calendar", sample_size=None,
-             stats=None, thresholds=None, columns=None, config="evidently", engine="dask")  # fmt: skip
+        _plan("1D", config="evidently")
     with pytest.raises(ColumnMismatchError):
-        plan(REFERENCE, time="ts", every="1D", step=None, anchor="calendar", sample_size=None,
-             stats=None, thresholds=None, columns=["nope"], config=None, engine="dask")  # fmt: skip
+        _plan("1D", columns=["nope"])
     with pytest.raises(ColumnMismatchError, match="no time column 'ts'"):
         time_range(pd.DataFrame({"x": [1.0]}), "ts")
     with pytest.raises(ColumnTypeError, match="times must be datetimes"):
