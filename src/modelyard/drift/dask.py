@@ -214,15 +214,15 @@ def monitor(
         >>> rng = np.random.default_rng(1)
         >>> reference = drift.profile(pd.DataFrame({"x": rng.normal(size=3000)}))
         >>> live = pd.DataFrame({
-        ...     "ts": pd.date_range("2026-05-01", periods=3000, freq="72s"),
-        ...     "x": np.r_[rng.normal(size=2000), rng.normal(1.0, size=1000)],
+        ...     "ts": pd.date_range("2026-05-01", periods=1800, freq="144s"),
+        ...     "x": np.r_[rng.normal(size=1200), rng.normal(1.0, size=600)],
         ... })
         >>> result = on_dask.monitor(reference, dd.from_pandas(live, npartitions=3),
         ...                          time="ts", every="1D")
         >>> result.summary()[["window", "rows", "verdict"]]
            window  rows verdict
-        0       0  1200  stable
-        1       1  1200  stable
+        0       0   600  stable
+        1       1   600  stable
         2       2   600   drift
     """
     dask = _dask()
