@@ -253,11 +253,18 @@ def window_part(table: Any, plan: Plan, grid: Grid) -> WindowPart:
     bounds = np.flatnonzero(np.diff(window)) + 1
     profiled = table.select(plan.settings.read_columns)
     out = WindowPart(rows=length, missing=missing, unplaced=unplaced)
-    for chunk in np.split(np.arange(total), bounds) if total else []:
-        w = int(window[chunk[0]])
-        encoded = plan.settings.profile_bytes(profiled.take(rows[chunk]).to_batches())
+    for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), total], strict=True):
+        if lo == hi:
+            continue
+        first_row, last_row = int(rows[lo]), int(rows[hi - 1])
+        if last_row - first_row == hi - lo - 1:
+            # A run of consecutive rows (files written in time order): a copy-free slice.
+            taken = profiled.slice(first_row, hi - lo)
+        else:
+            taken = profiled.take(rows[lo:hi])
+        encoded = plan.settings.profile_bytes(taken.to_batches())
         assert encoded is not None
-        out.windows[w] = (len(chunk), encoded)
+        out.windows[int(window[lo])] = (hi - lo, encoded)
     return out
 
 
@@ -349,7 +356,6 @@ def _judged_columns(plan: Plan, pieces: Sequence[bytes]) -> tuple[WindowColumn, 
             stats=plan.stats,
             columns=plan.columns,
             config=plan.config,
-            workers=1,
         )
     return tuple(
         WindowColumn(
