@@ -21,7 +21,10 @@ from tests import _docs
 # The blocks that do not run, by page, with the reason the page gives the reader.
 NOT_RUN = {
     "docs/lifecycle.md": ["signatures", "a signature", "a signature"],
-    "docs/scale.md": ["needs pyspark and Java 17 (pip install pyspark)"],
+    "docs/scale.md": [
+        "needs pyspark and Java 17 (pip install pyspark)",
+        "needs pyspark and Java 17 (pip install pyspark)",
+    ],
     "docs/storage.md": ["a test module of your package, for pytest to collect"],
 }
 

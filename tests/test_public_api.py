@@ -224,8 +224,8 @@ def test_engine_exports_are_pinned() -> None:
     import modelyard.drift.dask
     import modelyard.drift.spark
 
-    assert modelyard.drift.dask.__all__ == ["compare", "profile"]
-    assert modelyard.drift.spark.__all__ == ["compare", "profile"]
+    assert modelyard.drift.dask.__all__ == ["compare", "monitor", "profile"]
+    assert modelyard.drift.spark.__all__ == ["compare", "monitor", "profile"]
 
 
 def test_the_code_record_is_public() -> None:

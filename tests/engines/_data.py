@@ -58,3 +58,57 @@ def ecdf_gap(sketch: drift.DriftProfile, exact: drift.DriftProfile, column: str)
     below = np.searchsorted(values, at, side="left") / values.size
     sketch_below = np.searchsorted(points, at, side="left") / points.size
     return float(max(np.abs(exact_cdf - sketch_cdf).max(), np.abs(below - sketch_below).max()))
+
+
+def timed(
+    seed: int = 1,
+    rows: int = ROWS,
+    timezone: str | None = None,
+    shifted_day: int | None = None,
+) -> pd.DataFrame:
+    """:func:`frame` with a time column ``ts`` every 100 s from 2026-05-01 03:00 (about seven
+    days): day 3 is left out (an empty window in the middle), two rows have no time, and
+    ``shifted_day`` (counted from 0) has ``x`` moved by 1."""
+    data = frame(seed, rows=rows)
+    ts = pd.Series(pd.date_range("2026-05-01 03:00", periods=rows, freq="100s"))
+    if timezone is not None:
+        ts = ts.dt.tz_localize(timezone)
+    day = (ts - ts.dt.normalize().iloc[0]).dt.days
+    if shifted_day is not None:
+        data.loc[day == shifted_day, "x"] += 1.0
+    data.insert(0, "ts", ts)
+    data.loc[[7, rows // 2 + 11], "ts"] = pd.NaT
+    return data[(day != 3) | data["ts"].isna()].reset_index(drop=True)
+
+
+def same_monitoring(got: drift.Monitoring, want: drift.Monitoring, atol: float = 1e-12) -> None:
+    """Same windows, rows, verdicts and reasons; every number within ``atol``."""
+    fields = ("kind", "every", "step", "config", "reference_rows", "data_rows", "outside_rows")
+    assert {f: getattr(got, f) for f in fields} == {f: getattr(want, f) for f in fields}
+    assert len(got.windows) == len(want.windows)
+    for a, b in zip(got.windows, want.windows, strict=True):
+        assert (a.window, a.start, a.end, a.rows, a.verdict) == (
+            b.window,
+            b.start,
+            b.end,
+            b.rows,
+            b.verdict,
+        )
+        assert [c.name for c in a.columns] == [c.name for c in b.columns]
+        for x, y in zip(a.columns, b.columns, strict=True):
+            same = ("kind", "verdict", "reason", "current_count", "current_missing", "bin_labels")
+            assert {f: getattr(x, f) for f in same} == {f: getattr(y, f) for f in same}, x.name
+            assert np.allclose(x.reference_shares, y.reference_shares, rtol=0, atol=atol)
+            assert np.allclose(x.current_shares, y.current_shares, rtol=0, atol=atol)
+            for s, t in zip(x.statistics, y.statistics, strict=True):
+                assert (s.statistic, s.verdict, s.threshold, s.reason) == (
+                    t.statistic,
+                    t.verdict,
+                    t.threshold,
+                    t.reason,
+                )
+                for number in ("value", "p_value", "adjusted_p_value", "score"):
+                    u, v = getattr(s, number), getattr(t, number)
+                    assert (u is None) == (v is None), (x.name, s.statistic, number)
+                    if u is not None:
+                        assert abs(u - v) <= atol, (a.window, x.name, s.statistic, number, u, v)

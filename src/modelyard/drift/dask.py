@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from modelyard.drift._compare import StatsArg
 from modelyard.drift._compare import compare as compare_profiles
@@ -45,6 +45,20 @@ from modelyard.drift._engine import (
     kind_of_arrow_type,
     merge_parts,
 )
+from modelyard.drift._engine_windows import (
+    Grid,
+    Plan,
+    Range,
+    WindowPart,
+    check_time,
+    gather,
+    judge,
+    time_range,
+    warn_exact,
+    window_part,
+)
+from modelyard.drift._engine_windows import plan as plan_windows
+from modelyard.drift._monitoring import Monitoring
 from modelyard.drift._profile import Binning, DriftProfile
 from modelyard.drift._report import DriftReport
 from modelyard.errors import DriftInputError, EmptyDataError
@@ -52,7 +66,7 @@ from modelyard.errors import DriftInputError, EmptyDataError
 if TYPE_CHECKING:
     from dask.delayed import Delayed
 
-__all__ = ["compare", "profile"]
+__all__ = ["compare", "monitor", "profile"]
 
 Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
@@ -139,6 +153,170 @@ def compare(
     return compare_profiles(
         reference, current, stats=stats, thresholds=thresholds, columns=columns, config=config
     )
+
+
+def monitor(
+    reference: DriftProfile,
+    data: Any,
+    *,
+    time: str,
+    every: object,
+    step: object = None,
+    anchor: Literal["calendar", "first"] = "calendar",
+    sample_size: int | None = DEFAULT_SAMPLE_SIZE,
+    stats: StatsArg = None,
+    thresholds: Mapping[str, float] | None = None,
+    columns: Sequence[str] | None = None,
+    config: DriftConfig | str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+) -> Monitoring:
+    """Drift of every time window of data on Dask against one reference profile: the
+    :class:`~modelyard.drift.Monitoring` that :func:`modelyard.drift.monitor` gives.
+
+    Three steps, none of which gathers rows: one task per partition or file reads the time
+    column alone for the time range; the driver cuts that range into windows as
+    :func:`modelyard.drift.windows` does; one task per partition or file profiles each of its
+    windows' rows with the reference's columns and kinds, and the driver merges each window's
+    parts and judges it with :func:`modelyard.drift.compare`. Exact (``sample_size=None``), every
+    window equals ``drift.monitor`` on the same rows; as a sketch, KS and Wasserstein are within
+    the two profiles' ``rank_error``.
+
+    Args:
+        reference: the reference :class:`~modelyard.drift.DriftProfile`.
+        data: as in :func:`profile`: a Dask DataFrame, or Parquet paths or URLs.
+        time: the name of the time column (datetimes or dates, with a time zone or without);
+            rows without a time are in no window (:attr:`Monitoring.outside_rows`).
+        every: the windows' length, as in :func:`modelyard.drift.windows` (``"1h"``,
+            ``"1D"``, ``"1M"``, ...).
+        step: how far apart windows start (rolling windows when shorter than ``every``).
+        anchor: ``"calendar"`` or ``"first"``, as in :func:`modelyard.drift.windows`.
+        sample_size: as in :func:`profile`, for each window's profile.
+        stats: as in :func:`modelyard.drift.compare`.
+        thresholds: as in :func:`modelyard.drift.compare`.
+        columns: as in :func:`modelyard.drift.compare`.
+        config: as in :func:`modelyard.drift.compare`.
+        storage_options: passed to fsspec to open Parquet URLs.
+
+    Raises:
+        DriftInputError: the reference is not a profile, the data lacks its columns, or a bad
+            parameter.
+        InputError: a missing or unknown ``every``, ``step`` or ``anchor``.
+        ColumnMismatchError: no column named ``time``.
+        ColumnTypeError: the time column does not hold datetimes.
+        EmptyDataError: the data has no rows.
+
+    Example:
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> import dask.dataframe as dd
+        >>> import modelyard.drift as drift
+        >>> from modelyard.drift import dask as on_dask
+        >>> rng = np.random.default_rng(1)
+        >>> reference = drift.profile(pd.DataFrame({"x": rng.normal(size=3000)}))
+        >>> live = pd.DataFrame({
+        ...     "ts": pd.date_range("2026-05-01", periods=1800, freq="144s"),
+        ...     "x": np.r_[rng.normal(size=1200), rng.normal(1.0, size=600)],
+        ... })
+        >>> result = on_dask.monitor(reference, dd.from_pandas(live, npartitions=3),
+        ...                          time="ts", every="1D")
+        >>> result.summary()[["window", "rows", "verdict"]]
+           window  rows verdict
+        0       0   600  stable
+        1       1   600  stable
+        2       2   600   drift
+    """
+    dask = _dask()
+    plan = plan_windows(
+        reference,
+        time=time,
+        every=every,
+        step=step,
+        anchor=anchor,
+        sample_size=sample_size,
+        stats=stats,
+        thresholds=thresholds,
+        columns=columns,
+        config=config,
+        engine="dask",
+    )
+    ranges, windows, timezone = _window_tasks(data, plan, storage_options)
+    found = sum(dask.compute(*ranges), Range())
+    if found.rows == 0:
+        raise EmptyDataError("the data has no rows; there is nothing to monitor")
+    warn_exact(plan, found)
+    grid = Grid.build(found, timezone, plan)
+    # One copy of the plan (which holds the reference) and the grid for every task.
+    shared = _delayed(_pair)(plan, grid)
+    parts = dask.compute(*(task(shared) for task in windows))
+    return judge(plan, grid, gather(r for part in parts for r in part.records()))
+
+
+def _window_tasks(
+    data: Any, plan: Plan, storage_options: Mapping[str, Any] | None
+) -> tuple[list[Delayed], list[Any], str | None]:
+    """Checks the data, then: one time-range task per partition or file, a way to make each
+    one's window task, and the time column's zone."""
+    import dask.dataframe as dd
+
+    if isinstance(data, dd.DataFrame):
+        plan.settings.check_columns(list(data.columns))
+        timezone = check_time(data._meta, plan.time)
+        ranges = [_delayed(_frame_range)(p, plan.time) for p in data[[plan.time]].to_delayed()]
+        parts = data[plan.read_columns].to_delayed()
+        return ranges, [_bind(_frame_windows, p) for p in parts], timezone
+    if isinstance(data, (str, os.PathLike)) or (
+        isinstance(data, Sequence) and all(isinstance(p, (str, os.PathLike)) for p in data)
+    ):
+        import pyarrow.parquet as pq
+
+        fs, paths = _parquet_paths(data, storage_options)
+        with fs.open(paths[0], "rb") as file:
+            schema = pq.read_schema(file)
+        plan.settings.check_columns(list(schema.names))
+        timezone = check_time(schema.empty_table(), plan.time)
+        ranges = [_delayed(_parquet_range)(fs, path, plan.time) for path in paths]
+        return ranges, [_bind(_parquet_windows, fs, path) for path in paths], timezone
+    raise DriftInputError(
+        f"modelyard.drift.dask monitors a dask DataFrame or Parquet paths, got "
+        f"{type(data).__name__}; for data in memory use modelyard.drift.monitor"
+    )
+
+
+def _pair(plan: Plan, grid: Grid) -> tuple[Plan, Grid]:
+    return plan, grid
+
+
+def _bind(function: Any, *args: Any) -> Any:
+    """A maker of ``function(*args, shared)`` tasks, once the shared plan and grid exist."""
+    return lambda shared: _delayed(function)(*args, shared)
+
+
+def _frame_range(frame: Any, time: str) -> Range:
+    return time_range(frame, time)
+
+
+def _frame_windows(frame: Any, shared: tuple[Plan, Grid]) -> WindowPart:
+    import pyarrow as pa
+
+    plan, grid = shared
+    return window_part(pa.Table.from_pandas(frame, preserve_index=False), plan, grid)
+
+
+def _parquet_range(fs: Any, path: str, time: str) -> Range:
+    """One file's time range, from its time column alone."""
+    import pyarrow.parquet as pq
+
+    with fs.open(path, "rb") as file:
+        return time_range(pq.read_table(file, columns=[time], use_threads=False), time)
+
+
+def _parquet_windows(fs: Any, path: str, shared: tuple[Plan, Grid]) -> WindowPart:
+    import pyarrow.parquet as pq
+
+    plan, grid = shared
+    with fs.open(path, "rb") as file:
+        table = pq.read_table(file, columns=plan.read_columns, use_threads=False)
+    return window_part(table, plan, grid)
 
 
 def _plan(
