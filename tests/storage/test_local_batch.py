@@ -80,20 +80,45 @@ def test_with_syncfs_a_batch_flushes_the_filesystem_twice_and_nothing_else(
     assert len(store.list("blobs/")) == 200
 
 
-def test_without_syncfs_each_file_is_flushed_as_it_is_written(
+def test_without_syncfs_each_file_then_each_folder_is_flushed_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = LocalStore(tmp_path)
     for folder in range(3):
         store.create(f"blobs/{folder}/seed", b"makes the folder exist")
     flushes = Flushes(monkeypatch, syncfs=False)
+    seen_at_first_link: list[int] = []
+    real_publish = local_batch._rename_noreplace
+
+    def publish(temp: str, path: str) -> bool:
+        seen_at_first_link.append(flushes.count["file"])
+        return real_publish(temp, path)
+
+    monkeypatch.setattr(local_batch, "_rename_noreplace", publish)
     batch = store.create_batch()
     for key, value in _values(60, 3).items():
         batch.create(key, value)
-    assert flushes.count["file"] == 60
+    assert flushes.count["file"] == 0  # flushed together at commit, on a pool
     batch.commit()
+    assert seen_at_first_link[0] == 60  # every file before the first is published
+    assert flushes.count["file"] == 60
     assert flushes.count["syncfs"] == 0
     assert flushes.folders() == {str(tmp_path / "blobs" / str(f)): 1 for f in range(3)}
+
+
+def test_without_an_exclusive_rename_values_are_linked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_batch, "_renameat2", lambda: None)
+    store = LocalStore(tmp_path)
+    store.create("blobs/1/0001", b"first")
+    values = _values(20, 2)
+    batch = store.create_batch()
+    for key, value in values.items():
+        batch.create(key, value)
+    assert batch.commit() == ["blobs/1/0001"]
+    assert {k: store.read(k) for k in store.list("blobs/")} == {**values, "blobs/1/0001": b"first"}
+    assert os.listdir(tmp_path / STAGING) == []
 
 
 def test_syncfs_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:

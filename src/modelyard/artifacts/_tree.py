@@ -69,6 +69,8 @@ def _bad_name(name: str) -> str | None:
         if "\\" in name:
             return "has a backslash in its name, which a stored tree cannot hold"
         return "has a control character in its name"
+    if name.isascii():
+        return None
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:

@@ -17,7 +17,7 @@ from pathlib import Path
 from modelyard.errors import InvalidKeyError, KeyExistsError
 from modelyard.storage._protocol import Data, iter_chunks
 
-__all__ = ["StagedFile", "ensure_dir", "folder_conflict", "fsync_dir"]
+__all__ = ["StagedFile", "ensure_dir", "folder_conflict", "fsync_dir", "write_new"]
 
 # O_CLOEXEC keeps temp-file descriptors out of child processes started while a write is in flight.
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -65,6 +65,28 @@ def _conflict(key: str, what: str, reason: str) -> InvalidKeyError:
         key=key,
         reason=reason,
     )
+
+
+def write_new(path: str, data: Data) -> None:
+    """A new file at ``path`` holding ``data``, not flushed; nothing is left if writing fails."""
+    fd = os.open(path, _OPEN_FLAGS, 0o644)
+    try:
+        try:
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                view = memoryview(data).cast("B")
+                while view:
+                    view = view[os.write(fd, view) :]
+            else:
+                for chunk in iter_chunks(data):
+                    view = memoryview(chunk).cast("B")
+                    while view:
+                        view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
 
 
 class StagedFile:

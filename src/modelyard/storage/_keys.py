@@ -23,7 +23,9 @@ _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
 def _problem(key: str, *, allow_trailing_slash: bool) -> str | None:
     if not key:
         return "it is empty"
-    if len(key.encode("utf-8")) > MAX_KEY_LENGTH:
+    # ASCII (modelyard's own keys): one character is one byte, and no encoding is needed.
+    ascii_ = key.isascii()
+    if (len(key) if ascii_ else len(key.encode("utf-8"))) > MAX_KEY_LENGTH:
         return f"it is longer than {MAX_KEY_LENGTH} bytes"
     match = _FORBIDDEN.search(key)
     if match:
@@ -36,7 +38,7 @@ def _problem(key: str, *, allow_trailing_slash: bool) -> str | None:
             return "it has an empty segment ('//' or a trailing '/')"
         if segment in (".", ".."):
             return f"it has a {segment!r} segment"
-        if len(segment.encode("utf-8")) > MAX_SEGMENT_LENGTH:
+        if (len(segment) if ascii_ else len(segment.encode("utf-8"))) > MAX_SEGMENT_LENGTH:
             return f"a segment is longer than {MAX_SEGMENT_LENGTH} bytes"
     return None
 
