@@ -16,8 +16,11 @@ machine at hand.
 
 A re-put after one file changed is timed for both (modelyard: a new version of the same name;
 DVC: ``dvc add`` and ``dvc push`` again). Each step runs in its own process, DVC through its
-command line as its users run it, and both tools work on the same disk. Ratios are DVC's time over
-modelyard's, so >= 5 meets the target.
+command line as its users run it, and both tools work on the same disk. Every step starts on a
+quiet disk (flushed, with little left to write back). Each tool stores and restores the tree
+``--rounds`` times into new stores, taking turns at going first, and its best round counts: on a
+shared virtual disk one step can take twice as long as the same step a minute later. Ratios are
+DVC's time over modelyard's, so >= 5 meets the target.
 
 DVC runs from its own environment (``benchmarks/peers/requirements-dvc.txt``), found on ``PATH`` or
 beside this Python; modelyard must be importable by this Python.
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def make_tree(root: Path, files: int, seed: int = 0) -> int:
@@ -61,8 +65,25 @@ def _dvc() -> str:
     return found
 
 
-def _timed(command: list[str], cwd: Path) -> float:
+def settle(limit_mib: float = 64.0, patience: float = 60.0) -> None:
+    """Start from a quiet disk: flush, then wait until the kernel's dirty and in-flight pages
+    are few (a step must not pay for the writeback of the one before), and a moment more."""
     os.sync()
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        pending = 0
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith(("Dirty:", "Writeback:")):
+                    pending += int(line.split()[1])
+        if pending / 1024 < limit_mib:
+            break
+        time.sleep(0.5)
+    time.sleep(2.0)
+
+
+def _timed(command: list[str], cwd: Path) -> float:
+    settle()
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -94,73 +115,90 @@ def _dvc_env(dvc: str) -> dict[str, str]:
     return env
 
 
-def run(files: int, threads: int, work: Path) -> dict[str, float]:
+def _dvc_round(dvc: str, source: Path, work: Path, name: str) -> dict[str, float]:
+    """``dvc add`` + ``dvc push`` of a copy of the tree, then ``dvc fetch`` + ``dvc checkout``
+    into a clean work tree, each step timed."""
+    repo = work / f"dvc-repo-{name}"
+    repo.mkdir()
+    shutil.copytree(source, repo / "data")
+    remote = work / f"dvc-remote-{name}"
+    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=repo, check=True)
+    subprocess.run([dvc, "remote", "add", "-d", "local", str(remote)], cwd=repo, check=True)
+    timed = {"add": _timed([dvc, "add", "data", "-q"], repo)}
+    timed["push"] = _timed([dvc, "push", "-q"], repo)
+    clean = work / f"dvc-clean-{name}"
+    clean.mkdir()
+    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=clean, check=True)
+    subprocess.run([dvc, "remote", "add", "-d", "local", str(remote)], cwd=clean, check=True)
+    shutil.copy(repo / "data.dvc", clean / "data.dvc")
+    timed["fetch"] = _timed([dvc, "fetch", "-q"], clean)
+    timed["checkout"] = _timed([dvc, "checkout", "-q"], clean)
+    return timed
+
+
+def run(files: int, threads: int, work: Path, rounds: int = 2) -> dict[str, Any]:
+    """Each tool stores and restores the tree ``rounds`` times, into new stores, taking turns
+    at going first (the disk is never quite the same twice); the best round counts."""
     dvc = _dvc()
     os.environ.update(_dvc_env(dvc))
     source = work / "source" / "data"
     total = make_tree(source, files)
-    results: dict[str, float] = {"files": files, "mib": total / 2**20}
+    rows: dict[str, list[float]] = {}
 
-    # modelyard
-    store = work / "modelyard-store"
-    results["modelyard put"] = _modelyard("put", store, source, threads)
-    restored = work / "modelyard-out"
-    results["modelyard get"] = _modelyard("get", store, restored, threads)
+    def note(label: str, seconds: float) -> None:
+        rows.setdefault(label, []).append(seconds)
+
+    def modelyard_round(name: str) -> None:
+        note("modelyard put", _modelyard("put", work / f"store-{name}", source, threads))
+        out = work / f"out-{name}"
+        note("modelyard get", _modelyard("get", work / f"store-{name}", out, threads))
+
+    def dvc_round(name: str) -> None:
+        timed = _dvc_round(dvc, source, work, name)
+        for step, seconds in timed.items():
+            note(f"dvc {step}", seconds)
+        note("dvc put", timed["add"] + timed["push"])
+        note("dvc restore", timed["fetch"] + timed["checkout"])
+
+    for r in range(rounds):
+        first, second = (modelyard_round, dvc_round) if r % 2 == 0 else (dvc_round, modelyard_round)
+        first(str(r))
+        second(str(r))
+
     # The same put with one durable create per file, as before batches (and as
     # MODELYARD_BATCH_CREATE=0 gives), with batches flushed file by file (MODELYARD_SYNCFS=0),
-    # and on 8 threads: what each choice is worth on this machine.
+    # and on 8 threads: what each choice is worth on this machine (one round each).
     for label, variable in (
         ("one create per file", "MODELYARD_BATCH_CREATE"),
         ("no syncfs", "MODELYARD_SYNCFS"),
     ):
         os.environ[variable] = "0"
         try:
-            results[f"modelyard put, {label}"] = _modelyard(
-                "put", work / f"store, {label}", source, threads
-            )
+            note(f"modelyard put, {label}", _modelyard("put", work / label, source, threads))
         finally:
             del os.environ[variable]
     if threads != 8:
         eight = work / "store, 8 threads"
-        results["modelyard put, 8 threads"] = _modelyard("put", eight, source, 8)
-        results["modelyard get, 8 threads"] = _modelyard("get", eight, work / "out, 8", 8)
+        note("modelyard put, 8 threads", _modelyard("put", eight, source, 8))
+        note("modelyard get, 8 threads", _modelyard("get", eight, work / "out, 8", 8))
 
-    # DVC: a repository without git around the same files (copied, so that both start equal).
-    repo = work / "dvc-repo"
-    repo.mkdir()
-    shutil.copytree(source, repo / "data")
-    remote = work / "dvc-remote"
-    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=repo, check=True)
-    subprocess.run([dvc, "remote", "add", "-d", "local", str(remote)], cwd=repo, check=True)
-    add = _timed([dvc, "add", "data", "-q"], repo)
-    push = _timed([dvc, "push", "-q"], repo)
-    results["dvc add"], results["dvc push"] = add, push
-    results["dvc put"] = add + push
-
-    clean = work / "dvc-clean"
-    clean.mkdir()
-    subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=clean, check=True)
-    subprocess.run([dvc, "remote", "add", "-d", "local", str(remote)], cwd=clean, check=True)
-    shutil.copy(repo / "data.dvc", clean / "data.dvc")
-    fetch = _timed([dvc, "fetch", "-q"], clean)
-    checkout = _timed([dvc, "checkout", "-q"], clean)
-    results["dvc fetch"], results["dvc checkout"] = fetch, checkout
-    results["dvc restore"] = fetch + checkout
-
-    # One changed file, stored again.
+    # One changed file, stored again (round 0's store and repository).
     changed = next((source / "007").iterdir())
     changed.write_bytes(b"changed")
+    repo = work / "dvc-repo-0"
     (repo / "data" / "007" / changed.name).unlink()
     (repo / "data" / "007" / changed.name).write_bytes(b"changed")
-    results["modelyard re-put"] = _modelyard("put", store, source, threads)
+    note("modelyard re-put", _modelyard("put", work / "store-0", source, threads))
     readd = _timed([dvc, "add", "data", "-q"], repo)
-    repush = _timed([dvc, "push", "-q"], repo)
-    results["dvc re-put"] = readd + repush
+    note("dvc re-put", readd + _timed([dvc, "push", "-q"], repo))
 
-    got = sorted(p.relative_to(restored / "data") for p in (restored / "data").rglob("*.bin"))
-    want = sorted(p.relative_to(clean / "data") for p in (clean / "data").rglob("*.bin"))
+    restored, clean = work / "out-0" / "data", work / "dvc-clean-0" / "data"
+    got = sorted(p.relative_to(restored) for p in restored.rglob("*.bin"))
+    want = sorted(p.relative_to(clean) for p in clean.rglob("*.bin"))
     if got != want or len(got) != files:
         raise SystemExit(f"the restored trees differ: {len(got)} and {len(want)} files")
+    results: dict[str, Any] = {"files": files, "mib": total / 2**20, "rounds": rows}
+    results.update({label: min(times) for label, times in rows.items()})
     return results
 
 
@@ -171,28 +209,38 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=0, help="modelyard's io_threads (default: the library's)"
     )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of put and get per tool")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     files = 10_000 if args.quick else args.files
     work = Path(tempfile.mkdtemp(prefix="dvc-files-bench-"))
     try:
-        results = run(files, args.threads, work)
+        results = run(files, args.threads, work, rounds=args.rounds)
         report(results, args.threads, as_json=args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def report(results: dict[str, float], threads: int, *, as_json: bool) -> None:
+def report(results: dict[str, Any], threads: int, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(results), flush=True)
         return
     shown = threads or "the library's default"
-    print(f"{results['files']:,.0f} files, {results['mib']:.0f} MiB, io_threads={shown}")
+    rounds = results["rounds"]
+    print(
+        f"{results['files']:,.0f} files, {results['mib']:.0f} MiB, io_threads={shown}; "
+        f"best of {len(rounds['modelyard put'])} rounds (every round in brackets)"
+    )
+
+    def each(label: str) -> str:
+        return "[" + ", ".join(f"{t:.2f}" for t in rounds[label]) + "]"
+
     for key in ("put", "get/restore", "re-put"):
         mine, theirs = key.split("/")[0], key.split("/")[-1]
         ours, peer = results[f"modelyard {mine}"], results[f"dvc {theirs}"]
         print(
-            f"  {key:12} modelyard {ours:8.2f} s   dvc {peer:8.2f} s   dvc/modelyard {peer / ours:5.1f}x"
+            f"  {key:12} modelyard {ours:7.2f} s {each(f'modelyard {mine}'):18} "
+            f"dvc {peer:7.2f} s {each(f'dvc {theirs}'):18} dvc/modelyard {peer / ours:5.1f}x"
         )
     for label in ("put, one create per file", "put, no syncfs", "put, 8 threads", "get, 8 threads"):
         if f"modelyard {label}" in results:
