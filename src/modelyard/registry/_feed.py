@@ -125,9 +125,7 @@ class Feed:
         fresh = sorted(
             marker
             for prefix in _prefixes(floor, now)
-            for marker in self._markers(prefix)
-            if (cursor.floor is None or marker.name >= cursor.floor)
-            and marker.name not in cursor.seen
+            for marker in self._markers(prefix, floor=cursor.floor, seen=cursor.seen)
         )
         target = marker_at(now - lookback)
         handled: list[str] = []  # in feed order, which sorts by time first
@@ -238,9 +236,18 @@ class Feed:
                 found[marker] = event
         return found, pending
 
-    def _markers(self, prefix: str) -> list[Marker]:
+    def _markers(
+        self, prefix: str, *, floor: str | None = None, seen: frozenset[str] = frozenset()
+    ) -> list[Marker]:
+        """The markers under ``prefix`` from ``floor`` on that are not ``seen``. Those are passed
+        over by name before they are parsed: a reader that keeps up lists the whole look-back
+        window on every read, and a search right after many registrations would otherwise parse
+        each of their markers again every time."""
         markers: list[Marker] = []
         for key in self.store.list(prefix):
+            name = key[key.rfind("/") + 1 :]
+            if name in seen or (floor is not None and name < floor):
+                continue
             parsed = parse_marker(key)
             if parsed is None:
                 logger.warning("feed: %s is not a feed marker; ignored", key)
