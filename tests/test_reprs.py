@@ -57,6 +57,7 @@ NOT_REACHED = {
     "GuardContext", "GuardResult", "GuardSpec", "MissingGuard", "ModelStatus", "Transition",
     "TransitionListener", "TransitionRequest", "VersionStatus", "FsspecStore", "LocalStore",
     "StagedWrite", "Store", "StoreCapabilities", "SupportsStaging", "SupportsVolatileWrite",
+    "CreateBatch", "SupportsCreateBatch",
     "FakeClock", "StoreConformance", "ChiSquareResult", "EcdfDistances", "YardCheckpoint",
     "MetricResult", "Progress",
 }  # fmt: skip
