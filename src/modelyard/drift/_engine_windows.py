@@ -24,10 +24,9 @@ from numpy.typing import NDArray
 
 from modelyard.drift._compare import StatsArg, _plan, _selected
 from modelyard.drift._compare import compare as compare_profiles
-from modelyard.drift._comparison_bins import comparison_bins
-from modelyard.drift._config import DriftConfig, Statistic, resolve_config
+from modelyard.drift._config import DriftConfig, Statistic
 from modelyard.drift._engine import Settings, exact_memory_warning
-from modelyard.drift._monitor import _empty_column, _window_verdict
+from modelyard.drift._monitor import _empty_column, _window_verdict, monitor_config
 from modelyard.drift._monitoring import Monitoring, WindowColumn, WindowDrift
 from modelyard.drift._profile import DriftProfile, merge
 from modelyard.drift._times import read_times
@@ -108,15 +107,7 @@ def plan(
         )
     # Parses every, step and anchor with the window code's own checks and messages.
     make_windows(np.empty(0, dtype="datetime64[ns]"), every=every, step=step, anchor=anchor)
-    cfg = resolve_config(config)
-    if thresholds:
-        cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
-    if not comparison_bins(cfg).shared:
-        raise DriftInputError(
-            f"config {cfg.name!r} bins each comparison over both samples, so every window would "
-            "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
-            "compare each window"
-        )
+    cfg = monitor_config(config, thresholds)
     names = reference.columns if columns is None else _selected(reference, columns)
     chosen = _plan(stats, names, [reference.column_kinds[n] for n in names], cfg)
     settings = Settings.build(

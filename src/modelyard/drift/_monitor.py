@@ -258,6 +258,23 @@ def _judge_window(
     return entries
 
 
+def monitor_config(
+    config: DriftConfig | str | None, thresholds: Mapping[str, float] | None
+) -> DriftConfig:
+    """The config a monitor judges every window by, ``thresholds`` applied; refuses a config
+    that bins each comparison over both samples, as windows share the reference's bins."""
+    cfg = resolve_config(config)
+    if thresholds:
+        cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
+    if not comparison_bins(cfg).shared:
+        raise DriftInputError(
+            f"config {cfg.name!r} bins each comparison over both samples, so every window would "
+            "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
+            "call compare() on each window"
+        )
+    return cfg
+
+
 def monitor(
     reference: DriftProfile | object,
     data: object,
@@ -406,15 +423,7 @@ def monitor(
             "fitted thresholds cut the reference data into windows, and a profile holds no "
             "rows; pass the reference data itself instead of its profile"
         )
-    cfg = resolve_config(config)
-    if thresholds:
-        cfg = DriftConfig(**{**cfg.model_dump(), "thresholds": {**cfg.thresholds, **thresholds}})
-    if not comparison_bins(cfg).shared:
-        raise DriftInputError(
-            f"config {cfg.name!r} bins each comparison over both samples, so every window would "
-            "have bins of its own; monitor with reference bins ('modelyard' or 'nannyml'), or "
-            "call compare() on each window"
-        )
+    cfg = monitor_config(config, thresholds)
     reference_cut = None
     if k is not None:
         reference_cut = _reference_windows(
