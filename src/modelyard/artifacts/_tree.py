@@ -21,16 +21,19 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from modelyard.errors import ConcurrentModificationError, InputError
 
 __all__ = ["Stamp", "TreeFile", "changed", "check_unchanged", "scan_tree"]
 
 
-@dataclass(frozen=True)
-class Stamp:
+# Named tuples, not frozen dataclasses: a folder of 100,000 files makes 400,000 of them per put,
+# and a tuple is built several times faster.
+
+
+class Stamp(NamedTuple):
     """What identifies a file's content cheaply: which file it is, its size and its mtime."""
 
     device: int
@@ -43,10 +46,9 @@ class Stamp:
         return cls(info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-@dataclass(frozen=True)
-class TreeFile:
+class TreeFile(NamedTuple):
     relative: str
-    path: str  # a string: a folder of 100,000 files is walked twice per put
+    path: str  # a string, not a Path, for the same reason
     stamp: Stamp
     executable: bool
 

@@ -209,12 +209,21 @@ def read_small(path: Path | str, stamp: Stamp) -> bytes:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
         raise changed(path) from exc
-    with open(fd, "rb", buffering=0) as source:
+    try:
         if Stamp.of(os.fstat(fd)) != stamp:
             raise changed(path)
-        data = source.read(stamp.size + 1)
+        # A plain read on the descriptor (a file object per file costs more than the read), one
+        # byte more than expected to see a file that grew.
+        data = os.read(fd, stamp.size + 1)
+        while 0 < len(data) < stamp.size:  # a short read (a network filesystem): read on
+            more = os.read(fd, stamp.size + 1 - len(data))
+            if not more:
+                break
+            data += more
         if len(data) != stamp.size or Stamp.of(os.fstat(fd)) != stamp:
             raise changed(path)
+    finally:
+        os.close(fd)
     return data
 
 

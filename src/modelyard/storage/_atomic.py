@@ -72,7 +72,12 @@ def write_new(path: str, data: Data) -> None:
     fd = os.open(path, _OPEN_FLAGS, 0o644)
     try:
         try:
-            if isinstance(data, (bytes, bytearray, memoryview)):
+            if isinstance(data, bytes):
+                written = os.write(fd, data)  # all of it, but for a rare short write
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
+            elif isinstance(data, (bytearray, memoryview)):
                 view = memoryview(data).cast("B")
                 while view:
                     view = view[os.write(fd, view) :]

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelyard.errors import ModelyardError
 from modelyard.storage._atomic import ensure_dir, folder_conflict, fsync_dir, write_new
 from modelyard.storage._protocol import Data
 
@@ -154,11 +155,16 @@ class LocalCreateBatch:
             if staged and self._durable:
                 self._flush_values([temp for _, _, temp in staged])
             folders: dict[str, None] = {}
-            for key, path, temp in staged:
-                with self._store._failures(key, "create"):
+            key = None
+            try:
+                for key, path, temp in staged:
                     if not self._publish(key, path, temp, folders):
                         existed.append(key)
-                published += 1
+                    published += 1
+            except OSError as exc:
+                if isinstance(exc, ModelyardError):
+                    raise
+                raise self._store._failure(exc, key, "create") from exc
             if folders and self._syncfs:
                 self._flush_filesystem()
             elif folders and self._durable:
