@@ -367,3 +367,17 @@ def test_a_failed_batched_put_publishes_nothing_of_its_batch(
         ArtifactStore(store, io_threads=4, code_lineage=False).put(_tree(tmp_path / "data", 40))
     assert store.list("") == []
     assert os.listdir(tmp_path / "store" / ".staging") == []
+
+
+def test_the_listing_is_each_entry_as_json_and_validates_on_reading(tmp_path: Path) -> None:
+    from modelyard._internal.canonical import canonical_json
+    from modelyard._internal.hashing import digest_bytes
+    from modelyard.artifacts import TreeEntry
+
+    artifacts = ArtifactStore(LocalStore(tmp_path / "store"), code_lineage=False)
+    manifest = artifacts.manifest(artifacts.put(_tree(tmp_path / "data", 12)))
+    assert manifest.tree is not None
+    entries = [TreeEntry.model_validate(e.model_dump()) for e in manifest.tree]
+    assert digest_bytes(canonical_json([e.model_dump(mode="json") for e in entries])) == (
+        manifest.digest
+    )

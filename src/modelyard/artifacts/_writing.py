@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
+from pydantic import TypeAdapter
+
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts._codec import Encoded
@@ -227,6 +229,9 @@ def read_small(path: Path | str, stamp: Stamp) -> bytes:
     return data
 
 
+#: Serialises a whole listing in one call rather than one model at a time.
+_LISTING = TypeAdapter(list[TreeEntry])
+
 #: Files of a folder stored per batch, when the store batches creates: bounds the temp files a
 #: killed put leaves behind and the values held before their commit.
 BATCH_FILES = 16384
@@ -290,7 +295,11 @@ class _TreeWriter:
             digest, size = write_file(
                 self._store, file.path, expect=expect, stamp=file.stamp, direct_io=self._direct_io
             )
-        return TreeEntry(path=file.relative, digest=digest, size=size, executable=file.executable)
+        # Built without validation: the path is a walked name (checked by the walk) and the
+        # digest was just computed; a listing is validated again whenever it is read.
+        return TreeEntry.model_construct(
+            path=file.relative, digest=digest, size=size, executable=file.executable
+        )
 
 
 def write_tree(
@@ -327,7 +336,7 @@ def write_tree(
     # Before the listing, so that a folder that changed meanwhile never gets a manifest.
     root = Path(cast(os.PathLike[str], planned.encoded.content))
     check_unchanged(root, planned.tree, follow_links=planned.follow_links)
-    listing = canonical_json([e.model_dump(mode="json") for e in entries])
+    listing = canonical_json(_LISTING.dump_python(entries, mode="json"))
     digest, _ = write_bytes(store, listing, direct_io=direct_io)
     return Written(digest, sum(e.size for e in entries), tuple(entries))
 
