@@ -381,3 +381,13 @@ def test_the_listing_is_each_entry_as_json_and_validates_on_reading(tmp_path: Pa
     assert digest_bytes(canonical_json([e.model_dump(mode="json") for e in entries])) == (
         manifest.digest
     )
+
+
+def test_a_misspelt_batch_switch_is_refused_and_nothing_is_stored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELYARD_BATCH_CREATE", "of")
+    store = LocalStore(tmp_path / "store")
+    with pytest.raises(InputError, match="MODELYARD_BATCH_CREATE='of' is not understood"):
+        ArtifactStore(store, code_lineage=False).put(_tree(tmp_path / "data", 5), name="files")
+    assert store.list("") == []

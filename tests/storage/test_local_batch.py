@@ -19,7 +19,7 @@ import pytest
 
 import modelyard.storage._atomic as atomic
 import modelyard.storage._local_batch as local_batch
-from modelyard.errors import InvalidKeyError, StoreError
+from modelyard.errors import InputError, InvalidKeyError, StoreError
 from modelyard.storage import LocalStore, SupportsCreateBatch
 from modelyard.storage._local import STAGING
 
@@ -250,3 +250,12 @@ def test_a_committer_killed_at_any_moment_leaves_only_whole_values(
     time.sleep(0.01)
     store.sweep_staging(older_than=0)
     assert os.listdir(tmp_path / STAGING) == []
+
+
+def test_a_misspelt_syncfs_switch_is_refused_before_a_batch_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELYARD_SYNCFS", "fasle")
+    with pytest.raises(InputError, match="MODELYARD_SYNCFS='fasle' is not understood"):
+        LocalStore(tmp_path).create_batch()
+    assert not (tmp_path / STAGING).exists() or os.listdir(tmp_path / STAGING) == []

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
+from modelyard._internal.switches import env_switch
 from modelyard.errors import InputError
 
 __all__ = ["CODE_LINEAGE_ENV", "code_lineage_setting"]
 
 #: The environment variable that switches code lineage off (``0``) or on (``1``, the default).
 CODE_LINEAGE_ENV = "MODELYARD_CODE_LINEAGE"
-
-_ON = ("", "1", "true", "yes", "on")
-_OFF = ("0", "false", "no", "off")
 
 
 def code_lineage_setting(value: bool | None) -> bool:
@@ -26,13 +22,7 @@ def code_lineage_setting(value: bool | None) -> bool:
         if not isinstance(value, bool):
             raise InputError(f"code_lineage must be True, False or None, not {value!r}")
         return value
-    raw = os.environ.get(CODE_LINEAGE_ENV, "").strip().lower()
-    if raw in _ON:
-        return True
-    if raw in _OFF:
-        return False
-    raise InputError(
-        f"{CODE_LINEAGE_ENV}={raw!r} is not understood: set it to 0 to stop recording the code "
-        "(git commit, command line) in manifests and registry versions, or 1 (the default)",
-        variable=CODE_LINEAGE_ENV,
+    return env_switch(
+        CODE_LINEAGE_ENV,
+        off="stop recording the code (git commit, command line) in manifests and registry versions",
     )

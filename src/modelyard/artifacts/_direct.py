@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from modelyard._internal.switches import env_switch
 from modelyard.errors import InputError
 
 __all__ = [
@@ -46,8 +47,6 @@ __all__ = [
 #: (and the early writeback that goes with it) off, ``1`` (the default) on.
 DIRECT_IO_ENV = "MODELYARD_DIRECT_IO"
 
-_ON = ("", "1", "true", "yes", "on")
-_OFF = ("0", "false", "no", "off")
 # Where a descriptor can be reopened with other flags (Linux); absent in some containers.
 _PROC_FD = "/proc/self/fd/{}"
 
@@ -62,15 +61,10 @@ def direct_io_setting(value: bool | None) -> bool:
         if not isinstance(value, bool):
             raise InputError(f"direct_io must be True, False or None, not {value!r}")
         return value
-    raw = os.environ.get(DIRECT_IO_ENV, "").strip().lower()
-    if raw in _ON:
-        return True
-    if raw in _OFF:
-        return False
-    raise InputError(
-        f"{DIRECT_IO_ENV}={raw!r} is not understood: set it to 0 to switch direct IO off, or 1 "
-        "(the default) to use it where the platform supports it",
-        variable=DIRECT_IO_ENV,
+    return env_switch(
+        DIRECT_IO_ENV,
+        off="switch direct IO off",
+        on="to use it where the platform supports it",
     )
 
 

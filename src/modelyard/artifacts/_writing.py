@@ -20,6 +20,7 @@ from pydantic import TypeAdapter
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
+from modelyard._internal.switches import env_switch
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
 from modelyard.artifacts._manifest import TreeEntry
@@ -240,8 +241,7 @@ BATCH_FILES = 16384
 def batch_creates() -> bool:
     """Whether a folder's small files are stored in batches where the store offers them
     (``MODELYARD_BATCH_CREATE=0`` turns it off: one ``create`` per file)."""
-    value = os.environ.get("MODELYARD_BATCH_CREATE", "1").strip().lower()
-    return value not in {"0", "false", "no", "off"}
+    return env_switch("MODELYARD_BATCH_CREATE", off="store a folder's files one create each")
 
 
 def _batches(store: Store) -> Callable[[], CreateBatch] | None:

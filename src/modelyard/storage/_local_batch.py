@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from modelyard._internal.switches import env_switch
 from modelyard.errors import ModelyardError
 from modelyard.storage._atomic import ensure_dir, folder_conflict, fsync_dir, write_new
 from modelyard.storage._protocol import Data
@@ -87,9 +88,8 @@ _FSYNC_THREADS = 8
 
 def syncfs_enabled() -> bool:
     """Whether a durable batch flushes the filesystem once (``syncfs``) rather than each file."""
-    if os.environ.get("MODELYARD_SYNCFS", "1").strip().lower() in {"0", "false", "no", "off"}:
-        return False
-    return _syncfs() is not None
+    wanted = env_switch("MODELYARD_SYNCFS", off="flush each file of a batch, not the filesystem")
+    return wanted and _syncfs() is not None
 
 
 def _flush_filesystem(folder: Path) -> None:
