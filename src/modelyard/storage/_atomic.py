@@ -72,20 +72,8 @@ def write_new(path: str, data: Data) -> None:
     fd = os.open(path, _OPEN_FLAGS, 0o644)
     try:
         try:
-            if isinstance(data, bytes):
-                written = os.write(fd, data)  # all of it, but for a rare short write
-                view = memoryview(data)[written:]
-                while view:
-                    view = view[os.write(fd, view) :]
-            elif isinstance(data, (bytearray, memoryview)):
-                view = memoryview(data).cast("B")
-                while view:
-                    view = view[os.write(fd, view) :]
-            else:
-                for chunk in iter_chunks(data):
-                    view = memoryview(chunk).cast("B")
-                    while view:
-                        view = view[os.write(fd, view) :]
+            for chunk in iter_chunks(data):
+                _write_all(fd, chunk)
         finally:
             os.close(fd)
     except BaseException:
@@ -94,31 +82,33 @@ def write_new(path: str, data: Data) -> None:
         raise
 
 
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """All of ``data``: POSIX allows a write to take only part of it."""
+    view = memoryview(data).cast("B")
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 class StagedFile:
     """Bytes written to a private temp file, then published under a key atomically."""
 
-    def __init__(self, staging_dir: Path, *, durable: bool, made: bool = False) -> None:
-        if not made:
-            staging_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, staging_dir: Path, *, durable: bool) -> None:
+        staging_dir.mkdir(parents=True, exist_ok=True)
         self._durable = durable
-        self.path = os.path.join(staging_dir, f"{uuid.uuid4().hex}.tmp")
+        self.path = staging_dir / f"{uuid.uuid4().hex}.tmp"
         self._fd: int | None = os.open(self.path, _OPEN_FLAGS, 0o644)
         self.size = 0
 
     def write(self, data: bytes | memoryview) -> int:
         assert self._fd is not None, "staged file already closed"
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        _write_all(self._fd, data)
         self.size += len(data)
         return len(data)
 
     @classmethod
-    def of(cls, staging_dir: Path, data: Data, *, durable: bool, made: bool = False) -> StagedFile:
-        """A staged file holding ``data``; nothing is left behind if writing it fails
-        (``made``: the staging folder is known to exist)."""
-        staged = cls(staging_dir, durable=durable, made=made)
+    def of(cls, staging_dir: Path, data: Data, *, durable: bool) -> StagedFile:
+        """A staged file holding ``data``; nothing is left behind if writing it fails."""
+        staged = cls(staging_dir, durable=durable)
         try:
             for chunk in iter_chunks(data):
                 staged.write(chunk)
@@ -127,9 +117,7 @@ class StagedFile:
             raise
         return staged
 
-    def close(self) -> None:
-        """Finish writing (flushed to disk when durable); the file stays until published or
-        aborted."""
+    def _close(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
             try:
@@ -143,7 +131,7 @@ class StagedFile:
         # Every step before the link can fail (the final fsync, making the parent folders on a
         # full disk): the temp file goes in all cases, so a failed call leaves nothing behind.
         try:
-            self.close()
+            self._close()
             ensure_dir(target.parent, durable=self._durable, key=key)
             try:
                 os.link(self.path, target)
@@ -162,7 +150,7 @@ class StagedFile:
     def replace(self, target: Path, *, key: str) -> None:
         """Publish under ``target``, replacing any previous value in one atomic step."""
         try:
-            self.close()
+            self._close()
             ensure_dir(target.parent, durable=self._durable, key=key)
             try:
                 os.replace(self.path, target)
@@ -189,7 +177,7 @@ class StagedFile:
 
     def abort(self) -> None:
         try:
-            self.close()
+            self._close()
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)

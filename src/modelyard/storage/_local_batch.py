@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelyard._internal.switches import env_switch
-from modelyard.errors import ModelyardError
 from modelyard.storage._atomic import ensure_dir, folder_conflict, fsync_dir, write_new
 from modelyard.storage._protocol import Data
 
@@ -155,16 +154,11 @@ class LocalCreateBatch:
             if staged and self._durable:
                 self._flush_values([temp for _, _, temp in staged])
             folders: dict[str, None] = {}
-            key = None
-            try:
-                for key, path, temp in staged:
+            for key, path, temp in staged:
+                with self._store._failures(key, "create"):
                     if not self._publish(key, path, temp, folders):
                         existed.append(key)
-                    published += 1
-            except OSError as exc:
-                if isinstance(exc, ModelyardError):
-                    raise
-                raise self._store._failure(exc, key, "create") from exc
+                published += 1
             if folders and self._syncfs:
                 self._flush_filesystem()
             elif folders and self._durable:
