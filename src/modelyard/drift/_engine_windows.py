@@ -44,10 +44,10 @@ __all__ = [
     "WindowPart",
     "check_time",
     "gather",
+    "grid_of",
     "judge",
     "plan",
     "time_range",
-    "warn_exact",
     "window_part",
 ]
 
@@ -292,15 +292,19 @@ def gather(records: Iterable[tuple[int, int, bytes | None]]) -> Gathered:
     return total
 
 
-def warn_exact(plan: Plan, found: Range) -> None:
+def grid_of(found: Range, timezone: str | None, plan: Plan) -> Grid:
+    """The windows of the whole data, from its time range, once it is known to hold rows; in
+    exact mode, after warning of the memory the windows' profiles will take."""
+    if found.rows == 0:
+        raise EmptyDataError("the data has no rows; there is nothing to monitor")
     if plan.settings.sample_size is None:
         exact_memory_warning(found.rows, len(plan.settings.numeric_read_columns))
+    return Grid.build(found, timezone, plan)
 
 
 def judge(plan: Plan, grid: Grid, total: Gathered) -> Monitoring:
-    """Merge each window's parts and judge it against the reference, as ``monitor`` does."""
-    if total.rows == 0:
-        raise EmptyDataError("the data has no rows; there is nothing to monitor")
+    """Merge each window's parts and judge it against the reference, as ``monitor`` does (on
+    data :func:`grid_of` found rows in)."""
     reference = plan.reference
     names = list(plan.chosen)
     kind_of = reference.column_kinds

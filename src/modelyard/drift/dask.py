@@ -52,9 +52,9 @@ from modelyard.drift._engine_windows import (
     WindowPart,
     check_time,
     gather,
+    grid_of,
     judge,
     time_range,
-    warn_exact,
     window_part,
 )
 from modelyard.drift._engine_windows import plan as plan_windows
@@ -241,10 +241,7 @@ def monitor(
     )
     ranges, windows, timezone = _window_tasks(data, plan, storage_options)
     found = sum(dask.compute(*ranges), Range())
-    if found.rows == 0:
-        raise EmptyDataError("the data has no rows; there is nothing to monitor")
-    warn_exact(plan, found)
-    grid = Grid.build(found, timezone, plan)
+    grid = grid_of(found, timezone, plan)
     # One copy of the plan (which holds the reference) and the grid for every task.
     shared = _delayed(_pair)(plan, grid)
     parts = dask.compute(*(task(shared) for task in windows))

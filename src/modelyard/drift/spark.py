@@ -30,12 +30,11 @@ from modelyard.drift._engine import (
     merge_parts,
 )
 from modelyard.drift._engine_windows import (
-    Grid,
     Range,
     gather,
+    grid_of,
     judge,
     time_range,
-    warn_exact,
     window_part,
 )
 from modelyard.drift._engine_windows import plan as plan_windows
@@ -43,7 +42,7 @@ from modelyard.drift._monitoring import Monitoring
 from modelyard.drift._profile import Binning, DriftProfile
 from modelyard.drift._report import DriftReport
 from modelyard.drift._times import _wrong_type, read_times
-from modelyard.errors import ColumnMismatchError, DriftInputError, EmptyDataError
+from modelyard.errors import ColumnMismatchError, DriftInputError
 
 __all__ = ["compare", "monitor", "profile"]
 
@@ -225,10 +224,7 @@ def monitor(
     plan.settings.check_columns(list(data.columns))
     timezone = _time_zone(data, time)
     found = _time_range(data, time)
-    if found.rows == 0:
-        raise EmptyDataError("the data has no rows; there is nothing to monitor")
-    warn_exact(plan, found)
-    grid = Grid.build(found, timezone, plan)
+    grid = grid_of(found, timezone, plan)
 
     def partition(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
