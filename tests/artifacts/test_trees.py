@@ -250,3 +250,22 @@ def test_files_appearing_or_vanishing_during_a_put_are_refused(
     with pytest.raises(ConcurrentModificationError):
         mem_artifacts.put(root)
     assert mem_artifacts.store.list("manifests/") == []
+
+
+def test_a_file_made_executable_during_a_put_is_refused(
+    mem_artifacts: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "folder"
+    root.mkdir()
+    (root / "run.sh").write_bytes(b"echo hi\n")
+    small = _writing.read_small
+
+    def read_then_chmod(path: str, stamp: Any) -> bytes:
+        data = small(path, stamp)
+        os.chmod(path, 0o755)  # changes the mode, not the bytes, size or mtime
+        return data
+
+    monkeypatch.setattr(_writing, "read_small", read_then_chmod)
+    with pytest.raises(ConcurrentModificationError, match=r"folder \(run.sh\) changed"):
+        mem_artifacts.put(root)
+    assert mem_artifacts.store.list("manifests/") == []

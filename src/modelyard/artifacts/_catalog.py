@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelyard._internal.collector import collector_paused
 from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts._layout import (
     MANIFESTS,
@@ -42,7 +43,8 @@ def read_manifest(store: Store, artifact_id: str) -> Manifest:
             ref=artifact_id,
         )
     try:
-        return Manifest.model_validate_json(data)
+        with collector_paused():  # a folder's manifest holds an entry per file
+            return Manifest.model_validate_json(data)
     except ValueError as exc:
         raise IntegrityError(
             f"the manifest of artifact {artifact_id} does not parse ({exc})", ref=artifact_id

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from modelyard._internal.collector import collector_paused
 from modelyard.artifacts._manifest import Manifest, TreeEntry
 from modelyard.artifacts._processes import UNKNOWN_HOST, host_id, is_gone, start_of
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
@@ -234,8 +235,9 @@ def _build_tree(
             path.chmod(0o755)
         return entry.size
 
-    tracker = Tracker(progress, [entry.size for entry in manifest.tree])
-    run_bounded(manifest.tree, restore, threads=threads, on_done=tracker.done)
+    with collector_paused():
+        tracker = Tracker(progress, [entry.size for entry in manifest.tree])
+        run_bounded(manifest.tree, restore, threads=threads, on_done=tracker.done)
 
 
 def _write_new(path: Path, data: bytes) -> None:

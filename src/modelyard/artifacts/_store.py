@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Literal
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.clock import Clock, SystemClock
 from modelyard._internal.code_switch import code_lineage_setting
+from modelyard._internal.collector import collector_paused
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.names import validate_name
 from modelyard.artifacts._catalog import name_entries, read_manifest, ref_of
@@ -196,58 +197,61 @@ class ArtifactStore:
         encoded = _encode(chosen, obj)
         planned = plan(encoded, follow_links=follow_links)
         code = CodeRecord.current() if self.code_lineage else None
-        lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
-        try:
-            # After our lease is visible, wait out any gc that was already running; a gc that
-            # starts later sees our lease and leaves everything alone (see _leases.py).
-            self._wait_for_gc("a put")
-            parent_ids = tuple(dict.fromkeys(self.resolve(p).id for p in wanted))
-            digests, tree = self._hints(name, encoded)
-            written = write_content(
-                self.store,
-                planned,
-                direct_io=self.direct_io,
-                previous_digest=digests,
-                previous_tree=tree,
-                threads=self.io_threads,
-                progress=report,
-            )
-            if not lease.held():
-                stored = [written.digest, *(entry.digest for entry in written.tree or ())]
-                self._recheck(
-                    lease,
-                    stored,
-                    parent_ids,
-                    what="put",
-                    outcome="nothing was stored: put the object again",
+        # A folder's put builds an object per file that lives until it ends: see collector.py.
+        paused = collector_paused() if planned.tree is not None else contextlib.nullcontext()
+        with paused:
+            lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
+            try:
+                # After our lease is visible, wait out any gc that was already running; a gc that
+                # starts later sees our lease and leaves everything alone (see _leases.py).
+                self._wait_for_gc("a put")
+                parent_ids = tuple(dict.fromkeys(self.resolve(p).id for p in wanted))
+                digests, tree = self._hints(name, encoded)
+                written = write_content(
+                    self.store,
+                    planned,
+                    direct_io=self.direct_io,
+                    previous_digest=digests,
+                    previous_tree=tree,
+                    threads=self.io_threads,
+                    progress=report,
                 )
-            manifest = Manifest(
-                digest=written.digest,
-                size=written.size,
-                media_type=encoded.media_type,
-                codec=chosen.name,
-                codec_params=dict(encoded.params),
-                name=name,
-                metadata=meta,
-                parents=parent_ids,
-                created_at=self._now(),
-                environment=environment(encoded.packages),
-                tree=written.tree,
-                code=code,
-                schema_version=1 if code is None else 2,
-            )
-            data = manifest.canonical_bytes()
-            artifact_id = digest_bytes(data)
-            # Order matters for a writer killed at any point: blobs, then lineage hints, then
-            # the manifest, then the name. Each step only refers to things already stored, so
-            # nothing half-made is ever visible (a dangling hint is ignored by readers).
-            for parent_id in parent_ids:
-                _create(self.store, lineage_key(parent_id, artifact_id), b"")
-            _create(self.store, manifest_key(artifact_id), data)
-            if name is not None:
-                self._add_name(name, manifest.created_at, artifact_id)
-        finally:
-            lease.release()
+                if not lease.held():
+                    stored = [written.digest, *(entry.digest for entry in written.tree or ())]
+                    self._recheck(
+                        lease,
+                        stored,
+                        parent_ids,
+                        what="put",
+                        outcome="nothing was stored: put the object again",
+                    )
+                manifest = Manifest(
+                    digest=written.digest,
+                    size=written.size,
+                    media_type=encoded.media_type,
+                    codec=chosen.name,
+                    codec_params=dict(encoded.params),
+                    name=name,
+                    metadata=meta,
+                    parents=parent_ids,
+                    created_at=self._now(),
+                    environment=environment(encoded.packages),
+                    tree=written.tree,
+                    code=code,
+                    schema_version=1 if code is None else 2,
+                )
+                data = manifest.canonical_bytes()
+                artifact_id = digest_bytes(data)
+                # Order matters for a writer killed at any point: blobs, then lineage hints, then
+                # the manifest, then the name. Each step only refers to things already stored, so
+                # nothing half-made is ever visible (a dangling hint is ignored by readers).
+                for parent_id in parent_ids:
+                    _create(self.store, lineage_key(parent_id, artifact_id), b"")
+                _create(self.store, manifest_key(artifact_id), data)
+                if name is not None:
+                    self._add_name(name, manifest.created_at, artifact_id)
+            finally:
+                lease.release()
         return ref_of(artifact_id, manifest)
 
     def get(

@@ -24,6 +24,7 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
+from modelyard._internal.collector import collector_paused
 from modelyard.errors import ConcurrentModificationError, InputError
 
 __all__ = ["Stamp", "TreeFile", "changed", "check_unchanged", "scan_tree"]
@@ -93,6 +94,11 @@ def _kind(mode: int) -> str:
 def scan_tree(root: Path, *, follow_links: bool) -> tuple[TreeFile, ...]:
     """Every file to store under ``root``, sorted by relative path; :class:`InputError` listing
     every entry that cannot be stored."""
+    with collector_paused():
+        return _scan(root, follow_links=follow_links)
+
+
+def _scan(root: Path, *, follow_links: bool) -> tuple[TreeFile, ...]:
     top = Path(os.path.realpath(root))
     found: list[TreeFile] = []
     problems: list[str] = []
@@ -165,8 +171,9 @@ def check_unchanged(root: Path, files: tuple[TreeFile, ...], *, follow_links: bo
         again = scan_tree(root, follow_links=follow_links)
     except InputError:
         raise changed(root) from None
-    before = {f.relative: f.stamp for f in files}
-    after = {f.relative: f.stamp for f in again}
-    if before != after:
-        moved = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-        raise changed(f"{root} ({', '.join(moved[:5])})")
+    if again == files:  # both sorted by relative path: one comparison, made in C
+        return
+    before = {f.relative: f[1:] for f in files}
+    after = {f.relative: f[1:] for f in again}
+    moved = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    raise changed(f"{root} ({', '.join(moved[:5])})")

@@ -19,6 +19,7 @@ from typing import IO, Any, cast
 from pydantic import TypeAdapter
 
 from modelyard._internal.canonical import canonical_json
+from modelyard._internal.collector import collector_paused
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.switches import env_switch
 from modelyard.artifacts._codec import Encoded
@@ -313,6 +314,21 @@ def write_tree(
 ) -> Written:
     """One blob per distinct file content (unchanged files are shared with earlier versions),
     stored by ``threads`` threads at a time, then the listing."""
+    with collector_paused():
+        return _write_tree(
+            store, planned, previous, direct_io=direct_io, threads=threads, progress=progress
+        )
+
+
+def _write_tree(
+    store: Store,
+    planned: Plan,
+    previous: Mapping[str, TreeEntry],
+    *,
+    direct_io: bool,
+    threads: int,
+    progress: ProgressCallback | None,
+) -> Written:
     assert planned.tree is not None
     tracker = Tracker(progress, [f.stamp.size for f in planned.tree])
     writer = _TreeWriter(store, previous, direct_io=direct_io)

@@ -72,8 +72,15 @@ def write_new(path: str, data: Data) -> None:
     fd = os.open(path, _OPEN_FLAGS, 0o644)
     try:
         try:
-            for chunk in iter_chunks(data):
-                _write_all(fd, chunk)
+            if isinstance(data, bytes):
+                # One write, and a view only for what a short write left: a folder's small
+                # files come here one by one, and the chunking below costs more than the write.
+                written = os.write(fd, data) if data else 0
+                if written < len(data):
+                    _write_all(fd, memoryview(data)[written:])
+            else:
+                for chunk in iter_chunks(data):
+                    _write_all(fd, chunk)
         finally:
             os.close(fd)
     except BaseException:
