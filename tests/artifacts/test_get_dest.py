@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from modelyard.artifacts import ArtifactStore, _materialize
+from modelyard.artifacts._materialize import CODE_SUFFIXES, is_code_name
 from modelyard.errors import CodecError, InputError, IntegrityError, UntrustedLoadError
 from tests.artifacts._crafted import plant, plant_tree
 
@@ -188,3 +189,32 @@ def test_a_refused_get_without_dest_leaves_no_temp_folder(
         mem_artifacts.get(tree)
     assert list(temp.iterdir()) == []
     assert mem_artifacts.get(_file_artifact(mem_artifacts, "ok.txt")).parent.parent == temp
+
+
+def test_every_code_suffix_is_recognised_in_any_case_and_disguise() -> None:
+    # Against the plain reading of the rule: the name, cut at ':', without trailing dots and
+    # spaces, ends with one of the suffixes, ignoring case.
+    def naive(leaf: str) -> bool:
+        base = leaf.split(":", 1)[0].rstrip(" .").lower()
+        return any(base.endswith(suffix) for suffix in CODE_SUFFIXES)
+
+    names = [
+        f"{stem}{suffix}{tail}"
+        for suffix in sorted(CODE_SUFFIXES)
+        for stem in ("x", "X.tar")
+        for tail in ("", ". ", ":stream")
+    ]
+    names += [n.upper() for n in names]
+    names += ["model.onnx", "weights.bin", "py", "notes.pyx", "a.pth.bak", "run.sh", ""]
+    assert [is_code_name(n) for n in names] == [naive(n) for n in names]
+    assert all(is_code_name(f"x{suffix}") for suffix in CODE_SUFFIXES)
+
+
+@pytest.mark.parametrize("char", ["\x01", "\t", "\x1f", "\x7f"])
+def test_every_control_character_is_refused_in_a_tree(
+    mem_artifacts: ArtifactStore, tmp_path: Path, char: str
+) -> None:
+    tree = plant_tree(mem_artifacts.store, [(f"dir/a{char}b.bin", b"x", False)])
+    with pytest.raises(CodecError, match="control character"):
+        mem_artifacts.get(tree, dest=tmp_path / "out", trusted=True)
+    assert not (tmp_path / "out").exists()

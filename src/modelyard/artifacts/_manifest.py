@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import DIGEST_PATTERN, digest_bytes
 from modelyard._internal.reprs import brief
 from modelyard.artifacts._code import CodeRecord
 
-__all__ = ["SCHEMA_VERSION", "Environment", "Manifest", "TreeEntry"]
+__all__ = ["SCHEMA_VERSION", "TREE_LISTING", "Environment", "Manifest", "TreeEntry"]
 
 #: Bumped on any change to the manifest's fields or their meaning. Schema 2 adds ``code``; a
 #: manifest without it is written as schema 1, byte for byte as before, so that the release before
@@ -50,6 +50,10 @@ class TreeEntry(_Frozen):
         if not DIGEST_PATTERN.match(value):
             raise ValueError(f"{value!r} is not a 'sha256:<64 hex>' digest")
         return value
+
+
+#: A folder's listing (its content blob) read or written in one call, not one entry at a time.
+TREE_LISTING = TypeAdapter(list[TreeEntry])
 
 
 class Environment(_Frozen):

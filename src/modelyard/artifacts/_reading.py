@@ -13,7 +13,7 @@ from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import format_digest
 from modelyard.artifacts._direct import DirectWriter, open_direct
 from modelyard.artifacts._layout import blob_key
-from modelyard.artifacts._manifest import Manifest
+from modelyard.artifacts._manifest import TREE_LISTING, Manifest
 from modelyard.artifacts._pipeline import copy_hashing
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.errors import IntegrityError, NotFoundError
@@ -124,7 +124,7 @@ def read_verified(store: Store, digest: str, size: int | None, ref: ArtifactRef 
 
 
 def copy_verified(
-    store: Store, digest: str, ref: ArtifactRef | None, target: Path, *, direct_io: bool
+    store: Store, digest: str, ref: ArtifactRef | None, target: Path | str, *, direct_io: bool
 ) -> None:
     """Copy a blob into ``target`` (a new file), hashing in parallel; the file is removed if the
     bytes are wrong. ``target`` must not exist (``FileExistsError`` if it does)."""
@@ -162,4 +162,4 @@ def copy_verified(
 def listing_bytes(manifest: Manifest) -> bytes:
     """The tree listing a directory artifact's content digest was computed from."""
     assert manifest.tree is not None
-    return canonical_json([e.model_dump(mode="json") for e in manifest.tree])
+    return canonical_json(TREE_LISTING.dump_python(list(manifest.tree), mode="json"))

@@ -16,15 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
-from pydantic import TypeAdapter
-
 from modelyard._internal.canonical import canonical_json
 from modelyard._internal.collector import collector_paused
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.switches import env_switch
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
-from modelyard.artifacts._manifest import TreeEntry
+from modelyard.artifacts._manifest import TREE_LISTING, TreeEntry
 from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
 from modelyard.artifacts._targets import open_target
@@ -231,9 +229,6 @@ def read_small(path: Path | str, stamp: Stamp) -> bytes:
     return data
 
 
-#: Serialises a whole listing in one call rather than one model at a time.
-_LISTING = TypeAdapter(list[TreeEntry])
-
 #: Files of a folder stored per batch, when the store batches creates: bounds the temp files a
 #: killed put leaves behind and the values held before their commit.
 BATCH_FILES = 16384
@@ -352,7 +347,7 @@ def _write_tree(
     # Before the listing, so that a folder that changed meanwhile never gets a manifest.
     root = Path(cast(os.PathLike[str], planned.encoded.content))
     check_unchanged(root, planned.tree, follow_links=planned.follow_links)
-    listing = canonical_json(_LISTING.dump_python(entries, mode="json"))
+    listing = canonical_json(TREE_LISTING.dump_python(entries, mode="json"))
     digest, _ = write_bytes(store, listing, direct_io=direct_io)
     return Written(digest, sum(e.size for e in entries), tuple(entries))
 
