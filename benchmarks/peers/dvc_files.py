@@ -10,9 +10,14 @@ The same tree (``--files`` files of 1-8 KiB of random bytes in 100 sub-folders) 
   reported too.
 
 modelyard's put is also timed with one durable create per file (``MODELYARD_BATCH_CREATE=0``),
-with batches flushed file by file (``MODELYARD_SYNCFS=0``), and put and get on 8 threads (the
+with batches flushed file by file (``MODELYARD_SYNCFS=0``), with Python's garbage collector left
+running (``MODELYARD_PAUSE_GC=0``), and put and get on 8 threads (the
 library moves a local folder's files on one), so the run shows what each choice is worth on the
 machine at hand.
+
+modelyard's put returns once every file is on disk; DVC's steps return with theirs still in
+memory, written back later. The line ``put, on disk`` times a ``sync`` after each step too, so that
+both stores end on disk (for modelyard it finds almost nothing left to write).
 
 A re-put after one file changed is timed for both (modelyard: a new version of the same name;
 DVC: ``dvc add`` and ``dvc push`` again). Each step runs in its own process, DVC through its
@@ -89,6 +94,14 @@ def _timed(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
+def _synced() -> float:
+    """How long what the step before left in memory takes to reach the disk: modelyard's put
+    returns with its files on disk, DVC's steps with theirs written back later."""
+    start = time.perf_counter()
+    os.sync()
+    return time.perf_counter() - start
+
+
 _MODELYARD = """
 import sys, time
 from pathlib import Path
@@ -124,8 +137,9 @@ def _dvc_round(dvc: str, source: Path, work: Path, name: str) -> dict[str, float
     remote = work / f"dvc-remote-{name}"
     subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=repo, check=True)
     subprocess.run([dvc, "remote", "add", "-d", "local", str(remote)], cwd=repo, check=True)
-    timed = {"add": _timed([dvc, "add", "data", "-q"], repo)}
+    timed = {"add": _timed([dvc, "add", "data", "-q"], repo), "add sync": _synced()}
     timed["push"] = _timed([dvc, "push", "-q"], repo)
+    timed["push sync"] = _synced()
     clean = work / f"dvc-clean-{name}"
     clean.mkdir()
     subprocess.run([dvc, "init", "--no-scm", "-q"], cwd=clean, check=True)
@@ -150,6 +164,7 @@ def run(files: int, threads: int, work: Path, rounds: int = 2) -> dict[str, Any]
 
     def modelyard_round(name: str) -> None:
         note("modelyard put", _modelyard("put", work / f"store-{name}", source, threads))
+        note("modelyard put, on disk", rows["modelyard put"][-1] + _synced())
         out = work / f"out-{name}"
         note("modelyard get", _modelyard("get", work / f"store-{name}", out, threads))
 
@@ -158,6 +173,10 @@ def run(files: int, threads: int, work: Path, rounds: int = 2) -> dict[str, Any]
         for step, seconds in timed.items():
             note(f"dvc {step}", seconds)
         note("dvc put", timed["add"] + timed["push"])
+        note(
+            "dvc put, on disk",
+            sum(timed[step] for step in ("add", "add sync", "push", "push sync")),
+        )
         note("dvc restore", timed["fetch"] + timed["checkout"])
 
     for r in range(rounds):
@@ -167,10 +186,12 @@ def run(files: int, threads: int, work: Path, rounds: int = 2) -> dict[str, Any]
 
     # The same put with one durable create per file, as before batches (and as
     # MODELYARD_BATCH_CREATE=0 gives), with batches flushed file by file (MODELYARD_SYNCFS=0),
-    # and on 8 threads: what each choice is worth on this machine (one round each).
+    # with the garbage collector left running (MODELYARD_PAUSE_GC=0), and on 8 threads: what
+    # each choice is worth on this machine (one round each).
     for label, variable in (
         ("one create per file", "MODELYARD_BATCH_CREATE"),
         ("no syncfs", "MODELYARD_SYNCFS"),
+        ("collector running", "MODELYARD_PAUSE_GC"),
     ):
         os.environ[variable] = "0"
         try:
@@ -235,14 +256,20 @@ def report(results: dict[str, Any], threads: int, *, as_json: bool) -> None:
     def each(label: str) -> str:
         return "[" + ", ".join(f"{t:.2f}" for t in rounds[label]) + "]"
 
-    for key in ("put", "get/restore", "re-put"):
+    for key in ("put", "put, on disk", "get/restore", "re-put"):
         mine, theirs = key.split("/")[0], key.split("/")[-1]
         ours, peer = results[f"modelyard {mine}"], results[f"dvc {theirs}"]
         print(
-            f"  {key:12} modelyard {ours:7.2f} s {each(f'modelyard {mine}'):18} "
+            f"  {key:13} modelyard {ours:7.2f} s {each(f'modelyard {mine}'):18} "
             f"dvc {peer:7.2f} s {each(f'dvc {theirs}'):18} dvc/modelyard {peer / ours:5.1f}x"
         )
-    for label in ("put, one create per file", "put, no syncfs", "put, 8 threads", "get, 8 threads"):
+    for label in (
+        "put, one create per file",
+        "put, no syncfs",
+        "put, collector running",
+        "put, 8 threads",
+        "get, 8 threads",
+    ):
         if f"modelyard {label}" in results:
             print(f"  {label:26} modelyard {results[f'modelyard {label}']:8.2f} s")
     print(
