@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from modelyard._internal.canonical import canonical_json
-from modelyard._internal.collector import collector_paused
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.switches import env_switch
 from modelyard.artifacts._codec import Encoded
@@ -308,22 +307,8 @@ def write_tree(
     progress: ProgressCallback | None = None,
 ) -> Written:
     """One blob per distinct file content (unchanged files are shared with earlier versions),
-    stored by ``threads`` threads at a time, then the listing."""
-    with collector_paused():
-        return _write_tree(
-            store, planned, previous, direct_io=direct_io, threads=threads, progress=progress
-        )
-
-
-def _write_tree(
-    store: Store,
-    planned: Plan,
-    previous: Mapping[str, TreeEntry],
-    *,
-    direct_io: bool,
-    threads: int,
-    progress: ProgressCallback | None,
-) -> Written:
+    stored by ``threads`` threads at a time, then the listing. (The put that calls this has
+    paused the garbage collector: see ``collector.py``.)"""
     assert planned.tree is not None
     tracker = Tracker(progress, [f.stamp.size for f in planned.tree])
     writer = _TreeWriter(store, previous, direct_io=direct_io)
