@@ -4,6 +4,7 @@ time range alone, and a partition's rows placed in windows by binary search, che
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import pairwise
 from typing import Any
 
@@ -18,6 +19,7 @@ from modelyard.drift._engine_windows import (
     Plan,
     Range,
     gather,
+    grid_of,
     plan,
     time_range,
     window_part,
@@ -87,6 +89,40 @@ def test_the_grid_from_the_range_is_the_grid_of_the_whole_column(
         want.step,
     )
     assert grid.windows.overlapping == want.overlapping
+
+
+@pytest.mark.parametrize(("every", "step", "anchor"), CASES)
+def test_copies_is_how_many_windows_hold_a_row_on_average(
+    every: str, step: str | None, anchor: str
+) -> None:
+    # What an exact monitor's memory warning multiplies by: rolling windows profile a row once
+    # in each window that holds it. Against a count over the rows themselves (spread evenly
+    # over the range, so the two agree up to the windows cut at its ends).
+    data = _times(None, seed=2)
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    grid = Grid.build(time_range(table, "ts"), None, _plan(every, step, anchor))
+    ts = data["ts"].dropna().to_numpy().view(np.int64)
+    holding = ((ts[:, None] >= grid.starts) & (ts[:, None] < grid.ends)).sum(axis=1)
+    assert grid.copies() == pytest.approx(max(1.0, float(holding.mean())), rel=0.2)
+    if step is None:
+        assert grid.copies() == 1.0
+
+
+def test_the_exact_memory_warning_counts_the_rows_rolling_windows_share() -> None:
+    data = _times(None, seed=3)
+    found = time_range(pa.Table.from_pandas(data, preserve_index=False), "ts")
+    found = dataclasses.replace(found, rows=10_000_000)  # the same range, with many rows
+    with pytest.warns(drift.DriftWarning, match=r"columns holds every value") as tumbling:
+        grid_of(found, None, _plan("1D"))
+    with pytest.warns(drift.DriftWarning, match=r"each row in \d\.\d windows") as rolling:
+        grid = grid_of(found, None, _plan("7D", "1D"))
+
+    def mib(caught: Any) -> float:
+        return float(str(caught[0].message).split("about ")[1].split(" MiB")[0].replace(",", ""))
+
+    assert mib(tumbling) == pytest.approx(10_000_000 * 8 / 2**20, abs=0.1)
+    assert 6.0 < grid.copies() < 7.0  # ten weeks of 7-day windows, cut at both ends
+    assert mib(rolling) == pytest.approx(mib(tumbling) * grid.copies(), rel=1e-3)
 
 
 @pytest.mark.parametrize("timezone", [None, "Europe/Paris"])

@@ -146,14 +146,16 @@ def merge_parts(parts: Iterable[bytes | None]) -> DriftProfile:
     return merged
 
 
-def exact_memory_warning(rows: int, columns: int) -> None:
-    """Warn before an exact profile: it holds every value, on the workers and in the driver."""
-    need = rows * columns * 8
+def exact_memory_warning(rows: int, columns: int, *, copies: float = 1.0) -> None:
+    """Warn before an exact profile: it holds every value, on the workers and in the driver.
+    ``copies``: how many profiles hold each row on average (rolling windows share rows)."""
+    need = rows * columns * 8 * copies
+    shared = f", each row in {copies:.1f} windows on average," if copies > 1 else ""
     warnings.warn(
-        f"an exact profile (sample_size=None) of {rows:,} rows x {columns} numeric columns "
-        f"holds every value: about {need / 2**20:,.1f} MiB shipped to and merged in the driver "
-        "(and about twice that while merging); a sketch (sample_size=10000, the default) "
-        "ships a bounded size per partition",
+        f"an exact profile (sample_size=None) of {rows:,} rows x {columns} numeric columns"
+        f"{shared} holds every value: about {need / 2**20:,.1f} MiB shipped to and merged in "
+        "the driver (and about twice that while merging); a sketch (sample_size=10000, the "
+        "default) ships a bounded size per partition",
         DriftWarning,
         stacklevel=3,
     )

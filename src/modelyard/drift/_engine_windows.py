@@ -199,6 +199,14 @@ class Grid:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def copies(self) -> float:
+        """How many windows a moment of the covered time falls in, on average: 1 for tumbling
+        windows, about ``every / step`` for rolling ones (each of their profiles holds its rows)."""
+        span = int(self.ends.max()) - int(self.starts.min())
+        if span <= 0:
+            return 1.0
+        return max(1.0, float((self.ends - self.starts).sum()) / span)
+
 
 @dataclass
 class WindowPart:
@@ -297,9 +305,11 @@ def grid_of(found: Range, timezone: str | None, plan: Plan) -> Grid:
     exact mode, after warning of the memory the windows' profiles will take."""
     if found.rows == 0:
         raise EmptyDataError("the data has no rows; there is nothing to monitor")
+    grid = Grid.build(found, timezone, plan)
     if plan.settings.sample_size is None:
-        exact_memory_warning(found.rows, len(plan.settings.numeric_read_columns))
-    return Grid.build(found, timezone, plan)
+        columns = len(plan.settings.numeric_read_columns)
+        exact_memory_warning(found.rows, columns, copies=grid.copies())
+    return grid
 
 
 def judge(plan: Plan, grid: Grid, total: Gathered) -> Monitoring:
