@@ -1,5 +1,5 @@
 """The command line starts without the heavy libraries: ``--help`` and ``registry resolve``
-(the step a deploy script runs) never import pandas, SciPy or scikit-learn."""
+(the step a deploy script runs) never import NumPy, pandas, SciPy or scikit-learn."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 import modelyard as my
 
-HEAVY = ("pandas", "scipy", "sklearn")
+HEAVY = ("numpy", "pandas", "scipy", "sklearn")
 
 
 def _imported(

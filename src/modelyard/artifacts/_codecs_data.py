@@ -1,6 +1,7 @@
 """Codecs for arrays and tables: NumPy ``.npy`` (never pickled), Parquet for pandas and Arrow.
 
-pandas and pyarrow are imported only when such an object is stored or loaded.
+NumPy, pandas and pyarrow are imported only when such an object is stored or loaded (a command
+that only resolves a name never loads them).
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ import ast
 import io
 import math
 from typing import IO, Any
-
-import numpy as np
 
 from modelyard.artifacts._codec import Encoded, Payload
 from modelyard.errors import CodecError
@@ -36,9 +35,15 @@ class NumpyCodec:
     name = "numpy"
 
     def can_encode(self, obj: Any) -> bool:
+        if not _from_module(obj, "numpy"):
+            return False
+        import numpy as np
+
         return isinstance(obj, np.ndarray) and not obj.dtype.hasobject
 
     def encode(self, obj: Any) -> Encoded:
+        import numpy as np
+
         array = obj
 
         def write(sink: IO[bytes]) -> None:
@@ -54,6 +59,8 @@ class NumpyCodec:
             raise CodecError(
                 f"artifact {payload.ref.spec} is not a valid .npy file: {exc}", ref=payload.ref.id
             ) from None
+        import numpy as np
+
         return np.load(io.BytesIO(data), allow_pickle=False)
 
 
@@ -69,6 +76,7 @@ def check_npy(data: bytes) -> None:
     header could ask for any amount of memory; here the header's shape and dtype are checked
     against the bytes actually there first. Raises :class:`CodecError`.
 
+    >>> import numpy as np
     >>> buffer = io.BytesIO()
     >>> np.save(buffer, np.zeros((2, 3)))
     >>> check_npy(buffer.getvalue())
@@ -78,6 +86,8 @@ def check_npy(data: bytes) -> None:
     ...     print(exc)
     its header describes 48 bytes of data (shape (2, 3), float64) but 40 follow
     """
+    import numpy as np
+
     if data[:6] != _MAGIC or len(data) < 10:
         raise CodecError("it does not start with the .npy magic string")
     major = data[6]

@@ -28,8 +28,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from modelyard._internal.switches import env_switch
 from modelyard.errors import InputError
 
@@ -102,6 +100,8 @@ def _disable_direct(fd: int) -> None:
 def _aligned(view: memoryview, offset: int) -> bool:
     if len(view) % ALIGN or offset % ALIGN:
         return False
+    import numpy as np  # only for a file large enough to bypass the page cache
+
     address: int = np.frombuffer(view, dtype=np.uint8).ctypes.data
     return address % ALIGN == 0
 
