@@ -123,6 +123,11 @@ def test_the_exact_memory_warning_counts_the_rows_rolling_windows_share() -> Non
     assert mib(tumbling) == pytest.approx(10_000_000 * 8 / 2**20, abs=0.1)
     assert 6.0 < grid.copies() < 7.0  # ten weeks of 7-day windows, cut at both ends
     assert mib(rolling) == pytest.approx(mib(tumbling) * grid.copies(), rel=1e-3)
+    # Rows, none with a time: no window at all, and the warning counts each row once.
+    untimed = Range(rows=10_000_000, missing=10_000_000)
+    with pytest.warns(drift.DriftWarning, match=r"columns holds every value") as none:
+        assert len(grid_of(untimed, None, _plan("7D", "1D"))) == 0
+    assert mib(none) == mib(tumbling)
 
 
 @pytest.mark.parametrize("timezone", [None, "Europe/Paris"])

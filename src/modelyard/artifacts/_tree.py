@@ -12,8 +12,8 @@ refusal collected) before anything is written:
 * Each file's identity, size and modification time are recorded here (:class:`Stamp`) and compared
   with the open file before and after its bytes are read, and the folder is walked again at the end:
   a file that changed (or was made executable or not), appeared or vanished while the put ran is an
-  error, not a tree made of two moments. (Like git and rsync, a change that keeps the size and lands within the filesystem's
-  timestamp resolution is not seen.)
+  error, not a tree made of two moments. (Like git and rsync, a change that keeps the size and
+  lands within the filesystem's timestamp resolution is not seen.)
 """
 
 from __future__ import annotations

@@ -202,6 +202,8 @@ class Grid:
     def copies(self) -> float:
         """How many windows a moment of the covered time falls in, on average: 1 for tumbling
         windows, about ``every / step`` for rolling ones (each of their profiles holds its rows)."""
+        if len(self) == 0:  # no row has a time
+            return 1.0
         span = int(self.ends.max()) - int(self.starts.min())
         if span <= 0:
             return 1.0
