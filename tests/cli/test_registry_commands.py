@@ -218,9 +218,17 @@ def test_watch_prints_events_as_json_lines(where: Path) -> None:
         ("alias.set", "lee", "best")
     ]
     assert events[-1] == {"cursor": events[0]["cursor"]}
-    # --timeout with nothing happening: ends by itself, exit 0; from a cursor, it is repeated.
+    # --timeout with nothing happening: ends by itself, exit 0, with the cursor it started from;
+    # the next run from that cursor sees what was committed in between, and nothing before.
+    done = run("registry", "watch", "--timeout", "0.5", "--poll", "0.1", "--json", yard=where)
+    assert done.returncode == 0 and set(json.loads(done.stdout)) == {"cursor"}
+    quiet = json.loads(done.stdout)["cursor"]
+    registry.transition("churn", 1, "staging", actor="lee", reason="in between")
+    done = run("registry", "watch", "--since", quiet, "--once", "--json", yard=where)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(e.get("kind"), e.get("reason")) for e in lines[:-1]] == [("transition", "in between")]
     done = run("registry", "watch", "--timeout", "0.5", "--poll", "0.1", yard=where)
-    assert done.returncode == 0 and done.stdout == ""
+    assert done.returncode == 0 and done.stdout.startswith("(resume with --since ")
     done = run("registry", "watch", "--since", cursor, "--timeout", "0.5", "--json", yard=where)
     assert done.returncode == 0 and json.loads(done.stdout.splitlines()[-1])["cursor"]
 

@@ -2,8 +2,9 @@
 
 The one command whose ``--json`` output is not one document: it prints one JSON object per line
 (JSON Lines), an event per line as it arrives, and a last line ``{"cursor": "..."}`` that
-``--since`` resumes from (when one is known: after an event, with ``--since`` or ``--once``).
-A consumer reads line by line and never waits for the end.
+``--since`` resumes from. A watch from now that sees no event prints the cursor it started from,
+so that the next run misses nothing in between. A consumer reads line by line and never waits for
+the end.
 """
 
 from __future__ import annotations
@@ -84,7 +85,9 @@ def _watch(ctx: Context) -> ExitCode:
         page = registry.events(args.since)
         events, cursor = page.events, page.cursor
     else:
-        events = registry.watch(args.since, poll=args.poll, timeout=args.timeout)
+        # From now: the cursor of now, taken first, is printed at the end even if no event came.
+        cursor = args.since if args.since is not None else registry.feed_cursor()
+        events = registry.watch(cursor, poll=args.poll, timeout=args.timeout)
     seen = 0
     try:
         for event in events:

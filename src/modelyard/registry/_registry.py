@@ -61,7 +61,7 @@ from modelyard.registry._events import (
     VersionRegistered,
 )
 from modelyard.registry._feed import Feed
-from modelyard.registry._feed_api import read_events, watch_events
+from modelyard.registry._feed_api import cursor_now, read_events, watch_events
 from modelyard.registry._follow import alias_moves, follow_target
 from modelyard.registry._governance import GovernanceLog, GovernanceState
 from modelyard.registry._governance_events import GovernanceEntry
@@ -1158,6 +1158,21 @@ class Registry:
         [('churn', 2, 'alias.set')]
         """
         return read_events(self._feed, since, self.clock.now(), limit=limit)
+
+    def feed_cursor(self) -> str:
+        """A cursor at the end of the feed as of now: :meth:`events` and :meth:`watch` from it
+        see only what is committed after this call. Take one before a watch that may see no
+        event, so that the next run resumes from here and misses nothing in between.
+
+        >>> from modelyard.storage import MemoryStore
+        >>> registry = Registry(MemoryStore(), actor="ana")
+        >>> _ = registry.register("churn", b"weights")
+        >>> cursor = registry.feed_cursor()
+        >>> _ = registry.set_alias("churn", "champion", 1)
+        >>> [(e.model, e.seq, e.kind) for e in registry.events(cursor)]
+        [('churn', 2, 'alias.set')]
+        """
+        return cursor_now(self.clock.now())
 
     def watch(
         self,
