@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from modelyard._internal.collector import collector_paused
 from modelyard.artifacts._manifest import Manifest, TreeEntry
 from modelyard.artifacts._processes import UNKNOWN_HOST, host_id, is_gone, start_of
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
@@ -157,32 +156,8 @@ def materialize(
     threads: int = 1,
     progress: ProgressCallback | None = None,
 ) -> Path:
-    """Write the file or directory artifact into ``dest`` (a new temp folder if None)."""
-    # A folder's restore walks an object per file: see collector.py.
-    with collector_paused() if manifest.tree is not None else contextlib.nullcontext():
-        return _materialize(
-            store,
-            ref,
-            manifest,
-            dest,
-            trusted=trusted,
-            direct_io=direct_io,
-            threads=threads,
-            progress=progress,
-        )
-
-
-def _materialize(
-    store: Store,
-    ref: ArtifactRef,
-    manifest: Manifest,
-    dest: Path | None,
-    *,
-    trusted: bool,
-    direct_io: bool,
-    threads: int,
-    progress: ProgressCallback | None,
-) -> Path:
+    """Write the file or directory artifact into ``dest`` (a new temp folder if None). (A
+    folder's is restored with the garbage collector paused by the caller: see ``_payload.py``.)"""
     params = manifest.codec_params
     tree = manifest.tree
     if tree is None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 from pathlib import Path
 from typing import BinaryIO
 
+from modelyard._internal.collector import collector_paused
 from modelyard.artifacts._manifest import Manifest
 from modelyard.artifacts._materialize import materialize
 from modelyard.artifacts._pipeline import CHUNK
@@ -63,13 +65,16 @@ class StoredPayload:
         return io.BufferedReader(stream, buffer_size=CHUNK)
 
     def materialize(self) -> Path:
-        return materialize(
-            self._store,
-            self._ref,
-            self._manifest,
-            self._dest,
-            trusted=self._trusted,
-            direct_io=self._direct_io,
-            threads=self._threads,
-            progress=self._progress,
-        )
+        # A folder's restore makes an object per file, alive until it ends: see collector.py.
+        folder = self._manifest.tree is not None
+        with collector_paused() if folder else contextlib.nullcontext():
+            return materialize(
+                self._store,
+                self._ref,
+                self._manifest,
+                self._dest,
+                trusted=self._trusted,
+                direct_io=self._direct_io,
+                threads=self._threads,
+                progress=self._progress,
+            )
