@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from modelyard._internal.fds import write_all
 from modelyard.artifacts._manifest import Manifest, TreeEntry
 from modelyard.artifacts._processes import UNKNOWN_HOST, host_id, is_gone, start_of
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
@@ -252,11 +253,7 @@ def _write_new(path: str, data: bytes) -> None:
     """A new file holding ``data`` (verified already); ``FileExistsError`` if the name is taken."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
     try:
-        written = os.write(fd, data) if data else 0
-        if written < len(data):  # a short write: write on from where it stopped
-            view = memoryview(data)[written:]
-            while view:
-                view = view[os.write(fd, view) :]
+        write_all(fd, data)
     finally:
         os.close(fd)
 

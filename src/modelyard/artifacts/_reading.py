@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from modelyard._internal.canonical import canonical_json
+from modelyard._internal.fds import write_all
 from modelyard._internal.hashing import format_digest
 from modelyard.artifacts._direct import DirectWriter, open_direct
 from modelyard.artifacts._layout import blob_key
@@ -133,8 +134,7 @@ def copy_verified(
     try:
 
         def write(view: memoryview) -> None:
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, view)
 
         # A fresh copy for the caller, not the store: no fsync. Large files skip the page cache
         # on both sides where they can and may (see _direct.py); the copy is still hashed from

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Protocol, cast
 
+from modelyard._internal.fds import write_all
 from modelyard.artifacts._direct import DirectWriter
 from modelyard.errors import KeyExistsError
 from modelyard.storage import Store, SupportsStaging
@@ -41,9 +42,7 @@ class _SpoolTarget:
 
     def write(self, data: memoryview) -> object:
         assert self._fd is not None
-        view = data
-        while view:
-            view = view[os.write(self._fd, view) :]
+        write_all(self._fd, data)
         return None
 
     def commit(self, key: str) -> bool:

@@ -14,6 +14,7 @@ import os
 import uuid
 from pathlib import Path
 
+from modelyard._internal.fds import write_all
 from modelyard.errors import InvalidKeyError, KeyExistsError
 from modelyard.storage._protocol import Data, iter_chunks
 
@@ -73,27 +74,18 @@ def write_new(path: str, data: Data) -> None:
     try:
         try:
             if isinstance(data, bytes):
-                # One write, and a view only for what a short write left: a folder's small
-                # files come here one by one, and the chunking below costs more than the write.
-                written = os.write(fd, data) if data else 0
-                if written < len(data):
-                    _write_all(fd, memoryview(data)[written:])
+                # Whole: a folder's small files come here one by one, and chunking them would
+                # cost more than their write.
+                write_all(fd, data)
             else:
                 for chunk in iter_chunks(data):
-                    _write_all(fd, chunk)
+                    write_all(fd, chunk)
         finally:
             os.close(fd)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         raise
-
-
-def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
-    """All of ``data``: POSIX allows a write to take only part of it."""
-    view = memoryview(data).cast("B")
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class StagedFile:
@@ -108,7 +100,7 @@ class StagedFile:
 
     def write(self, data: bytes | memoryview) -> int:
         assert self._fd is not None, "staged file already closed"
-        _write_all(self._fd, data)
+        write_all(self._fd, data)
         self.size += len(data)
         return len(data)
 
