@@ -111,3 +111,31 @@ def test_a_folder_is_stored_and_restored_with_the_collector_paused(tmp_path: Pat
     running.clear()
     artifacts.put(b"bytes")
     assert gc.isenabled()
+
+
+def test_a_folder_manifest_is_parsed_with_the_collector_paused_and_a_file_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelyard.artifacts import _catalog
+    from modelyard.artifacts._manifest import Manifest
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for i in range(600):  # a listing of 600 entries: past the size the pause starts at
+        (folder / f"file-{i:04d}.bin").write_bytes(i.to_bytes(2, "big"))
+    artifacts = ArtifactStore(LocalStore(tmp_path / "store"))
+    big, small = artifacts.put(folder), artifacts.put(b"bytes")
+    running: list[bool] = []
+    parse = Manifest.model_validate_json
+
+    def watched(data: bytes | str) -> Manifest:
+        running.append(gc.isenabled())
+        return parse(data)
+
+    monkeypatch.setattr(Manifest, "model_validate_json", watched)
+    sizes = []
+    for ref in (big, small):
+        manifest = _catalog.read_manifest(artifacts.store, ref.id)
+        sizes.append(len(manifest.canonical_bytes()))
+    assert sizes[0] >= _catalog._PAUSE_FROM > sizes[1]
+    assert running == [False, True] and gc.isenabled()
