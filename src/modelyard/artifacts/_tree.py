@@ -173,7 +173,7 @@ def check_unchanged(root: Path, files: tuple[TreeFile, ...], *, follow_links: bo
         raise changed(root) from None
     if again == files:  # both sorted by relative path: one comparison, made in C
         return
-    before = {f.relative: f[1:] for f in files}
-    after = {f.relative: f[1:] for f in again}
+    before = {f.relative: (f.stamp, f.executable) for f in files}
+    after = {f.relative: (f.stamp, f.executable) for f in again}
     moved = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     raise changed(f"{root} ({', '.join(moved[:5])})")

@@ -17,9 +17,9 @@ from modelyard.registry._watch import watch_feed
 __all__ = ["cursor_now", "read_events", "watch_events"]
 
 
-def cursor_now(now: datetime) -> str:
+def cursor_now(now: datetime) -> Cursor:
     """The cursor at the feed's end as of ``now``: what is committed later comes after it."""
-    return Cursor(marker_at(now)).encode()
+    return Cursor(marker_at(now))
 
 
 def read_events(feed: Feed, since: str | None, now: datetime, *, limit: int | None) -> FeedPage:
@@ -48,7 +48,7 @@ def watch_events(
         _seconds("reconcile_every", reconcile_every, positive=True)
     if stop is not None and not isinstance(stop, threading.Event):
         raise InputError(f"stop must be a threading.Event or None, got {stop!r}", stop=stop)
-    cursor = Cursor.decode(cursor_now(now()) if since is None else since)
+    cursor = cursor_now(now()) if since is None else Cursor.decode(since)
     return watch_feed(
         feed,
         cursor,

@@ -1172,7 +1172,7 @@ class Registry:
         >>> [(e.model, e.seq, e.kind) for e in registry.events(cursor)]
         [('churn', 2, 'alias.set')]
         """
-        return cursor_now(self.clock.now())
+        return cursor_now(self.clock.now()).encode()
 
     def watch(
         self,
