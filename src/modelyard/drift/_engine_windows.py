@@ -204,9 +204,7 @@ class Grid:
         windows, about ``every / step`` for rolling ones (each of their profiles holds its rows)."""
         if len(self) == 0:  # no row has a time
             return 1.0
-        span = int(self.ends.max()) - int(self.starts.min())
-        if span <= 0:
-            return 1.0
+        span = int(self.ends.max()) - int(self.starts.min())  # > 0: every window has a length
         return max(1.0, float((self.ends - self.starts).sum()) / span)
 
 
