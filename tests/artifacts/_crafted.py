@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from modelyard._internal.canonical import canonical_json
 from modelyard.artifacts import Environment, Manifest, TreeEntry
 from modelyard.artifacts._layout import blob_key, manifest_key
+from modelyard.artifacts._manifest import listing_of
 from modelyard.errors import KeyExistsError
 from modelyard.storage import Store
 
@@ -46,7 +46,7 @@ def plant_tree(
         TreeEntry(path=path, digest=_blob(store, content), size=len(content), executable=x)
         for path, content, x in files
     )
-    listing = canonical_json([e.model_dump(mode="json") for e in entries])
+    listing = listing_of(entries)
     manifest = Manifest(
         digest=_blob(store, listing),
         size=sum(e.size for e in entries),

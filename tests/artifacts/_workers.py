@@ -6,7 +6,7 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from modelyard.artifacts import ArtifactStore, Encoded, Payload, register_codec
 from modelyard.storage import LocalStore
@@ -235,13 +235,21 @@ def slow_gc(root: str, trigger: str, delay: float, ttl: float, results: str) -> 
 def slow_get(root: str, ref: str, dest: str, ready: str) -> None:
     """Restore a tree with a store that stalls after every read (until killed); ``ready`` appears
     once some files have been written."""
+    import modelyard.artifacts._packs as packs
     from modelyard.artifacts import Progress
+
+    packs._RUN_FILES = 2  # a pack's files are read a few at a time, each read stalls
 
     class Stalling(LocalStore):
         def read(self, key: str) -> bytes:
             data = super().read(key)
             time.sleep(0.05)
             return data
+
+        def open(self, key: str) -> BinaryIO:
+            stream = super().open(key)
+            time.sleep(0.05)
+            return stream
 
     def progress(p: Progress) -> None:
         if p.files_done >= 4:

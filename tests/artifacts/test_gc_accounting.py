@@ -34,7 +34,7 @@ def _from_newer_modelyard(store: Store, key: str) -> None:
     # What a later release might write: a higher schema_version and a field this one lacks. Its
     # bytes no longer hash to the id, as a real one would (the id is the hash of what is stored).
     body = json.loads(store.read(key))
-    body["schema_version"] = 3
+    body["schema_version"] = 4
     body["extra_blobs"] = ["sha256:" + "e" * 64]
     store.write(key, json.dumps(body).encode())
 
@@ -74,7 +74,7 @@ def test_the_report_tells_a_newer_manifest_from_a_damaged_one(
     assert set(report.unreadable) == {newer.id, damaged.id}
     (about_newer,) = [r for r in report.refused if newer.id in r]
     (about_damaged,) = [r for r in report.refused if damaged.id in r]
-    assert "newer modelyard" in about_newer and "schema_version 3" in about_newer
+    assert "newer modelyard" in about_newer and "schema_version 4" in about_newer
     assert "upgrade modelyard" in about_newer
     assert "cannot be read" in about_damaged and "verify()" in about_damaged
 

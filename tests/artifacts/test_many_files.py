@@ -24,6 +24,12 @@ from modelyard.storage import LatencyStore, LocalStore, MemoryStore
 from tests.artifacts import _workers
 
 
+@pytest.fixture
+def one_blob_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Store every file of a folder as a blob of its own, as releases before packs did."""
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "0")
+
+
 def _tree(root: Path, count: int, *, size: int = 1000) -> Path:
     for i in range(count):
         folder = root / f"part{i % 7}"
@@ -153,6 +159,7 @@ def test_the_pool_size_does_not_change_what_is_stored(tmp_path: Path) -> None:
     assert many.verify(ref).ok
 
 
+@pytest.mark.usefixtures("one_blob_each")
 def test_a_re_put_with_one_changed_file_writes_one_blob_and_asks_nothing_else(
     tmp_path: Path,
 ) -> None:
@@ -194,27 +201,52 @@ def test_identical_files_in_one_tree_are_stored_once(tmp_path: Path) -> None:
     assert {p.read_bytes() for p in out.iterdir()} == {b"same bytes"}
 
 
-def test_trees_stored_file_by_file_before_are_still_read(tmp_path: Path) -> None:
-    # A tree whose blobs were written before a put knew any of them (every file a fresh write)
-    # is the same tree: the layout did not change.
+def test_trees_stored_file_by_file_before_are_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tree stored one blob per file (as before packs) reads back, and a put of it with packs
+    # on stores nothing of it again: only a changed file goes into a (new) pack.
     folder = _tree(tmp_path / "data", 20)
     store = MemoryStore()
-    ref = ArtifactStore(store, io_threads=1).put(folder, name="t")
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "0")
+    artifacts = ArtifactStore(store, io_threads=1)
+    ref = artifacts.put(folder, name="t")
+    monkeypatch.delenv("MODELYARD_PACK_FILES")
+    assert artifacts.manifest(ref).schema_version < 3
     out = ArtifactStore(store, io_threads=6).get(ref, dest=tmp_path / "out")
     for path in folder.rglob("*.bin"):
         assert (out / path.relative_to(folder)).read_bytes() == path.read_bytes()
+    (folder / "part0" / "00000.bin").write_bytes(b"new")
+    blobs = set(store.list("blobs/"))
+    again = artifacts.manifest(artifacts.put(folder, name="t"))
+    assert len(set(store.list("blobs/")) - blobs) == 2  # a pack of the new file, the listing
+    assert again.packs[0].size == 3 and again.tree is not None
+    assert [e.pack for e in again.tree].count(None) == 19
 
 
+@pytest.mark.parametrize("packed", [True, False], ids=["packs", "one-blob-each"])
 def test_a_failed_parallel_get_leaves_nothing_and_no_thread_writes_afterwards(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packed: bool
 ) -> None:
+    import modelyard.artifacts._packs as packs
+
+    monkeypatch.setattr(packs, "_RUN_FILES", 5)  # 20 runs of one pack for 8 threads
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "1" if packed else "0")
     folder = _tree(tmp_path / "data", 100)
     store = MemoryStore()
     artifacts = ArtifactStore(store, io_threads=8)
     ref = artifacts.put(folder)
-    tree = artifacts.manifest(ref).tree
-    assert tree is not None
-    store.write(blob_key(tree[37].digest), b"tampered")
+    manifest = artifacts.manifest(ref)
+    assert manifest.tree is not None
+    entry = manifest.tree[37]
+    if packed:
+        assert entry.offset is not None
+        key = blob_key(manifest.packs[0].digest)
+        data = bytearray(store.read(key))
+        data[entry.offset] ^= 1
+        store.write(key, bytes(data))
+    else:
+        store.write(blob_key(entry.digest), b"tampered")
     dest = tmp_path / "out"
     dest.mkdir()
     with pytest.raises(IntegrityError):
@@ -302,6 +334,7 @@ def _stored(store: LocalStore) -> dict[str, bytes]:
     return {key: store.read(key) for key in store.list("blobs/")}
 
 
+@pytest.mark.usefixtures("one_blob_each")
 def test_a_batched_put_stores_what_one_create_per_file_stores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -324,6 +357,7 @@ def test_a_batched_put_stores_what_one_create_per_file_stores(
     assert artifacts.verify(second).ok
 
 
+@pytest.mark.usefixtures("one_blob_each")
 def test_a_large_folder_is_committed_batch_by_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -347,6 +381,7 @@ def test_a_large_folder_is_committed_batch_by_batch(
     assert artifacts.verify(ref).ok
 
 
+@pytest.mark.usefixtures("one_blob_each")
 def test_a_failed_batched_put_publishes_nothing_of_its_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -378,9 +413,10 @@ def test_the_listing_is_each_entry_as_json_and_validates_on_reading(tmp_path: Pa
     manifest = artifacts.manifest(artifacts.put(_tree(tmp_path / "data", 12)))
     assert manifest.tree is not None
     entries = [TreeEntry.model_validate(e.model_dump()) for e in manifest.tree]
-    assert digest_bytes(canonical_json([e.model_dump(mode="json") for e in entries])) == (
-        manifest.digest
-    )
+    # Where a file is stored (its pack and offset) is not part of what the folder is.
+    listing = [e.model_dump(mode="json", exclude={"pack", "offset"}) for e in entries]
+    assert digest_bytes(canonical_json(listing)) == manifest.digest
+    assert all(e.pack == 0 for e in entries)
 
 
 def test_a_misspelt_batch_switch_is_refused_and_nothing_is_stored(

@@ -1,5 +1,5 @@
-"""Requests a folder's put and get cost on S3, counted at the server: one per new blob (one per
-file for a get) plus a constant, whatever the size of the tree."""
+"""Requests a folder's put and get cost on S3, counted at the server: one per new pack of small
+files (or, with packs off, one per new file) plus a constant, whatever the size of the tree."""
 
 from __future__ import annotations
 
@@ -28,11 +28,15 @@ def _tree(root: Path, count: int) -> Path:
 
 
 def test_a_put_costs_one_request_per_new_blob_plus_a_constant(
-    tmp_path: Path, s3_url: str, s3_endpoint: str, s3_requests: S3Requests
+    tmp_path: Path,
+    s3_url: str,
+    s3_endpoint: str,
+    s3_requests: S3Requests,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pytest.importorskip("s3fs", minversion="2024.12.0")
-    store = FsspecStore(s3_url, endpoint_url=s3_endpoint, key="testing", secret="testing")
-    artifacts = ArtifactStore(store, io_threads=8, code_lineage=False)
+    # With packs off, every file is a blob of its own: one request per new file.
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "0")
+    artifacts = _artifacts(s3_url, s3_endpoint)
     folder = _tree(tmp_path / "data", 60)
     s3_requests.take()
     artifacts.put(folder, name="images")
@@ -52,6 +56,40 @@ def test_a_put_costs_one_request_per_new_blob_plus_a_constant(
     assert len(restored) <= 60 + CONSTANT, _kinds(restored)
     assert (out / "d2" / "7.bin").read_bytes() == b"changed"
     assert len(list(out.rglob("*.bin"))) == 60
+
+
+def test_a_packed_put_costs_one_request_per_pack_plus_a_constant(
+    tmp_path: Path, s3_url: str, s3_endpoint: str, s3_requests: S3Requests
+) -> None:
+    # The default: small files go into packs of 32 MiB, one request each.
+    artifacts = _artifacts(s3_url, s3_endpoint)
+    folder = _tree(tmp_path / "data", 300)
+    s3_requests.take()
+    artifacts.put(folder, name="images")
+    first = s3_requests.take()
+    puts = [r for r in first if r[0] == "PUT" and "/blobs/" in r[1]]
+    assert len(puts) == 2  # one pack of the 300 files, and the listing
+    assert len(first) <= 1 + CONSTANT, _kinds(first)
+
+    (folder / "d2" / "7.bin").write_bytes(b"changed")
+    ref = artifacts.put(folder, name="images")
+    again = s3_requests.take()
+    assert len([r for r in again if r[0] == "PUT" and "/blobs/" in r[1]]) == 2
+    assert len(again) <= 1 + CONSTANT, _kinds(again)
+
+    out = artifacts.get(ref, dest=tmp_path / "out")
+    restored = s3_requests.take()
+    # The 299 unchanged files are read from the first pack in one run, the changed one from
+    # the second: a few requests, not one per file.
+    assert len(restored) <= 6 + CONSTANT, _kinds(restored)
+    assert (out / "d2" / "7.bin").read_bytes() == b"changed"
+    assert len(list(out.rglob("*.bin"))) == 300
+
+
+def _artifacts(s3_url: str, s3_endpoint: str) -> ArtifactStore:
+    pytest.importorskip("s3fs", minversion="2024.12.0")
+    store = FsspecStore(s3_url, endpoint_url=s3_endpoint, key="testing", secret="testing")
+    return ArtifactStore(store, io_threads=8, code_lineage=False)
 
 
 def _kinds(requests: list[tuple[str, str, str]]) -> dict[str, int]:

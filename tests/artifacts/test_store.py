@@ -262,12 +262,17 @@ def test_directory_artifacts_share_unchanged_files(any_store: Store, tmp_path: P
         content = (root / entry.path).read_bytes()
         assert entry.digest == "sha256:" + hashlib.sha256(content).hexdigest()
     blobs_before = set(any_store.list("blobs/"))
-    assert len(blobs_before) == 5  # four files + the tree listing
+    assert len(blobs_before) == 2  # a pack holding the four files, and the tree listing
+    assert [(e.pack, e.offset) for e in manifest.tree] == [(0, 0), (0, 8), (0, 8), (0, 26)]
 
     (root / "config.json").write_text('{"a": 2}')
     second = artifacts.put(root, name="bundle")
     new_blobs = set(any_store.list("blobs/")) - blobs_before
-    assert len(new_blobs) == 2  # the changed file and the new listing; the rest is shared
+    # A pack holding the changed file, and the new listing; the rest is shared.
+    assert len(new_blobs) == 2
+    shared = artifacts.manifest(second)
+    assert shared.packs[1] == manifest.packs[0] and shared.tree is not None
+    assert [e.pack for e in shared.tree] == [0, 1, 1, 1]
 
     out = artifacts.get(first, dest=tmp_path / "restore")
     assert out == tmp_path / "restore" / "model-dir"

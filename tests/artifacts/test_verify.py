@@ -58,6 +58,26 @@ def test_flipped_byte_in_a_directory_file(
     (folder / "a.txt").write_text("alpha")
     (folder / "b.txt").write_text("beta")
     ref = artifacts.put(folder)
+    manifest = artifacts.manifest(ref)
+    entry = manifest.tree[1]  # type: ignore[index]
+    pack = manifest.packs[0]
+    assert entry.pack == 0 and entry.offset == len("alpha")
+    _flip(_path(root, "blobs", pack.digest), entry.offset)
+    report = artifacts.verify(ref)
+    assert [p.key.split("/")[-1] for p in report.problems] == [pack.digest[9:]]
+    assert report.corrupt == (ref.id,)
+
+
+def test_flipped_byte_in_a_file_of_its_own(
+    setup: tuple[ArtifactStore, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "0")
+    artifacts, root = setup
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.txt").write_text("alpha")
+    (folder / "b.txt").write_text("beta")
+    ref = artifacts.put(folder)
     entry = artifacts.manifest(ref).tree[1]  # type: ignore[index]
     _flip(_path(root, "blobs", entry.digest), 0)
     report = artifacts.verify(ref)

@@ -156,10 +156,9 @@ def _plan(listing: _Listing, roots: set[str], clock: Clock, grace: timedelta) ->
     for artifact_id in kept:
         manifest = cache[artifact_id]
         if isinstance(manifest, Manifest):
-            live.update(manifest.blob_digests())
-            live_sizes.update(entry.size for entry in manifest.tree or ())
-            if manifest.tree is None:
-                live_sizes.add(manifest.size)
+            sizes = manifest.blob_sizes()
+            live.update(sizes)
+            live_sizes.update(size for size in sizes.values() if size is not None)
     return _Plan(
         kept=kept,
         artifacts=sorted(set(cache) - kept),
@@ -176,10 +175,7 @@ def _freed(cache: dict[str, Manifest | str], plan: _Plan) -> dict[str, int]:
         manifest = cache[artifact_id]
         if not isinstance(manifest, Manifest):
             continue
-        if manifest.tree is None:
-            sizes[manifest.digest] = manifest.size
-        for entry in manifest.tree or ():
-            sizes[entry.digest] = entry.size
+        sizes.update({d: size for d, size in manifest.blob_sizes().items() if size is not None})
     return sizes
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,12 +13,27 @@ from modelyard._internal.hashing import DIGEST_PATTERN, digest_bytes
 from modelyard._internal.reprs import brief
 from modelyard.artifacts._code import CodeRecord
 
-__all__ = ["SCHEMA_VERSION", "TREE_LISTING", "Environment", "Manifest", "TreeEntry"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "TREE_LISTING",
+    "Environment",
+    "Manifest",
+    "Pack",
+    "TreeEntry",
+    "listing_of",
+]
 
-#: Bumped on any change to the manifest's fields or their meaning. Schema 2 adds ``code``; a
-#: manifest without it is written as schema 1, byte for byte as before, so that the release before
-#: reads it (and refuses a schema 2 one with advice to upgrade, rather than misread it).
-SCHEMA_VERSION = 2
+#: Bumped on any change to the manifest's fields or their meaning. Schema 2 adds ``code``; schema 3
+#: adds ``packs`` (small files of a folder stored together, see ``_packs.py``) and where each file
+#: sits in one. A manifest is written with the lowest schema that holds it: one without code or
+#: packs as schema 1, byte for byte as before, so that earlier releases read it (and refuse a
+#: later one with advice to upgrade, rather than misread it).
+SCHEMA_VERSION = 3
+
+#: What a tree entry says about where its bytes are stored, not what they are: left out of the
+#: listing (so a folder's content digest does not depend on how it was stored) and out of the
+#: manifests of schema 1 and 2.
+_PLACEMENT = frozenset({"pack", "offset"})
 
 
 class _Frozen(BaseModel):
@@ -26,13 +42,25 @@ class _Frozen(BaseModel):
 
 
 class TreeEntry(_Frozen):
-    """One file of a directory artifact: its ``/``-separated path inside the directory, and the
-    digest and size of its content blob."""
+    """One file of a directory artifact: its ``/``-separated path inside the directory, the
+    digest and size of its content, and whether it is executable.
+
+    Its bytes are the blob named by ``digest``, or, when ``pack`` is set, the ``size`` bytes at
+    ``offset`` in the manifest's ``packs[pack]`` (small files of a folder are stored together).
+    """
 
     path: str
     digest: str
     size: int = Field(ge=0)
     executable: bool = False
+    pack: int | None = Field(default=None, ge=0)
+    offset: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _check_placement(self) -> TreeEntry:
+        if (self.pack is None) != (self.offset is None):
+            raise ValueError(f"{self.path!r}: a packed file needs both its pack and its offset")
+        return self
 
     @field_validator("path")
     @classmethod
@@ -56,6 +84,30 @@ class TreeEntry(_Frozen):
 TREE_LISTING = TypeAdapter(list[TreeEntry])
 
 
+def listing_of(entries: Sequence[TreeEntry]) -> bytes:
+    """A folder's listing: the canonical JSON of its entries without where they are stored. Its
+    digest is the folder's content digest, so the same files give the same digest however they
+    were stored."""
+    placement = {"__all__": set(_PLACEMENT)}
+    data = TREE_LISTING.dump_python(list(entries), mode="json", exclude=placement)
+    return canonical_json(data)
+
+
+class Pack(_Frozen):
+    """A blob holding the bytes of small files of a folder, one after the other: its digest and
+    size. Tree entries point into it by index and offset."""
+
+    digest: str
+    size: int = Field(ge=0)
+
+    @field_validator("digest")
+    @classmethod
+    def _check_digest(cls, value: str) -> str:
+        if not DIGEST_PATTERN.match(value):
+            raise ValueError(f"{value!r} is not a 'sha256:<64 hex>' digest")
+        return value
+
+
 class Environment(_Frozen):
     """Where an artifact was produced: the Python version and the packages its codec used."""
 
@@ -67,7 +119,8 @@ class Manifest(_Frozen):
     """Everything known about one artifact. Frozen; the artifact's id is :meth:`compute_id`.
 
     Attributes:
-        schema_version: the manifest format version: 2 when it records ``code``, else 1.
+        schema_version: the manifest format version: 3 when it has ``packs``, else 2 when it
+            records ``code``, else 1.
         digest: ``sha256:<hex>`` of the content blob (for a directory: of its tree listing).
         size: content size in bytes (for a directory: the sum of its files' sizes).
         media_type: the content's media type.
@@ -82,6 +135,8 @@ class Manifest(_Frozen):
         tree: for a directory artifact, one entry per file (sorted by path); else None.
         code: the code that ran the put (git commit, dirty state, remote, command line), when
             it was known and recorded (see ``docs/artifacts.md``); else None.
+        packs: for a directory artifact, the blobs its small files are stored in (entries
+            point into them by index); else empty.
 
     >>> from datetime import datetime, timezone
     >>> m = Manifest(digest="sha256:" + "0" * 64, size=2, media_type="application/json",
@@ -91,7 +146,7 @@ class Manifest(_Frozen):
     True
     """
 
-    schema_version: Literal[1, 2] = 1
+    schema_version: Literal[1, 2, 3] = 1
     digest: str
     size: int = Field(ge=0)
     media_type: str
@@ -104,15 +159,36 @@ class Manifest(_Frozen):
     environment: Environment
     tree: tuple[TreeEntry, ...] | None = None
     code: CodeRecord | None = None
+    packs: tuple[Pack, ...] = ()
 
     @model_validator(mode="after")
     def _check_schema(self) -> Manifest:
-        if (self.code is not None) != (self.schema_version == 2):
+        if self.schema_version != self.lowest_schema(code=self.code, packs=self.packs):
             raise ValueError(
-                "a schema 2 manifest records its code, and a schema 1 manifest cannot: write "
-                "schema_version=2 with code, 1 without"
+                "a manifest has the lowest schema that holds it: 3 with packs, else 2 with "
+                f"code, else 1 (this one says {self.schema_version})"
             )
+        if self.packs and self.tree is None:
+            raise ValueError("only a directory artifact stores files in packs")
+        placed = [entry for entry in self.tree or () if entry.pack is not None]
+        if placed and self.schema_version < 3:
+            raise ValueError("a manifest before schema 3 has no packs to place files in")
+        for entry in placed:
+            assert entry.pack is not None and entry.offset is not None
+            if entry.pack >= len(self.packs):
+                raise ValueError(f"{entry.path!r} is in pack {entry.pack}, which is not listed")
+            if entry.offset + entry.size > self.packs[entry.pack].size:
+                raise ValueError(f"{entry.path!r} ends past the end of its pack")
         return self
+
+    @staticmethod
+    def lowest_schema(*, code: CodeRecord | None, packs: Sequence[Pack]) -> Literal[1, 2, 3]:
+        """The schema a manifest with this ``code`` and these ``packs`` is written with.
+
+        >>> Manifest.lowest_schema(code=None, packs=())
+        1
+        """
+        return 3 if packs else 2 if code is not None else 1
 
     @field_validator("digest", "parents")
     @classmethod
@@ -131,7 +207,11 @@ class Manifest(_Frozen):
 
     def canonical_bytes(self) -> bytes:
         """The manifest as canonical JSON: the exact bytes that are stored and hashed."""
-        data = self.model_dump(mode="json")
+        # Schema 1 and 2 have neither packs nor placements: their bytes stay as they were.
+        exclude: Any = {"packs"} if self.schema_version < 3 else None
+        if exclude is not None and self.tree is not None:
+            exclude = {"packs": True, "tree": {"__all__": _PLACEMENT}}
+        data = self.model_dump(mode="json", exclude=exclude)
         if data["code"] is None:
             del data["code"]  # a schema 1 manifest has no such field
         else:
@@ -147,13 +227,20 @@ class Manifest(_Frozen):
         sum of its files and whose blob is the tree listing)."""
         return self.size if self.tree is None else None
 
+    def blob_sizes(self) -> dict[str, int | None]:
+        """Every blob this artifact needs, with its size where the manifest knows it: the
+        content (for a directory: the tree listing, each pack, and each file not in a pack)."""
+        sizes: dict[str, int | None] = {self.digest: self.content_size()}
+        for pack in self.packs:
+            sizes.setdefault(pack.digest, pack.size)
+        for entry in self.tree or ():
+            if entry.pack is None:
+                sizes.setdefault(entry.digest, entry.size)
+        return sizes
+
     def blob_digests(self) -> list[str]:
-        """Every blob this artifact needs: the content (for a directory, the tree listing and
-        each file)."""
-        digests = [self.digest]
-        if self.tree is not None:
-            digests.extend(entry.digest for entry in self.tree)
-        return digests
+        """Every blob this artifact needs (see :meth:`blob_sizes`)."""
+        return list(self.blob_sizes())
 
     def __repr__(self) -> str:
         return brief(

@@ -22,6 +22,7 @@ created (the temporary file or tree, and the folders made for ``dest``) is remov
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -33,6 +34,7 @@ from typing import Any
 
 from modelyard._internal.fds import write_all
 from modelyard.artifacts._manifest import Manifest, TreeEntry
+from modelyard.artifacts._packs import read_members, runs
 from modelyard.artifacts._processes import UNKNOWN_HOST, host_id, is_gone, start_of
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
 from modelyard.artifacts._reading import copy_verified, corrupt, listing_bytes, read_verified
@@ -230,12 +232,14 @@ def _build_tree(
 
     root = str(staging)
 
-    def restore(entry: TreeEntry) -> int:
+    def place(entry: TreeEntry, data: bytes | memoryview | None) -> None:
         # A string, not a Path (which costs more than the file's write); '/' separates on every
         # system, and the names were checked above.
         path = os.path.join(root, entry.path)
         try:
-            if entry.size <= SMALL_FILE:
+            if data is not None:
+                _write_new(path, data)
+            elif entry.size <= SMALL_FILE:
                 _write_new(path, read_verified(store, entry.digest, entry.size, ref))
             else:
                 copy_verified(store, entry.digest, ref, path, direct_io=direct_io)
@@ -243,13 +247,27 @@ def _build_tree(
             raise _clash(ref, entry.path) from None
         if entry.executable and trusted:
             os.chmod(path, 0o755)
-        return entry.size
 
+    def restore(work: list[TreeEntry]) -> list[int]:
+        # A run of one pack's files (read together), or one file stored as its own blob.
+        if work[0].pack is None:
+            place(work[0], None)
+        else:
+            for entry, data in read_members(store, manifest.packs[work[0].pack], work, ref):
+                place(entry, data)
+        return [entry.size for entry in work]
+
+    def done(sizes: list[int]) -> None:
+        for size in sizes:
+            tracker.done(size)
+
+    loose = [[entry] for entry in manifest.tree if entry.pack is None]
+    packed = runs([entry for entry in manifest.tree if entry.pack is not None])
     tracker = Tracker(progress, [entry.size for entry in manifest.tree])
-    run_bounded(manifest.tree, restore, threads=threads, on_done=tracker.done)
+    run_bounded(itertools.chain(packed, loose), restore, threads=threads, on_done=done)
 
 
-def _write_new(path: str, data: bytes) -> None:
+def _write_new(path: str, data: bytes | memoryview) -> None:
     """A new file holding ``data`` (verified already); ``FileExistsError`` if the name is taken."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
     try:

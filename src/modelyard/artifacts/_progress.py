@@ -136,12 +136,23 @@ def run_bounded(
     *,
     threads: int,
     on_done: Callable[[Result], object],
+    ordered: bool = False,
 ) -> list[Result]:
     """``work`` on every item, ``threads`` at a time, results in the order of ``items``.
 
-    ``on_done`` sees each result on the calling thread as it completes. The first failure stops
-    new work; what is in flight is waited for (so no thread writes after this returns), and the
-    failure is raised.
+    ``on_done`` sees each result on the calling thread as it completes, or with ``ordered`` in
+    the order of ``items`` (then no item starts more than ``2 * threads`` places after the
+    oldest one not yet seen by ``on_done``, so that results held back for order stay bounded).
+    The first failure stops new work; what is in flight is waited for (so no thread writes after
+    this returns), and the failure is raised.
+
+    >>> run_bounded(range(5), lambda i: i * i, threads=2, on_done=print, ordered=True)
+    0
+    1
+    4
+    9
+    16
+    [0, 1, 4, 9, 16]
     """
     results: dict[int, Result] = {}
     if threads == 1:
@@ -152,11 +163,14 @@ def run_bounded(
     pending: dict[Future[Result], int] = {}
     limit = 2 * threads
     source = enumerate(items)
+    reported = 0  # with ``ordered``: the first result on_done has not seen
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="modelyard-io") as pool:
         try:
             exhausted = False
             while pending or not exhausted:
                 while not exhausted and len(pending) < limit:
+                    if ordered and len(results) - reported + len(pending) >= limit:
+                        break
                     try:
                         index, item = next(source)
                     except StopIteration:
@@ -169,7 +183,11 @@ def run_bounded(
                 for future in finished:
                     index = pending.pop(future)
                     results[index] = future.result()
-                    on_done(results[index])
+                    if not ordered:
+                        on_done(results[index])
+                while ordered and reported in results:
+                    on_done(results[reported])
+                    reported += 1
         except BaseException:
             for future in pending:
                 future.cancel()

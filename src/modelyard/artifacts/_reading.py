@@ -9,12 +9,11 @@ import os
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from modelyard._internal.canonical import canonical_json
 from modelyard._internal.fds import write_all
 from modelyard._internal.hashing import format_digest
 from modelyard.artifacts._direct import DirectWriter, open_direct
 from modelyard.artifacts._layout import blob_key
-from modelyard.artifacts._manifest import TREE_LISTING, Manifest
+from modelyard.artifacts._manifest import Manifest, listing_of
 from modelyard.artifacts._pipeline import copy_hashing
 from modelyard.artifacts._refs import ArtifactRef
 from modelyard.errors import IntegrityError, NotFoundError
@@ -162,4 +161,4 @@ def copy_verified(
 def listing_bytes(manifest: Manifest) -> bytes:
     """The tree listing a directory artifact's content digest was computed from."""
     assert manifest.tree is not None
-    return canonical_json(TREE_LISTING.dump_python(list(manifest.tree), mode="json"))
+    return listing_of(manifest.tree)

@@ -34,7 +34,7 @@ from modelyard.artifacts._layout import (
 )
 from modelyard.artifacts._leases import Lease
 from modelyard.artifacts._lineage import walk
-from modelyard.artifacts._manifest import Manifest, TreeEntry
+from modelyard.artifacts._manifest import Manifest
 from modelyard.artifacts._payload import StoredPayload
 from modelyard.artifacts._progress import (
     ProgressCallback,
@@ -217,10 +217,9 @@ class ArtifactStore:
                     progress=report,
                 )
                 if not lease.held():
-                    stored = [written.digest, *(entry.digest for entry in written.tree or ())]
                     self._recheck(
                         lease,
-                        stored,
+                        written.blob_digests(),
                         parent_ids,
                         what="put",
                         outcome="nothing was stored: put the object again",
@@ -238,7 +237,8 @@ class ArtifactStore:
                     environment=environment(encoded.packages),
                     tree=written.tree,
                     code=code,
-                    schema_version=1 if code is None else 2,
+                    packs=written.packs,
+                    schema_version=Manifest.lowest_schema(code=code, packs=written.packs),
                 )
                 data = manifest.canonical_bytes()
                 artifact_id = digest_bytes(data)
@@ -591,23 +591,21 @@ class ArtifactStore:
             entry_stamp = stamp((newest + timedelta(microseconds=1)).replace(tzinfo=timezone.utc))
         _create(self.store, name_entry(name, entry_stamp, artifact_id), artifact_id.encode())
 
-    def _hints(
-        self, name: str | None, encoded: Encoded
-    ) -> tuple[dict[int, str], dict[str, TreeEntry]]:
+    def _hints(self, name: str | None, encoded: Encoded) -> tuple[dict[int, str], Manifest | None]:
         # Only files and directories profit: the latest version of the same name tells which
         # files are probably unchanged, so they can be hashed without being written.
         if name is None or not isinstance(encoded.content, os.PathLike):
-            return {}, {}
+            return {}, None
         entries = name_entries(self.store, name)
         if not entries:
-            return {}, {}
+            return {}, None
         try:
             previous = read_manifest(self.store, entries[0][2])
         except ModelyardError:
-            return {}, {}
+            return {}, None
         if previous.tree is not None:
-            return {}, {entry.path: entry for entry in previous.tree}
-        return {previous.size: previous.digest}, {}
+            return {}, previous
+        return {previous.size: previous.digest}, None
 
 
 def _encode(codec: Any, obj: Any) -> Encoded:

@@ -126,9 +126,8 @@ def transfer(source: ArtifactStore, dest: ArtifactStore, artifact_id: str) -> It
         missing = [(i, m) for i, m in nodes if not dest.store.exists(manifest_key(i))]
         blobs: dict[str, int | None] = {}
         for _, manifest in missing:
-            blobs.setdefault(manifest.digest, manifest.content_size())
-            for file in manifest.tree or ():
-                blobs.setdefault(file.digest, file.size)
+            for digest, size in manifest.blob_sizes().items():
+                blobs.setdefault(digest, size)
         owner = {d: ref_of(i, m) for i, m in missing for d in m.blob_digests()}
         written = 0
         count = 0

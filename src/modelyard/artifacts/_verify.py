@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts._catalog import list_artifact_ids, read_manifest
 from modelyard.artifacts._layout import (
@@ -15,7 +14,8 @@ from modelyard.artifacts._layout import (
     manifest_key,
     parse_name_entry,
 )
-from modelyard.artifacts._manifest import Manifest
+from modelyard.artifacts._manifest import Manifest, listing_of
+from modelyard.artifacts._packs import read_members, runs
 from modelyard.artifacts._pipeline import hash_stream
 from modelyard.artifacts._reports import Problem, VerifyReport
 from modelyard.errors import IntegrityError, NotFoundError
@@ -38,18 +38,34 @@ def _check_manifest(store: Store, artifact_id: str, problems: list[Problem]) -> 
     except IntegrityError as exc:
         problems.append(Problem("manifest", manifest_key(artifact_id), str(exc), (artifact_id,)))
         return None
-    if manifest.tree is not None:
-        listing = canonical_json([e.model_dump(mode="json") for e in manifest.tree])
-        if digest_bytes(listing) != manifest.digest:
-            problems.append(
-                Problem(
-                    "manifest",
-                    manifest_key(artifact_id),
-                    "the directory tree does not match the content digest",
-                    (artifact_id,),
-                )
+    if manifest.tree is not None and digest_bytes(listing_of(manifest.tree)) != manifest.digest:
+        problems.append(
+            Problem(
+                "manifest",
+                manifest_key(artifact_id),
+                "the directory tree does not match the content digest",
+                (artifact_id,),
             )
+        )
     return manifest
+
+
+def _check_members(
+    store: Store, artifact_id: str, manifest: Manifest, problems: list[Problem]
+) -> None:
+    """Each file stored in a pack against its own digest (the pack's digest only says that the
+    pack holds what was written, not that the manifest points at the right bytes in it)."""
+    packed = [entry for entry in manifest.tree or () if entry.pack is not None]
+    for run in runs(packed):
+        assert run[0].pack is not None
+        pack = manifest.packs[run[0].pack]
+        if any(problem.key == blob_key(pack.digest) for problem in problems):
+            continue  # missing or damaged as a whole: reported already
+        try:
+            for _ in read_members(store, pack, run, None):
+                pass
+        except IntegrityError as exc:
+            problems.append(Problem("blob", blob_key(pack.digest), str(exc), (artifact_id,)))
 
 
 def _check_blobs(
@@ -81,10 +97,7 @@ def _check_blobs(
 
 
 def _needs(manifest: Manifest) -> dict[str, int | None]:
-    needs: dict[str, int | None] = {manifest.digest: manifest.content_size()}
-    for entry in manifest.tree or ():
-        needs[entry.digest] = entry.size
-    return needs
+    return manifest.blob_sizes()
 
 
 def verify_one(store: Store, artifact_id: str) -> VerifyReport:
@@ -97,6 +110,7 @@ def verify_one(store: Store, artifact_id: str) -> VerifyReport:
     needs = _needs(manifest)
     users = {digest: [artifact_id] for digest in needs}
     count, total = _check_blobs(store, users, needs, problems)
+    _check_members(store, artifact_id, manifest, problems)
     return VerifyReport(artifacts=1, blobs=count, bytes=total, problems=tuple(problems))
 
 
@@ -105,6 +119,7 @@ def verify_all(store: Store) -> VerifyReport:
     users: dict[str, list[str]] = defaultdict(list)
     sizes: dict[str, int | None] = {}
     ids = list_artifact_ids(store)
+    packed: list[tuple[str, Manifest]] = []
     for artifact_id in ids:
         manifest = _check_manifest(store, artifact_id, problems)
         if manifest is None:
@@ -112,7 +127,10 @@ def verify_all(store: Store) -> VerifyReport:
         for digest, size in _needs(manifest).items():
             users[digest].append(artifact_id)
             sizes[digest] = size
+        packed.append((artifact_id, manifest))
     count, total = _check_blobs(store, users, sizes, problems)
+    for artifact_id, manifest in packed:
+        _check_members(store, artifact_id, manifest, problems)
     orphans = []
     for key in store.list(BLOBS):
         found = digest_of_key(key)

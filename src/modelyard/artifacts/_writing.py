@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, cast
 
-from modelyard._internal.canonical import canonical_json
 from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.switches import env_switch
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
-from modelyard.artifacts._manifest import TREE_LISTING, TreeEntry
+from modelyard.artifacts._manifest import Manifest, Pack, TreeEntry, listing_of
+from modelyard.artifacts._packs import PACKED_MAX, PackSlot, PackWriter, pack_files
 from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
 from modelyard.artifacts._targets import open_target
@@ -33,12 +33,26 @@ __all__ = ["Plan", "Written", "plan", "write_content"]
 
 
 class Written:
-    """What was stored: the content digest and size, and the tree for a directory."""
+    """What was stored: the content digest and size, and for a directory the tree and the packs
+    its small files are in."""
 
-    def __init__(self, digest: str, size: int, tree: tuple[TreeEntry, ...] | None = None) -> None:
+    def __init__(
+        self,
+        digest: str,
+        size: int,
+        tree: tuple[TreeEntry, ...] | None = None,
+        packs: tuple[Pack, ...] = (),
+    ) -> None:
         self.digest = digest
         self.size = size
         self.tree = tree
+        self.packs = packs
+
+    def blob_digests(self) -> list[str]:
+        """Every blob the manifest of what was written will need."""
+        digests = dict.fromkeys([self.digest, *(pack.digest for pack in self.packs)])
+        digests.update(dict.fromkeys(e.digest for e in self.tree or () if e.pack is None))
+        return list(digests)
 
 
 def _commit(store: Store, target: Any, digest: str, size: int) -> None:
@@ -199,9 +213,10 @@ def write_stream(
     return digest, size
 
 
-#: Files up to this size are read whole, hashed, and stored with one exclusive create (one
-#: request on a remote store); larger ones stream through :func:`write_file`.
-SMALL_FILE = 1024 * 1024
+#: Files of a folder up to this size are read whole, hashed, and put in a pack (or, with packs
+#: off, stored with one exclusive create: one request on a remote store); larger ones stream
+#: through :func:`write_file`.
+SMALL_FILE = PACKED_MAX
 
 
 def read_small(path: Path | str, stamp: Stamp) -> bytes:
@@ -245,96 +260,223 @@ def _batches(store: Store) -> Callable[[], CreateBatch] | None:
     return None
 
 
+class _Item:
+    """A file of the tree as stored: where its bytes are (``slot`` None: its own blob). ``data``
+    holds the bytes of a small file between its read and its place in a pack."""
+
+    __slots__ = ("data", "digest", "file", "index", "offset", "size", "slot")
+
+    def __init__(self, index: int, file: TreeFile, digest: str, size: int) -> None:
+        self.index = index
+        self.file = file
+        self.digest = digest
+        self.size = size
+        self.data: bytes | None = None
+        self.slot: PackSlot | None = None
+        self.offset = 0
+
+
 class _TreeWriter:
     """Stores the files of one tree, from any number of threads.
 
-    A blob needs no request at all when the latest version of the same name already refers to
-    it (its manifest was read under this put's lease, after any gc had finished, and gc removes a
-    manifest before its blobs), and one exclusive create otherwise: a put of N new small files
-    costs N requests plus a constant, a re-put with one changed file costs one.
+    A file needs no request at all when the latest version of the same name already stores its
+    bytes (that manifest was read under this put's lease, after any gc had finished, and gc
+    removes a manifest before its blobs). Otherwise a small file goes into a pack (see
+    ``_packs.py``; one create per 32 MiB), or, with packs off, is one exclusive create; a large
+    file is streamed into its own blob. A re-put with one changed file costs one create.
+
+    Threads read and hash; files go into packs on the calling thread in the order of the tree
+    (:meth:`place`), so the packs, and the manifest, do not depend on the pool size.
     """
 
-    def __init__(self, store: Store, previous: Mapping[str, TreeEntry], *, direct_io: bool) -> None:
+    def __init__(
+        self, store: Store, previous: Manifest | None, *, direct_io: bool, pack: bool
+    ) -> None:
         self._store = store
         #: Small files go here instead of one ``create`` each, when the store batches.
         self.batch: CreateBatch | None = None
-        self._previous = previous
-        self._known = {entry.digest for entry in previous.values()}
+        tree = previous.tree if previous is not None and previous.tree is not None else ()
+        self._previous = {entry.path: entry for entry in tree}
+        # Where the bytes of each digest of the version before are, and of each one stored since.
+        old = [PackSlot(p.digest, p.size) for p in previous.packs] if previous is not None else []
+        self.old_packs = old
+        self._known: dict[str, tuple[PackSlot | None, int]] = {}
+        for entry in tree:
+            where = (old[entry.pack], entry.offset or 0) if entry.pack is not None else (None, 0)
+            self._known.setdefault(entry.digest, where)
         self._direct_io = direct_io
-        self._claimed: set[str] = set()
+        self.packs = PackWriter(self._write_pack) if pack else None
         self._lock = threading.Lock()
 
-    def _claim(self, digest: str) -> bool:
-        # Two files of one tree with the same bytes: the first one stores the blob.
-        with self._lock:
-            if digest in self._known or digest in self._claimed:
-                return False
-            self._claimed.add(digest)
-            return True
+    def _write_pack(self, data: bytes) -> str:
+        return write_bytes(self._store, data, direct_io=self._direct_io)[0]
 
-    def __call__(self, file: TreeFile) -> TreeEntry:
-        if file.stamp.size <= SMALL_FILE:
-            data = read_small(file.path, file.stamp)
-            digest = digest_bytes(data)
-            if self._claim(digest):
-                if self.batch is not None:
-                    self.batch.create(blob_key(digest), data)
-                else:
-                    with contextlib.suppress(KeyExistsError):
-                        self._store.create(blob_key(digest), data)
-            size = len(data)
-        else:
+    def __call__(self, numbered: tuple[int, TreeFile]) -> _Item:
+        index, file = numbered
+        if file.stamp.size > SMALL_FILE:
             before = self._previous.get(file.relative)
             same_size = before is not None and before.size == file.stamp.size
             expect = before.digest if before is not None and same_size else None
             digest, size = write_file(
                 self._store, file.path, expect=expect, stamp=file.stamp, direct_io=self._direct_io
             )
-        # Built without validation: the path is a walked name (checked by the walk) and the
-        # digest was just computed; a listing is validated again whenever it is read.
-        return TreeEntry.model_construct(
-            path=file.relative, digest=digest, size=size, executable=file.executable
-        )
+            return _Item(index, file, digest, size)
+        data = read_small(file.path, file.stamp)
+        item = _Item(index, file, digest_bytes(data), len(data))
+        if self.packs is None:
+            self.store_small(item, data)
+        else:
+            item.data = data
+        return item
+
+    def place(self, item: _Item) -> None:
+        """Put a small file read by :meth:`__call__` into a pack (calling thread, tree order)."""
+        if item.data is not None:
+            data, item.data = item.data, None
+            self.store_small(item, data)
+
+    def store_small(self, item: _Item, data: bytes) -> None:
+        full = None
+        # Two files of one tree with the same bytes: the first one stores them.
+        with self._lock:
+            where = self._known.get(item.digest)
+            if where is None:
+                if self.packs is not None:
+                    where, full = self.packs.add(data)
+                    self._known[item.digest] = where
+                else:
+                    self._known[item.digest] = (None, 0)
+        if where is None:  # packs are off: a blob of its own
+            if self.batch is not None:
+                self.batch.create(blob_key(item.digest), data)
+            else:
+                with contextlib.suppress(KeyExistsError):
+                    self._store.create(blob_key(item.digest), data)
+            return
+        if full is not None:
+            assert self.packs is not None
+            self.packs.seal(full)
+        item.slot, item.offset = where
+
+    def finish(self, placed: list[_Item]) -> tuple[list[TreeEntry], tuple[Pack, ...]]:
+        """The entries and packs of the manifest, once every file is placed: a pack of the
+        version before that this one would use less than half of is not used (its files are
+        read again and stored anew, see ``_packs.py``)."""
+        if self.packs is not None:
+            self.packs.finish()
+        old = {id(slot) for slot in self.old_packs}
+        used: dict[int, dict[int, int]] = {}
+        for item in placed:
+            if item.slot is not None and id(item.slot) in old:
+                used.setdefault(id(item.slot), {})[item.offset] = item.size
+        sparse = {
+            id(slot)
+            for slot in self.old_packs
+            if id(slot) in used and 2 * sum(used[id(slot)].values()) < slot.size
+        }
+        if sparse:
+            for digest, (slot, _) in list(self._known.items()):
+                if slot is not None and id(slot) in sparse:
+                    del self._known[digest]
+            for item in placed:
+                if item.slot is not None and id(item.slot) in sparse:
+                    data = read_small(item.file.path, item.file.stamp)
+                    if digest_bytes(data) != item.digest:
+                        raise changed(item.file.path)
+                    item.slot = None
+                    self.store_small(item, data)
+            if self.packs is not None:
+                self.packs.finish()
+        numbers: dict[int, int] = {}
+        packs: list[Pack] = []
+        entries: list[TreeEntry] = []
+        for item in placed:
+            pack = offset = None
+            if item.slot is not None:
+                pack = numbers.get(id(item.slot))
+                if pack is None:
+                    pack = numbers[id(item.slot)] = len(packs)
+                    packs.append(item.slot.stored)
+                offset = item.offset
+            # Built without validation: the path is a walked name (checked by the walk) and the
+            # digest was just computed; a manifest is validated again whenever it is read.
+            entries.append(
+                TreeEntry.model_construct(
+                    path=item.file.relative,
+                    digest=item.digest,
+                    size=item.size,
+                    executable=item.file.executable,
+                    pack=pack,
+                    offset=offset,
+                )
+            )
+        return entries, tuple(packs)
 
 
-def write_tree(
-    store: Store,
-    planned: Plan,
-    previous: Mapping[str, TreeEntry],
+def _one_blob_each(
+    writer: _TreeWriter,
+    numbered: list[tuple[int, TreeFile]],
+    new_batch: Callable[[], CreateBatch] | None,
     *,
-    direct_io: bool,
-    threads: int = 1,
-    progress: ProgressCallback | None = None,
-) -> Written:
-    """One blob per distinct file content (unchanged files are shared with earlier versions),
-    stored by ``threads`` threads at a time, then the listing. (The put that calls this has
-    paused the garbage collector: see ``collector.py``.)"""
-    assert planned.tree is not None
-    tracker = Tracker(progress, [f.stamp.size for f in planned.tree])
-    writer = _TreeWriter(store, previous, direct_io=direct_io)
-    entries: list[TreeEntry] = []
-    new_batch = _batches(store)
-    step = BATCH_FILES if new_batch is not None else max(len(planned.tree), 1)
-    for start in range(0, len(planned.tree), step):
+    threads: int,
+    on_done: Callable[[_Item], None],
+) -> list[_Item]:
+    """Packs off: every file a blob of its own, in batches where the store offers them."""
+    step = BATCH_FILES if new_batch is not None else max(len(numbered), 1)
+    placed: list[_Item] = []
+    for start in range(0, len(numbered), step):
         batch = writer.batch = new_batch() if new_batch is not None else None
         try:
-            entries += run_bounded(
-                planned.tree[start : start + step],
-                writer,
-                threads=threads,
-                on_done=lambda entry: tracker.done(entry.size),
-            )
+            chunk = numbered[start : start + step]
+            placed += run_bounded(chunk, writer, threads=threads, on_done=on_done)
             if batch is not None:
                 batch.commit()
         finally:
             if batch is not None:
                 batch.abort()
+    writer.batch = None
+    return placed
+
+
+def write_tree(
+    store: Store,
+    planned: Plan,
+    previous: Manifest | None,
+    *,
+    direct_io: bool,
+    threads: int = 1,
+    progress: ProgressCallback | None = None,
+) -> Written:
+    """Each distinct file content once (in packs, or a blob per file; what the latest version
+    of the same name stores is not stored again), ``threads`` files at a time, then the listing.
+    (The put that calls this has paused the garbage collector: see ``collector.py``.)"""
+    assert planned.tree is not None
+    tracker = Tracker(progress, [f.stamp.size for f in planned.tree])
+    # Both switches are read before anything is written, so that a misspelt one is refused.
+    pack = pack_files()
+    new_batch = _batches(store)
+    writer = _TreeWriter(store, previous, direct_io=direct_io, pack=pack)
+    numbered = list(enumerate(planned.tree))
+
+    def done(item: _Item) -> None:
+        writer.place(item)
+        tracker.done(item.size)
+
+    if pack:
+        # Large files first, in any order; then the small ones, placed in packs in tree order.
+        large = [(i, f) for i, f in numbered if f.stamp.size > SMALL_FILE]
+        small = [(i, f) for i, f in numbered if f.stamp.size <= SMALL_FILE]
+        placed = run_bounded(large, writer, threads=threads, on_done=done)
+        placed += run_bounded(small, writer, threads=threads, on_done=done, ordered=True)
+        placed.sort(key=lambda item: item.index)
+    else:
+        placed = _one_blob_each(writer, numbered, new_batch, threads=threads, on_done=done)
+    entries, packs = writer.finish(placed)
     # Before the listing, so that a folder that changed meanwhile never gets a manifest.
     root = Path(cast(os.PathLike[str], planned.encoded.content))
     check_unchanged(root, planned.tree, follow_links=planned.follow_links)
-    listing = canonical_json(TREE_LISTING.dump_python(entries, mode="json"))
-    digest, _ = write_bytes(store, listing, direct_io=direct_io)
-    return Written(digest, sum(e.size for e in entries), tuple(entries))
+    digest, _ = write_bytes(store, listing_of(entries), direct_io=direct_io)
+    return Written(digest, sum(e.size for e in entries), tuple(entries), packs)
 
 
 def write_content(
@@ -343,18 +485,19 @@ def write_content(
     *,
     direct_io: bool,
     previous_digest: Mapping[int, str] | None = None,
-    previous_tree: Mapping[str, TreeEntry] | None = None,
+    previous_tree: Manifest | None = None,
     threads: int = 1,
     progress: ProgressCallback | None = None,
 ) -> Written:
     """Store what :func:`plan` checked; ``previous_*`` are hints from the latest version of the
-    same name, used to recognise unchanged files without writing them."""
+    same name (the digest of a file of each size; the manifest of a folder), used to recognise
+    unchanged files without writing them."""
     content = planned.encoded.content
     if planned.tree is not None:
         return write_tree(
             store,
             planned,
-            previous_tree or {},
+            previous_tree,
             direct_io=direct_io,
             threads=threads,
             progress=progress,
