@@ -3,17 +3,17 @@
 The same tree (``--files`` files of 1-8 KiB of random bytes in 100 sub-folders) is
 
 * **stored**: by modelyard with ``ArtifactStore(LocalStore(...)).put(folder, name=...)`` (durable:
-  every blob fsynced), and by DVC with ``dvc add`` followed by ``dvc push`` to a local remote;
+  every blob fsynced; the small files go into packs of 32 MiB), and by DVC with ``dvc add`` followed by ``dvc push`` to a local remote;
 * **restored**: by modelyard with ``get(ref, dest=...)`` into an empty folder, and by DVC into a
   clean work tree (a new folder holding only ``data.dvc`` and the remote's configuration) with
   ``dvc fetch`` (remote to cache) then ``dvc checkout`` (cache to folder); the checkout alone is
   reported too.
 
-modelyard's put is also timed with one durable create per file (``MODELYARD_BATCH_CREATE=0``),
-with batches flushed file by file (``MODELYARD_SYNCFS=0``), with Python's garbage collector left
-running (``MODELYARD_PAUSE_GC=0``), and put and get on 8 threads (the
-library moves a local folder's files on one), so the run shows what each choice is worth on the
-machine at hand.
+modelyard's put and get are also timed with a blob per file, as before packs
+(``MODELYARD_PACK_FILES=0``, the files created in batches made durable together), the put with
+Python's garbage collector left running (``MODELYARD_PAUSE_GC=0``), and put and get on 8 threads
+(the library moves a local folder's files on one), so the run shows what each choice is worth on
+the machine at hand.
 
 modelyard's put returns once every file is on disk; DVC's steps return with theirs still in
 memory, written back later. The line ``put, on disk`` times a ``sync`` after each step too, so that
@@ -184,18 +184,19 @@ def run(files: int, threads: int, work: Path, rounds: int = 2) -> dict[str, Any]
         first(str(r))
         second(str(r))
 
-    # The same put with one durable create per file, as before batches (and as
-    # MODELYARD_BATCH_CREATE=0 gives), with batches flushed file by file (MODELYARD_SYNCFS=0),
-    # with the garbage collector left running (MODELYARD_PAUSE_GC=0), and on 8 threads: what
-    # each choice is worth on this machine (one round each).
+    # The same put with a blob per file, as before packs (MODELYARD_PACK_FILES=0), with the
+    # garbage collector left running (MODELYARD_PAUSE_GC=0), and on 8 threads: what each choice
+    # is worth on this machine (one round each).
     for label, variable in (
-        ("one create per file", "MODELYARD_BATCH_CREATE"),
-        ("no syncfs", "MODELYARD_SYNCFS"),
+        ("a blob per file", "MODELYARD_PACK_FILES"),
         ("collector running", "MODELYARD_PAUSE_GC"),
     ):
         os.environ[variable] = "0"
         try:
             note(f"modelyard put, {label}", _modelyard("put", work / label, source, threads))
+            if variable == "MODELYARD_PACK_FILES":
+                out = work / f"out, {label}"
+                note(f"modelyard get, {label}", _modelyard("get", work / label, out, threads))
         finally:
             del os.environ[variable]
     if threads != 8:
@@ -264,8 +265,8 @@ def report(results: dict[str, Any], threads: int, *, as_json: bool) -> None:
             f"dvc {peer:7.2f} s {each(f'dvc {theirs}'):18} dvc/modelyard {peer / ours:5.1f}x"
         )
     for label in (
-        "put, one create per file",
-        "put, no syncfs",
+        "put, a blob per file",
+        "get, a blob per file",
         "put, collector running",
         "put, 8 threads",
         "get, 8 threads",
