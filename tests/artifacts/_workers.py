@@ -256,3 +256,19 @@ def slow_get(root: str, ref: str, dest: str, ready: str) -> None:
             Path(ready).touch()
 
     ArtifactStore(Stalling(root), io_threads=4).get(ref, dest=dest, progress=progress)
+
+
+def slow_packed_put(root: str, folder: str, ready: str) -> None:
+    """Put a folder in packs of 2,000 bytes, slowly once a few packs are stored (until killed);
+    ``ready`` appears then."""
+    import modelyard.artifacts._packs as packs
+    from modelyard.artifacts import Progress
+
+    packs.PACK_TARGET = 2000
+
+    def progress(p: Progress) -> None:
+        if p.files_done >= 10:
+            Path(ready).touch()
+            time.sleep(0.05)
+
+    ArtifactStore(LocalStore(root)).put(Path(folder), name="packed", progress=progress)

@@ -88,9 +88,9 @@ class PackWriter:
     (outside the lock), so writing a pack overlaps with reading the next files.
     """
 
-    def __init__(self, write: Callable[[bytes], str], target: int = PACK_TARGET) -> None:
+    def __init__(self, write: Callable[[bytes], str], target: int | None = None) -> None:
         self._write = write
-        self._target = target
+        self._target = PACK_TARGET if target is None else target
         self._open: PackSlot | None = None
         self._lock = threading.Lock()
 
@@ -171,12 +171,17 @@ def read_members(
                 yield entry, _checked(span[start : start + entry.size], entry, pack, ref)
             return
         position = 0
+        last = memoryview(b"")  # the bytes read last, ending at ``position``
         for entry in run:
             offset = _offset(entry)
-            if not _skip_to(source, offset, position):
-                raise corrupt(ref, pack.digest, "its files overlap and its stream cannot seek")
-            data = _read_exactly(source, entry.size, pack, ref)
-            position = offset + entry.size
+            start = offset - (position - len(last))
+            if start >= 0 and offset + entry.size <= position:  # equal files share their bytes
+                data = last[start : start + entry.size]
+            else:
+                if not _skip_to(source, offset, position):
+                    raise corrupt(ref, pack.digest, "its files overlap and its stream cannot seek")
+                data = last = _read_exactly(source, entry.size, pack, ref)
+                position = offset + entry.size
             yield entry, _checked(data, entry, pack, ref)
 
 

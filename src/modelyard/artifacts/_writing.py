@@ -362,8 +362,6 @@ class _TreeWriter:
         """The entries and packs of the manifest, once every file is placed: a pack of the
         version before that this one would use less than half of is not used (its files are
         read again and stored anew, see ``_packs.py``)."""
-        if self.packs is not None:
-            self.packs.finish()
         old = {id(slot) for slot in self.old_packs}
         used: dict[int, dict[int, int]] = {}
         for item in placed:
@@ -385,8 +383,8 @@ class _TreeWriter:
                         raise changed(item.file.path)
                     item.slot = None
                     self.store_small(item, data)
-            if self.packs is not None:
-                self.packs.finish()
+        if self.packs is not None:
+            self.packs.finish()
         numbers: dict[int, int] = {}
         packs: list[Pack] = []
         entries: list[TreeEntry] = []
