@@ -67,7 +67,8 @@ RefLike = ArtifactRef | str
 class ArtifactStore:
     """Versioned, content-addressed artifacts with lineage, over any Store.
 
-    Storage layout (keys): ``blobs/sha256/<2 hex>/<62 hex>`` content, stored once;
+    Storage layout (keys): ``blobs/sha256/<2 hex>/<62 hex>`` content, stored once (a file, a
+    folder's tree listing, or a pack of a folder's small files);
     ``manifests/sha256/<2 hex>/<62 hex>`` manifests (canonical JSON, named by the artifact id);
     ``names/<name>/<created>-<id hex>`` the versions of a name; ``lineage/<parent hex>/<child hex>``
     the reverse (descendants) index; ``sizes/<bytes>`` empty markers of the sizes of stored blobs
@@ -152,8 +153,10 @@ class ArtifactStore:
         is refused unless ``follow_links=True``, and so are link loops, broken links, pipes,
         sockets and devices (the error names each). A file or folder that changes while it is
         read raises :class:`~modelyard.errors.ConcurrentModificationError` and no artifact is made.
-        A folder's files are stored ``io_threads`` at a time, each distinct content once: files
-        the latest version of the same ``name`` already holds cost no write and no request.
+        A folder's files are read ``io_threads`` at a time, each distinct content stored once:
+        files up to 1 MiB together in packs of 32 MiB, larger ones a blob each
+        (``MODELYARD_PACK_FILES=0``: every file a blob of its own); files the latest version of
+        the same ``name`` already stores cost no write and no request.
         ``progress`` (a callable, or None/False for none) is called with a
         :class:`~modelyard.artifacts.Progress` on the calling thread before the first file of a
         folder and after each one.
