@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 import pytest
 
 from modelyard.artifacts import ArtifactStore
-from modelyard.artifacts._layout import blob_key, manifest_key
+from modelyard.artifacts._layout import blob_key, manifest_key, size_key
 from modelyard.artifacts._manifest import Manifest, Pack, TreeEntry
 from modelyard.artifacts._packs import read_members, runs
 from modelyard.errors import InputError, IntegrityError
@@ -84,6 +84,8 @@ def test_small_files_go_into_packs_and_large_ones_stay_blobs_of_their_own(
     stored = set(artifacts.store.list("blobs/"))
     assert stored == {blob_key(d) for d in manifest.blob_digests()}
     assert len(stored) == 3  # the pack, the large file, the listing
+    # A size marker helps a large file hash before it writes; no file is a copy of a pack.
+    assert manifest.packs[0].size > _MIB and artifacts.store.list("sizes/") == [size_key(_MIB + 1)]
     out = artifacts.get(ref, dest=tmp_path / "out")
     _same_tree(out, folder)
 

@@ -55,7 +55,7 @@ class Written:
         return list(digests)
 
 
-def _commit(store: Store, target: Any, digest: str, size: int) -> None:
+def _commit(store: Store, target: Any, digest: str, size: int, *, mark: bool = True) -> None:
     key = blob_key(digest)
     # Dedup: identical bytes are already stored under this digest. Checking first skips the
     # commit's fsync of bytes that are about to be thrown away; a False commit (another writer
@@ -66,7 +66,8 @@ def _commit(store: Store, target: Any, digest: str, size: int) -> None:
         target.commit(key)
     # After the blob, never before: a writer killed in between leaves a blob without a marker,
     # which costs the next put of the same bytes one discarded write (and writes the marker).
-    _mark_size(store, size)
+    if mark:
+        _mark_size(store, size)
 
 
 def _mark_size(store: Store, size: int) -> None:
@@ -116,6 +117,19 @@ def plan(encoded: Encoded, *, follow_links: bool = False) -> Plan:
             path=str(path),
         )
     return Plan(encoded)
+
+
+def write_pack(store: Store, data: bytes, *, direct_io: bool) -> str:
+    """Store a pack (see ``_packs.py``) and return its digest. Written while hashed, with no
+    size marker: no file is ever a copy of a pack worth hashing first for."""
+    target = open_target(store, direct_io=direct_io)
+    try:
+        digest, size = hash_bytes_into(data, target.write)
+        _commit(store, target, digest, size, mark=False)
+    except BaseException:
+        target.abort()
+        raise
+    return digest
 
 
 def write_bytes(
@@ -309,7 +323,7 @@ class _TreeWriter:
         self._lock = threading.Lock()
 
     def _write_pack(self, data: bytes) -> str:
-        return write_bytes(self._store, data, direct_io=self._direct_io)[0]
+        return write_pack(self._store, data, direct_io=self._direct_io)
 
     def __call__(self, numbered: tuple[int, TreeFile]) -> _Item:
         index, file = numbered
