@@ -246,3 +246,13 @@ def test_folder_progress_is_public() -> None:
 
     assert "Progress" in modelyard.artifacts.__all__
     assert modelyard.artifacts.Progress.__module__ == "modelyard.artifacts"
+
+
+def test_a_pack_is_public() -> None:
+    import modelyard.artifacts
+
+    assert "Pack" in modelyard.artifacts.__all__
+    assert modelyard.artifacts.Pack.__module__ == "modelyard.artifacts"
+    assert modelyard.artifacts.Manifest.model_fields["packs"].annotation == (
+        tuple[modelyard.artifacts.Pack, ...]
+    )

@@ -23,7 +23,7 @@ See ``docs/artifacts.md`` for codecs (and which types ``get`` may load), integri
 import modelyard._internal.public as _public
 from modelyard.artifacts._code import CodeRecord
 from modelyard.artifacts._codec import Codec, Content, Encoded, Payload, SelfDescribing
-from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, TreeEntry
+from modelyard.artifacts._manifest import SCHEMA_VERSION, Environment, Manifest, Pack, TreeEntry
 from modelyard.artifacts._progress import Progress
 from modelyard.artifacts._references import ReferenceGuard
 from modelyard.artifacts._refs import ArtifactRef
@@ -60,6 +60,7 @@ __all__ = [
     "GcReport",
     "Lineage",
     "Manifest",
+    "Pack",
     "Payload",
     "Problem",
     "Progress",
