@@ -253,6 +253,7 @@ def test_a_pack_is_public() -> None:
 
     assert "Pack" in modelyard.artifacts.__all__
     assert modelyard.artifacts.Pack.__module__ == "modelyard.artifacts"
-    assert modelyard.artifacts.Manifest.model_fields["packs"].annotation == (
-        tuple[modelyard.artifacts.Pack, ...]
+    assert (
+        modelyard.artifacts.Manifest.model_fields["packs"].annotation
+        == (tuple[modelyard.artifacts.Pack, ...])
     )
