@@ -376,22 +376,11 @@ class _TreeWriter:
         """The entries and packs of the manifest, once every file is placed: a pack of the
         version before that this one would use less than half of is not used (its files are
         read again and stored anew, see ``_packs.py``)."""
-        old = {id(slot) for slot in self.old_packs}
-        used: dict[int, dict[int, int]] = {}
-        for item in placed:
-            if item.slot is not None and id(item.slot) in old:
-                used.setdefault(id(item.slot), {})[item.offset] = item.size
-        sparse = {
-            id(slot)
-            for slot in self.old_packs
-            if id(slot) in used and 2 * sum(used[id(slot)].values()) < slot.size
-        }
+        sparse = self._sparse(placed)
         if sparse:
-            for digest, (slot, _) in list(self._known.items()):
-                if slot is not None and id(slot) in sparse:
-                    del self._known[digest]
+            self._known = {d: w for d, w in self._known.items() if w[0] not in sparse}
             for item in placed:
-                if item.slot is not None and id(item.slot) in sparse:
+                if item.slot in sparse:
                     data = read_small(item.file.path, item.file.stamp)
                     if digest_bytes(data) != item.digest:
                         raise changed(item.file.path)
@@ -399,15 +388,15 @@ class _TreeWriter:
                     self.store_small(item, data)
         if self.packs is not None:
             self.packs.finish()
-        numbers: dict[int, int] = {}
+        numbers: dict[PackSlot, int] = {}
         packs: list[Pack] = []
         entries: list[TreeEntry] = []
         for item in placed:
             pack = offset = None
             if item.slot is not None:
-                pack = numbers.get(id(item.slot))
+                pack = numbers.get(item.slot)
                 if pack is None:
-                    pack = numbers[id(item.slot)] = len(packs)
+                    pack = numbers[item.slot] = len(packs)
                     packs.append(item.slot.stored)
                 offset = item.offset
             # Built without validation: the path is a walked name (checked by the walk) and the
@@ -423,6 +412,15 @@ class _TreeWriter:
                 )
             )
         return entries, tuple(packs)
+
+    def _sparse(self, placed: list[_Item]) -> set[PackSlot]:
+        """The packs of the version before that ``placed`` uses less than half of."""
+        old = set(self.old_packs)
+        used: dict[PackSlot, dict[int, int]] = {}
+        for item in placed:
+            if item.slot in old:
+                used.setdefault(item.slot, {})[item.offset] = item.size
+        return {slot for slot, files in used.items() if 2 * sum(files.values()) < slot.size}
 
 
 def _one_blob_each(
