@@ -203,15 +203,19 @@ def _skip_to(source: BinaryIO, offset: int, position: int) -> bool:
 
 
 def _read_exactly(source: BinaryIO, size: int, pack: Pack, ref: ArtifactRef | None) -> memoryview:
-    buffer = bytearray(size)
-    view = memoryview(buffer)
+    view = memoryview(bytearray(size))
+    readinto = getattr(source, "readinto", None)  # straight into the buffer, where it can
     got = 0
     while got < size:
-        chunk = source.read(size - got)
-        if not chunk:
+        if readinto is not None:
+            count = readinto(view[got:]) or 0
+        else:
+            chunk = source.read(size - got)
+            count = len(chunk)
+            view[got : got + count] = chunk
+        if not count:
             raise corrupt(ref, pack.digest, f"the pack ends {size - got} bytes short of its files")
-        view[got : got + len(chunk)] = chunk
-        got += len(chunk)
+        got += count
     return view
 
 
