@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 import random
+import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -272,3 +276,24 @@ def slow_packed_put(root: str, folder: str, ready: str) -> None:
             time.sleep(0.05)
 
     ArtifactStore(LocalStore(root)).put(Path(folder), name="packed", progress=progress)
+
+
+def context() -> multiprocessing.context.BaseContext:
+    """fork where there is fork (quick, and the child sees the parent's test setup), else spawn."""
+    return multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+
+
+def kill_when_ready(target: Callable[..., None], args: tuple[Any, ...], ready: Path) -> None:
+    """Run ``target(*args)`` in a child process, wait (up to 60 s) until it makes ``ready``,
+    then kill it with SIGKILL and check that this is how it ended."""
+    child = context().Process(target=target, args=args)
+    child.start()
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert time.monotonic() < deadline and child.is_alive()
+        time.sleep(0.01)
+    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    child.join()
+    assert child.exitcode == -signal.SIGKILL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import signal
@@ -127,18 +126,12 @@ def test_put_waits_for_a_running_gc(clock: FakeClock) -> None:
     assert done.is_set() and artifacts.exists("x@latest")
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    return multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-
-
 def _run_put_gc_race(tmp_path: Path, *, protocol: bool) -> tuple[list[list[str]], int, int]:
     """Two processes put garbage then the same content named, while a third runs gc in a loop.
     Returns the named puts (id, digest, size), and how many sweeps ran and removed something."""
     root = str(tmp_path / "store")
     ArtifactStore(LocalStore(root))  # create the folder
-    ctx = _context()
+    ctx = _workers.context()
     stop = tmp_path / "stop"
     gc_result = tmp_path / "gc.txt"
     collector = ctx.Process(
@@ -215,16 +208,7 @@ def test_writer_killed_mid_put_leaves_nothing_visible(tmp_path: Path) -> None:
     artifacts = ArtifactStore(LocalStore(root))
     parent = artifacts.put(b"parent", name="parent")
     ready = tmp_path / "ready"
-    ctx = _context()
-    child = ctx.Process(target=_workers.slow_put, args=(root, str(ready), parent.id))
-    child.start()
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert time.monotonic() < deadline and child.is_alive()
-        time.sleep(0.01)
-    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    child.join()
-    assert child.exitcode == -signal.SIGKILL
+    _workers.kill_when_ready(_workers.slow_put, (root, str(ready), parent.id), ready)
     assert artifacts.find("slow") == []
     assert len(artifacts.store.list("manifests/")) == 1
     assert len(artifacts.store.list("blobs/")) == 1
@@ -242,7 +226,7 @@ def test_writer_killed_mid_put_leaves_nothing_visible(tmp_path: Path) -> None:
 def test_writers_killed_at_random_moments(tmp_path: Path) -> None:
     root = str(tmp_path / "store")
     artifacts = ArtifactStore(LocalStore(root))
-    ctx = _context()
+    ctx = _workers.context()
     rng = random.Random(5)
     for seed in range(4):
         child = ctx.Process(target=_workers.busy_putter, args=(root, seed))

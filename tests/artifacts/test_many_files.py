@@ -4,9 +4,7 @@ half-written behind (even when its process is killed)."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -281,12 +279,6 @@ def test_the_pool_stops_at_the_first_failure_and_waits_for_what_is_in_flight() -
     ]
 
 
-def _context() -> multiprocessing.context.BaseContext:
-    return multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-
-
 @pytest.mark.skipif(sys.platform != "linux", reason="a dead writer is recognised through /proc")
 def test_a_killed_get_leaves_no_half_written_tree_and_the_next_get_cleans_up(
     tmp_path: Path,
@@ -298,15 +290,7 @@ def test_a_killed_get_leaves_no_half_written_tree_and_the_next_get_cleans_up(
     dest = tmp_path / "out"
     dest.mkdir()
     ready = tmp_path / "ready"
-    child = _context().Process(target=_workers.slow_get, args=(root, ref.id, str(dest), str(ready)))
-    child.start()
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert time.monotonic() < deadline and child.is_alive()
-        time.sleep(0.01)
-    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    child.join()
-    assert child.exitcode == -signal.SIGKILL
+    _workers.kill_when_ready(_workers.slow_get, (root, ref.id, str(dest), str(ready)), ready)
     # The tree's name never appeared: what was written sits in one hidden staging folder.
     left = list(dest.iterdir())
     assert len(left) == 1 and left[0].name.startswith(".data.") and left[0].name.endswith(".part")

@@ -27,63 +27,48 @@ def _tree(root: Path, count: int) -> Path:
     return root
 
 
+@pytest.mark.parametrize(
+    ("packed", "files", "new_blobs"),
+    [
+        (True, 300, 2),  # the default: one pack of the 300 files, and the listing
+        (False, 60, 61),  # a blob per file: the 60 files, and the listing
+    ],
+    ids=["packs", "a-blob-per-file"],
+)
 def test_a_put_costs_one_request_per_new_blob_plus_a_constant(
     tmp_path: Path,
     s3_url: str,
     s3_endpoint: str,
     s3_requests: S3Requests,
     monkeypatch: pytest.MonkeyPatch,
+    packed: bool,
+    files: int,
+    new_blobs: int,
 ) -> None:
-    # With packs off, every file is a blob of its own: one request per new file.
-    monkeypatch.setenv("MODELYARD_PACK_FILES", "0")
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "1" if packed else "0")
     artifacts = _artifacts(s3_url, s3_endpoint)
-    folder = _tree(tmp_path / "data", 60)
+    folder = _tree(tmp_path / "data", files)
     s3_requests.take()
     artifacts.put(folder, name="images")
     first = s3_requests.take()
     puts = [r for r in first if r[0] == "PUT" and "/blobs/" in r[1]]
-    assert len(puts) == 61  # 60 files and the listing
-    assert len(first) <= 60 + CONSTANT, _kinds(first)
+    assert len(puts) == new_blobs
+    assert len(first) <= new_blobs - 1 + CONSTANT, _kinds(first)
 
     (folder / "d2" / "7.bin").write_bytes(b"changed")
     ref = artifacts.put(folder, name="images")
     again = s3_requests.take()
+    # The changed file (alone in a new pack, or a blob of its own) and the new listing.
     assert len([r for r in again if r[0] == "PUT" and "/blobs/" in r[1]]) == 2
     assert len(again) <= 1 + CONSTANT, _kinds(again)
 
     out = artifacts.get(ref, dest=tmp_path / "out")
     restored = s3_requests.take()
-    assert len(restored) <= 60 + CONSTANT, _kinds(restored)
+    # From packs, the 299 unchanged files are read in one run of the first pack and the changed
+    # one from the second: a few requests, not one per file.
+    assert len(restored) <= (6 if packed else files) + CONSTANT, _kinds(restored)
     assert (out / "d2" / "7.bin").read_bytes() == b"changed"
-    assert len(list(out.rglob("*.bin"))) == 60
-
-
-def test_a_packed_put_costs_one_request_per_pack_plus_a_constant(
-    tmp_path: Path, s3_url: str, s3_endpoint: str, s3_requests: S3Requests
-) -> None:
-    # The default: small files go into packs of 32 MiB, one request each.
-    artifacts = _artifacts(s3_url, s3_endpoint)
-    folder = _tree(tmp_path / "data", 300)
-    s3_requests.take()
-    artifacts.put(folder, name="images")
-    first = s3_requests.take()
-    puts = [r for r in first if r[0] == "PUT" and "/blobs/" in r[1]]
-    assert len(puts) == 2  # one pack of the 300 files, and the listing
-    assert len(first) <= 1 + CONSTANT, _kinds(first)
-
-    (folder / "d2" / "7.bin").write_bytes(b"changed")
-    ref = artifacts.put(folder, name="images")
-    again = s3_requests.take()
-    assert len([r for r in again if r[0] == "PUT" and "/blobs/" in r[1]]) == 2
-    assert len(again) <= 1 + CONSTANT, _kinds(again)
-
-    out = artifacts.get(ref, dest=tmp_path / "out")
-    restored = s3_requests.take()
-    # The 299 unchanged files are read from the first pack in one run, the changed one from
-    # the second: a few requests, not one per file.
-    assert len(restored) <= 6 + CONSTANT, _kinds(restored)
-    assert (out / "d2" / "7.bin").read_bytes() == b"changed"
-    assert len(list(out.rglob("*.bin"))) == 300
+    assert len(list(out.rglob("*.bin"))) == files
 
 
 def _artifacts(s3_url: str, s3_endpoint: str) -> ArtifactStore:

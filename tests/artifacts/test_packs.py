@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import io
 import json
-import multiprocessing
-import os
 import random
-import signal
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -457,16 +453,7 @@ def test_a_writer_killed_between_packs_leaves_nothing_visible(tmp_path: Path) ->
     root = str(tmp_path / "store")
     folder = _files(tmp_path / "data", {f"{i:03d}.bin": 1000 for i in range(200)})
     ready = tmp_path / "ready"
-    context = multiprocessing.get_context("fork")
-    child = context.Process(target=_workers.slow_packed_put, args=(root, str(folder), str(ready)))
-    child.start()
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert time.monotonic() < deadline and child.is_alive()
-        time.sleep(0.01)
-    os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
-    child.join()
-    assert child.exitcode == -signal.SIGKILL
+    _workers.kill_when_ready(_workers.slow_packed_put, (root, str(folder), str(ready)), ready)
     artifacts = _artifacts(LocalStore(root))
     # Some packs were stored; no manifest or name refers to them, so nothing is visible.
     orphans = artifacts.verify().orphans

@@ -49,9 +49,14 @@ def test_one_flipped_byte_in_a_blob(setup: tuple[ArtifactStore, Path], offset: i
     assert artifacts.verify("bystander@latest").ok
 
 
+@pytest.mark.parametrize("packed", [True, False], ids=["in-a-pack", "a-blob-of-its-own"])
 def test_flipped_byte_in_a_directory_file(
-    setup: tuple[ArtifactStore, Path], tmp_path: Path
+    setup: tuple[ArtifactStore, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    packed: bool,
 ) -> None:
+    monkeypatch.setenv("MODELYARD_PACK_FILES", "1" if packed else "0")
     artifacts, root = setup
     folder = tmp_path / "d"
     folder.mkdir()
@@ -60,28 +65,16 @@ def test_flipped_byte_in_a_directory_file(
     ref = artifacts.put(folder)
     manifest = artifacts.manifest(ref)
     entry = manifest.tree[1]  # type: ignore[index]
-    pack = manifest.packs[0]
-    assert entry.pack == 0 and entry.offset == len("alpha")
-    _flip(_path(root, "blobs", pack.digest), entry.offset)
+    if packed:  # b.txt's bytes follow a.txt's in the folder's one pack
+        assert entry.pack == 0 and entry.offset == len("alpha")
+        damaged = manifest.packs[0].digest
+        _flip(_path(root, "blobs", damaged), entry.offset)
+    else:
+        damaged = entry.digest
+        _flip(_path(root, "blobs", damaged), 0)
     report = artifacts.verify(ref)
-    assert [p.key.split("/")[-1] for p in report.problems] == [pack.digest[9:]]
+    assert [p.key.split("/")[-1] for p in report.problems] == [damaged[9:]]
     assert report.corrupt == (ref.id,)
-
-
-def test_flipped_byte_in_a_file_of_its_own(
-    setup: tuple[ArtifactStore, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MODELYARD_PACK_FILES", "0")
-    artifacts, root = setup
-    folder = tmp_path / "d"
-    folder.mkdir()
-    (folder / "a.txt").write_text("alpha")
-    (folder / "b.txt").write_text("beta")
-    ref = artifacts.put(folder)
-    entry = artifacts.manifest(ref).tree[1]  # type: ignore[index]
-    _flip(_path(root, "blobs", entry.digest), 0)
-    report = artifacts.verify(ref)
-    assert [p.key.split("/")[-1] for p in report.problems] == [entry.digest[9:]]
 
 
 def test_flipped_byte_in_a_manifest(setup: tuple[ArtifactStore, Path]) -> None:

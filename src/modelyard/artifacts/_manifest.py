@@ -36,6 +36,12 @@ SCHEMA_VERSION = 3
 _PLACEMENT = frozenset({"pack", "offset"})
 
 
+def _digest(value: str) -> str:
+    if not DIGEST_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a 'sha256:<64 hex>' digest")
+    return value
+
+
 class _Frozen(BaseModel):
     # Schemas are built on first use, not at import: services embedding modelyard start faster.
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -75,9 +81,7 @@ class TreeEntry(_Frozen):
     @field_validator("digest")
     @classmethod
     def _check_digest(cls, value: str) -> str:
-        if not DIGEST_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a 'sha256:<64 hex>' digest")
-        return value
+        return _digest(value)
 
 
 #: A folder's listing (its content blob) read or written in one call, not one entry at a time.
@@ -103,9 +107,7 @@ class Pack(_Frozen):
     @field_validator("digest")
     @classmethod
     def _check_digest(cls, value: str) -> str:
-        if not DIGEST_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a 'sha256:<64 hex>' digest")
-        return value
+        return _digest(value)
 
 
 class Environment(_Frozen):
@@ -194,8 +196,7 @@ class Manifest(_Frozen):
     @classmethod
     def _check_digests(cls, value: Any) -> Any:
         for item in (value,) if isinstance(value, str) else value:
-            if not DIGEST_PATTERN.match(item):
-                raise ValueError(f"{item!r} is not a 'sha256:<64 hex>' digest")
+            _digest(item)
         return value
 
     @field_validator("created_at")
