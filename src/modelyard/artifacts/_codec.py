@@ -27,7 +27,8 @@ class Encoded:
 
     Attributes:
         media_type: the content's media type, recorded in the manifest.
-        content: bytes; a path to a file (streamed) or a directory (one blob per file); or a
+        content: bytes; a path to a file (streamed) or a directory (its files stored as the
+            store decides: small ones in packs, see ``docs/artifacts.md``); or a
             callable that writes the bytes into the binary file object it is given.
         params: JSON values the codec needs at decode time, stored in ``Manifest.codec_params``.
         packages: distribution names whose installed versions are recorded in

@@ -72,8 +72,9 @@ class FileCodec:
 
 
 class DirectoryCodec:
-    """A :class:`pathlib.Path` to a directory: one blob per file (shared with every other version
-    that has the same file), plus a tree listing; ``get`` rebuilds the directory in ``dest``."""
+    """A :class:`pathlib.Path` to a directory: its small files together in packs, larger ones a
+    blob each (shared with the next version that has the same file), plus a tree listing;
+    ``get`` rebuilds the directory in ``dest``."""
 
     name = "directory"
 
