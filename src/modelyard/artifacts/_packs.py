@@ -22,7 +22,6 @@ used by it, and what a live version keeps stored is at most twice its own size.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
@@ -53,8 +52,9 @@ PACKED_MAX = 1024 * 1024
 #: enough that a bucket sees one request per 32 MiB, small enough to build in memory.
 PACK_TARGET = 32 * 1024 * 1024
 
-#: A restore reads at most this much of a pack at once (and a run of files within it) between
-#: progress reports; a gap of more than half a run is skipped rather than read.
+#: A restore hands a thread at most this much of a pack, and this many files, at once (a run,
+#: with a progress report after it). A run is read in one piece unless its files fill less than
+#: half of it (beyond 64 KiB): then file by file, skipping the gaps.
 _RUN_BYTES = 4 * 1024 * 1024
 _RUN_FILES = 1024
 
@@ -82,31 +82,28 @@ class PackSlot:
 
 
 class PackWriter:
-    """Appends files to packs from any number of threads; :meth:`seal` stores a full one.
-
-    :meth:`add` only copies a reference under the lock; the thread that fills a pack stores it
-    (outside the lock), so writing a pack overlaps with reading the next files.
+    """Appends files to packs; :meth:`seal` stores a full one. Not locked: the tree writer calls
+    :meth:`add` under its own lock, and places files from one thread, in tree order (so a pack is
+    written while the pool reads the next files).
     """
 
     def __init__(self, write: Callable[[bytes], str], target: int | None = None) -> None:
         self._write = write
         self._target = PACK_TARGET if target is None else target
         self._open: PackSlot | None = None
-        self._lock = threading.Lock()
 
     def add(self, data: bytes) -> tuple[tuple[PackSlot, int], PackSlot | None]:
         """Append ``data``: its pack and offset, and the pack to :meth:`seal` if it is full."""
-        with self._lock:
-            slot = self._open
-            if slot is None:
-                slot = self._open = PackSlot()
-            offset = slot.size
-            slot.parts.append(data)
-            slot.size += len(data)
-            if slot.size < self._target:
-                return (slot, offset), None
-            self._open = None
-            return (slot, offset), slot
+        slot = self._open
+        if slot is None:
+            slot = self._open = PackSlot()
+        offset = slot.size
+        slot.parts.append(data)
+        slot.size += len(data)
+        if slot.size < self._target:
+            return (slot, offset), None
+        self._open = None
+        return (slot, offset), slot
 
     def seal(self, slot: PackSlot) -> None:
         data = b"".join(slot.parts)
@@ -115,8 +112,7 @@ class PackWriter:
 
     def finish(self) -> None:
         """Store the pack still being filled, if any."""
-        with self._lock:
-            slot, self._open = self._open, None
+        slot, self._open = self._open, None
         if slot is not None:
             self.seal(slot)
 
