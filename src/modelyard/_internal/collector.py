@@ -36,10 +36,11 @@ def pause_enabled() -> bool:
 
 
 @contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """Run the block with the cyclic garbage collector paused (see the module's docstring)."""
+def collector_paused(when: bool = True) -> Iterator[None]:
+    """Run the block with the cyclic garbage collector paused (see the module's docstring), if
+    ``when`` (the work is large enough to profit)."""
     global _depth, _resume
-    if not pause_enabled():
+    if not when or not pause_enabled():
         yield
         return
     with _lock:

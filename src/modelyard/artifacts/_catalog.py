@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from modelyard._internal.collector import collector_paused
 from modelyard._internal.hashing import digest_bytes
 from modelyard.artifacts._layout import (
@@ -51,9 +49,8 @@ def read_manifest(store: Store, artifact_id: str) -> Manifest:
         )
     # A folder's manifest holds an entry per file (see collector.py); below this size the pause
     # would cost more than it saves (2 µs against 6 µs for a parse of a file's manifest).
-    large = len(data) >= _PAUSE_FROM
     try:
-        with collector_paused() if large else contextlib.nullcontext():
+        with collector_paused(len(data) >= _PAUSE_FROM):
             return Manifest.model_validate_json(data)
     except ValueError as exc:
         raise IntegrityError(

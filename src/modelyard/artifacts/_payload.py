@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 from pathlib import Path
 from typing import BinaryIO
@@ -66,8 +65,7 @@ class StoredPayload:
 
     def materialize(self) -> Path:
         # A folder's restore makes an object per file, alive until it ends: see collector.py.
-        folder = self._manifest.tree is not None
-        with collector_paused() if folder else contextlib.nullcontext():
+        with collector_paused(self._manifest.tree is not None):
             return materialize(
                 self._store,
                 self._ref,

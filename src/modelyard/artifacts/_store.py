@@ -201,8 +201,7 @@ class ArtifactStore:
         planned = plan(encoded, follow_links=follow_links)
         code = CodeRecord.current() if self.code_lineage else None
         # A folder's put builds an object per file that lives until it ends: see collector.py.
-        paused = collector_paused() if planned.tree is not None else contextlib.nullcontext()
-        with paused:
+        with collector_paused(planned.tree is not None):
             lease = Lease(self.store, LEASES_PUT, self.clock, self.lease_ttl)
             try:
                 # After our lease is visible, wait out any gc that was already running; a gc that
