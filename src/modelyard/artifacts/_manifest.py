@@ -20,6 +20,7 @@ __all__ = [
     "Manifest",
     "Pack",
     "TreeEntry",
+    "blob_sizes",
     "listing_of",
 ]
 
@@ -95,6 +96,23 @@ def listing_of(entries: Sequence[TreeEntry]) -> bytes:
     placement = {"__all__": set(_PLACEMENT)}
     data = TREE_LISTING.dump_python(list(entries), mode="json", exclude=placement)
     return canonical_json(data)
+
+
+def blob_sizes(
+    digest: str,
+    size: int | None,
+    tree: Sequence[TreeEntry] | None,
+    packs: Sequence[Pack],
+) -> dict[str, int | None]:
+    """The blobs content needs (``digest`` of ``size`` bytes, if known; for a folder its
+    ``packs`` and each file of its ``tree`` not in a pack), with their sizes where known."""
+    sizes: dict[str, int | None] = {digest: size}
+    for pack in packs:
+        sizes.setdefault(pack.digest, pack.size)
+    for entry in tree or ():
+        if entry.pack is None:
+            sizes.setdefault(entry.digest, entry.size)
+    return sizes
 
 
 class Pack(_Frozen):
@@ -231,13 +249,7 @@ class Manifest(_Frozen):
     def blob_sizes(self) -> dict[str, int | None]:
         """Every blob this artifact needs, with its size where the manifest knows it: the
         content (for a directory: the tree listing, each pack, and each file not in a pack)."""
-        sizes: dict[str, int | None] = {self.digest: self.content_size()}
-        for pack in self.packs:
-            sizes.setdefault(pack.digest, pack.size)
-        for entry in self.tree or ():
-            if entry.pack is None:
-                sizes.setdefault(entry.digest, entry.size)
-        return sizes
+        return blob_sizes(self.digest, self.content_size(), self.tree, self.packs)
 
     def blob_digests(self) -> list[str]:
         """Every blob this artifact needs (see :meth:`blob_sizes`)."""

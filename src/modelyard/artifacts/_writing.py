@@ -20,7 +20,7 @@ from modelyard._internal.hashing import digest_bytes
 from modelyard._internal.switches import env_switch
 from modelyard.artifacts._codec import Encoded
 from modelyard.artifacts._layout import SIZE_INDEX_MIN, blob_key, size_key
-from modelyard.artifacts._manifest import Manifest, Pack, TreeEntry, listing_of
+from modelyard.artifacts._manifest import Manifest, Pack, TreeEntry, blob_sizes, listing_of
 from modelyard.artifacts._packs import PACKED_MAX, PackSlot, PackWriter, pack_files
 from modelyard.artifacts._pipeline import HashingSink, copy_hashing, hash_bytes_into
 from modelyard.artifacts._progress import ProgressCallback, Tracker, run_bounded
@@ -50,9 +50,7 @@ class Written:
 
     def blob_digests(self) -> list[str]:
         """Every blob the manifest of what was written will need."""
-        digests = dict.fromkeys([self.digest, *(pack.digest for pack in self.packs)])
-        digests.update(dict.fromkeys(e.digest for e in self.tree or () if e.pack is None))
-        return list(digests)
+        return list(blob_sizes(self.digest, None, self.tree, self.packs))
 
 
 def _commit(store: Store, target: Any, digest: str, size: int, *, mark: bool = True) -> None:
@@ -119,31 +117,20 @@ def plan(encoded: Encoded, *, follow_links: bool = False) -> Plan:
     return Plan(encoded)
 
 
-def write_pack(store: Store, data: bytes, *, direct_io: bool) -> str:
-    """Store a pack (see ``_packs.py``) and return its digest. Written while hashed, with no
-    size marker: no file is ever a copy of a pack worth hashing first for."""
-    target = open_target(store, direct_io=direct_io)
-    try:
-        digest, size = hash_bytes_into(data, target.write)
-        _commit(store, target, digest, size, mark=False)
-    except BaseException:
-        target.abort()
-        raise
-    return digest
-
-
 def write_bytes(
-    store: Store, data: bytes | bytearray | memoryview, *, direct_io: bool
+    store: Store, data: bytes | bytearray | memoryview, *, direct_io: bool, sized: bool = True
 ) -> tuple[str, int]:
+    """Store bytes in memory. ``sized=False`` neither looks up nor leaves a size marker, for a
+    pack (see ``_packs.py``): no file is ever a copy of a pack worth hashing first for."""
     view = memoryview(data).cast("B")
-    if _maybe_stored(store, len(view)):
+    if sized and _maybe_stored(store, len(view)):
         digest = digest_bytes(view)
         if store.exists(blob_key(digest)):
             return digest, len(view)
     target = open_target(store, direct_io=direct_io)
     try:
         digest, size = hash_bytes_into(view, target.write)
-        _commit(store, target, digest, size)
+        _commit(store, target, digest, size, mark=sized)
     except BaseException:
         target.abort()
         raise
@@ -323,7 +310,7 @@ class _TreeWriter:
         self._lock = threading.Lock()
 
     def _write_pack(self, data: bytes) -> str:
-        return write_pack(self._store, data, direct_io=self._direct_io)
+        return write_bytes(self._store, data, direct_io=self._direct_io, sized=False)[0]
 
     def __call__(self, numbered: tuple[int, TreeFile]) -> _Item:
         index, file = numbered
